@@ -1,0 +1,137 @@
+# nnc: one GNU Makefile, no configure step.
+#
+#   make            build/nnc and build/libnnrt.a
+#   make demo       install what is missing, train examples/iris.nn
+#   make test       install what is missing, run every test tier
+#   make golden     rewrite the golden files (review the diff)
+#   make install    PREFIX=/usr/local
+#   make deps       install the Debian packages the build and tests need
+#   make clean
+#
+# V=1 shows the commands.
+
+PREFIX  ?= /usr/local
+CC      ?= cc
+BUILD   := build
+WERROR  ?= $(if $(CI),-Werror,)
+CFLAGS  ?= -O2 -g
+WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+           -Wno-unused-parameter $(WERROR)
+BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
+BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+CPPFLAGS := -D_POSIX_C_SOURCE=200809L -Icompiler -I$(BUILD)/gen -Iruntime -MMD -MP
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+DEB_PACKAGES := build-essential flex bison pkg-config libopenblas-dev \
+                libcunit1-dev zlib1g-dev
+
+COMPILER_SRC := $(sort $(wildcard compiler/*.c))
+RUNTIME_SRC  := $(sort $(wildcard runtime/*.c))
+GEN_SRC      := $(BUILD)/gen/parser.c $(BUILD)/gen/lexer.c
+COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/obj/%.o) \
+                $(GEN_SRC:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o)
+RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ      := $(filter-out $(BUILD)/obj/compiler/main.o,$(COMPILER_OBJ))
+
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
+
+all: $(BUILD)/nnc $(BUILD)/libnnrt.a $(BUILD)/nnrt.pc
+
+$(BUILD)/gen/parser.c $(BUILD)/gen/parser.h: grammar/parser.y
+	@mkdir -p $(@D)
+	@echo "  BISON   $<"
+	$(Q)bison -Wall -Werror --defines=$(BUILD)/gen/parser.h -o $(BUILD)/gen/parser.c $<
+
+$(BUILD)/gen/lexer.c $(BUILD)/gen/lexer.h: grammar/lexer.l $(BUILD)/gen/parser.h
+	@mkdir -p $(@D)
+	@echo "  FLEX    $<"
+	$(Q)flex --header-file=$(BUILD)/gen/lexer.h -o $(BUILD)/gen/lexer.c $<
+
+# Generated sources get relaxed warnings: flex output is not ours.
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -std=c11 -Wall -Wno-unused-function -Wno-sign-compare -c -o $@ $<
+
+$(BUILD)/obj/compiler/%.o: compiler/%.c $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(BUILD)/obj/runtime/%.o: runtime/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(BLAS_CFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(BUILD)/obj/tests/%.o: tests/%.c $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(BUILD)/nnc: $(COMPILER_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lm
+
+$(BUILD)/libnnrt.a: $(RUNTIME_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# An uninstalled pkg-config file: PKG_CONFIG_PATH=build pkg-config nnrt
+$(BUILD)/nnrt.pc: Makefile
+	@mkdir -p $(@D)
+	$(Q)printf '%s\n' 'Name: nnrt' 'Description: nnc runtime library' \
+	  'Version: 0.1.0' 'Cflags: -I$(CURDIR)/runtime $(BLAS_CFLAGS)' \
+	  'Libs: $(CURDIR)/$(BUILD)/libnnrt.a $(BLAS_LIBS) -lz -lm' > $@
+
+$(BUILD)/tests/unit: $(UNIT_OBJ) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lcunit -lm
+
+# ---------------------------------------------------------------------
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing </dev/null; \
+	fi
+
+demo: deps
+	$(MAKE) all
+	$(Q)tests/tools/demo.sh
+
+test: deps
+	$(MAKE) all $(BUILD)/tests/unit
+	$(Q)tests/tools/run_tests.sh
+
+golden: all
+	$(Q)tests/tools/golden.sh --update
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(BUILD)/nnc $(DESTDIR)$(PREFIX)/bin/nnc
+	install -m 644 $(BUILD)/libnnrt.a $(DESTDIR)$(PREFIX)/lib/libnnrt.a
+	install -m 644 runtime/nnrt.h $(DESTDIR)$(PREFIX)/include/nnrt.h
+	printf '%s\n' 'prefix=$(PREFIX)' 'Name: nnrt' \
+	  'Description: nnc runtime library' 'Version: 0.1.0' \
+	  'Cflags: -I$${prefix}/include $(BLAS_CFLAGS)' \
+	  'Libs: -L$${prefix}/lib -lnnrt $(BLAS_LIBS) -lz -lm' \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nnrt.pc
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all deps demo test golden install clean
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,403 @@
+/*
+ * emit_kernel.c - one static C function per kernel.
+ *
+ * A kernel is either a fused group of elementwise ops (one loop over the
+ * group's shape, each op a local variable, the kept results stored) or one
+ * kernel op: matmul (a cblas_?gemm call, transposes as flags), sum_to,
+ * softmax, log_softmax or onehot. Every kernel takes the batch size n,
+ * then its operands (a0, a1, ...), then its results (o0, o1, ...).
+ *
+ * Elementwise ops come from the C templates in ops.def: $0 $1 $2 are the
+ * operands, $f the math-function suffix. Operands are loaded with the
+ * index of the broadcast (see index_expr). Identical kernels are defined
+ * once and shared, whichever function calls them.
+ */
+#include "nnc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- indexing ----------------------------------------------------- */
+
+/*
+ * The index into an operand of shape `op` for the element of a loop over
+ * `dom`. Flat loops (`i` over everything) are used when every operand is
+ * the domain's own shape or one scalar; otherwise the loop is nested,
+ * `b` over the batch and `j` over one sample, and an operand broadcast on
+ * the per-sample dimensions (numpy rules, right-aligned) is indexed by
+ * decomposing j.
+ */
+static bool flat_ok(Shape op, Shape dom)
+{
+	return shape_eq(op, dom) || (!op.batched && shape_numel(op) == 1);
+}
+
+static void sample_index(char *buf, size_t n, Shape op, Shape dom)
+{
+	long on = shape_numel(op), dn = shape_numel(dom);
+	size_t len = 0;
+	if (on == 1) {
+		snprintf(buf, n, "0");
+		return;
+	}
+	if (on == dn) {
+		snprintf(buf, n, "j");
+		return;
+	}
+	/* a suffix of the domain's dimensions: j % on */
+	int lead = dom.rank - op.rank;
+	bool suffix = true;
+	long tail = 1;
+	for (int d = dom.rank - 1; d >= 0; d--) {
+		int od = d - lead >= 0 ? op.dim[d - lead] : 1;
+		if (tail < on && od != dom.dim[d])
+			suffix = false;
+		if (tail < on)
+			tail *= od;
+	}
+	if (suffix && tail == on) {
+		snprintf(buf, n, "j %% %ld", on);
+		return;
+	}
+	long inner = 1, stride = 1;
+	buf[0] = 0;
+	for (int d = dom.rank - 1; d >= 0; d--) {
+		int od = d - lead >= 0 ? op.dim[d - lead] : 1;
+		if (od != 1) {
+			len += snprintf(buf + len, n - len, "%s(j / %ld %% %d) * %ld",
+					len ? " + " : "", inner, dom.dim[d],
+					stride);
+			stride *= od;
+		}
+		inner *= dom.dim[d];
+	}
+}
+
+static void index_expr(char *buf, size_t n, Shape op, Shape dom, bool flat)
+{
+	char s[256];
+	long on = shape_numel(op);
+	if (flat || shape_eq(op, dom)) {
+		snprintf(buf, n, "%s", shape_eq(op, dom) ? "i" : "0");
+		return;
+	}
+	sample_index(s, sizeof(s), op, dom);
+	if (!op.batched || !dom.batched)
+		snprintf(buf, n, "%s", s);
+	else if (on == 1)
+		snprintf(buf, n, "b");
+	else if (strcmp(s, "0") == 0)
+		snprintf(buf, n, "b * %ld", on);
+	else
+		snprintf(buf, n, "b * %ld + %s", on, s);
+}
+
+/* ---- loops -------------------------------------------------------- */
+
+static void open_loop(Emitter *E, Shape dom, bool flat)
+{
+	long s = shape_numel(dom);
+	if (!dom.batched) {
+		emit(E, "for (long %s = 0; %s < %ld; %s++) {", flat ? "i" : "j",
+		     flat ? "i" : "j", s, flat ? "i" : "j");
+		E->indent++;
+		if (!flat)
+			emit(E, "const long i = j;");
+		return;
+	}
+	if (flat) {
+		emit(E, "for (long i = 0; i < (long)n * %ld; i++) {", s);
+		E->indent++;
+		return;
+	}
+	emit(E, "for (long b = 0; b < n; b++) {");
+	E->indent++;
+	emit(E, "for (long j = 0; j < %ld; j++) {", s);
+	E->indent++;
+	emit(E, "const long i = b * %ld + j;", s);
+}
+
+static void close_loop(Emitter *E, Shape dom, bool flat)
+{
+	int levels = dom.batched && !flat ? 2 : 1;
+	for (int i = 0; i < levels; i++) {
+		E->indent--;
+		emit(E, "}");
+	}
+}
+
+static int find(Node **list, int n, const Node *x)
+{
+	for (int i = 0; i < n; i++)
+		if (list[i] == x)
+			return i;
+	return -1;
+}
+
+/* ---- elementwise groups ------------------------------------------- */
+
+static void operand(Emitter *E, Kernel *k, Node *x, Shape dom, bool flat,
+		    char *buf, size_t n)
+{
+	char idx[256];
+	int a;
+	if (x->op == OP_CONST)
+		snprintf(buf, n, "%s", emit_lit(E, x->fval));
+	else if (x->op == OP_BATCHSIZE)
+		snprintf(buf, n, "(%s)n", E->real);
+	else if ((a = find(k->members, k->nmembers, x)) >= 0)
+		snprintf(buf, n, "v%d", a);
+	else if ((a = find(k->ins, k->nins, x)) >= 0) {
+		index_expr(idx, sizeof(idx), x->shape, dom, flat);
+		snprintf(buf, n, "a%d[%s]", a, idx);
+	} else
+		ice("kernel operand %%%d is not an input", x->id);
+}
+
+static void expand(Emitter *E, const char *tmpl, char ops[3][300], char *out,
+		   size_t n)
+{
+	size_t len = 0;
+	for (const char *p = tmpl; *p && len + 1 < n; p++) {
+		const char *add;
+		char one[2] = {*p, 0};
+		if (p[0] == '$' && p[1] >= '0' && p[1] <= '2')
+			add = ops[*++p - '0'];
+		else if (p[0] == '$' && p[1] == 'f')
+			add = E->fs, p++;
+		else
+			add = one;
+		len += snprintf(out + len, n - len, "%s", add);
+	}
+}
+
+static void group_body(Emitter *E, Kernel *k)
+{
+	Shape dom = k->members[0]->shape;
+	bool flat = true;
+	for (int i = 0; i < k->nins; i++)
+		flat &= flat_ok(k->ins[i]->shape, dom);
+	open_loop(E, dom, flat);
+	for (int m = 0; m < k->nmembers; m++) {
+		Node *x = k->members[m];
+		char ops[3][300], expr[1024];
+		for (int i = 0; i < x->nin; i++)
+			operand(E, k, x->in[i], dom, flat, ops[i], sizeof(ops[i]));
+		expand(E, op_info[x->op].ctmpl, ops, expr, sizeof(expr));
+		emit(E, "const %s v%d = %s;", E->real, m, expr);
+	}
+	for (int o = 0; o < k->nouts; o++)
+		emit(E, "o%d[i] = v%d;", o,
+		     find(k->members, k->nmembers, k->outs[o]));
+	close_loop(E, dom, flat);
+}
+
+/* ---- kernel ops --------------------------------------------------- */
+
+static void sum_to_body(Emitter *E, Kernel *k)
+{
+	Node *x = k->members[0];
+	Shape dom = x->in[0]->shape;
+	char idx[256];
+	long on = shape_numel(x->shape);
+	emit(E, "for (long i = 0; i < %s%ld; i++) {",
+	     x->shape.batched ? "(long)n * " : "", on);
+	emit(E, "\to0[i] = 0;");
+	emit(E, "}");
+	open_loop(E, dom, false);
+	index_expr(idx, sizeof(idx), x->shape, dom, false);
+	emit(E, "o0[%s] += a0[i];", idx);
+	close_loop(E, dom, false);
+}
+
+static void rows_loop(Emitter *E, Node *x, long kdim)
+{
+	long rows = shape_numel(x->shape) / kdim;
+	emit(E, "for (long r = 0; r < %s%ld; r++) {",
+	     x->shape.batched ? "(long)n * " : "", rows);
+	E->indent++;
+	emit(E, "const %s *restrict xr = a0 + r * %ld;", E->real, kdim);
+	emit(E, "%s *restrict yr = o0 + r * %ld;", E->real, kdim);
+}
+
+/* softmax / log_softmax over the last axis, shifted by the row max */
+static void softmax_body(Emitter *E, Kernel *k, bool logsm)
+{
+	Node *x = k->members[0];
+	long kd = x->shape.dim[x->shape.rank - 1];
+	rows_loop(E, x, kd);
+	emit(E, "%s mx = xr[0];", E->real);
+	emit(E, "for (long c = 1; c < %ld; c++) {", kd);
+	emit(E, "\tmx = xr[c] > mx ? xr[c] : mx;");
+	emit(E, "}");
+	emit(E, "%s sum = 0;", E->real);
+	emit(E, "for (long c = 0; c < %ld; c++) {", kd);
+	if (logsm) {
+		emit(E, "\tsum += exp%s(xr[c] - mx);", E->fs);
+		emit(E, "}");
+		emit(E, "const %s lse = mx + log%s(sum);", E->real, E->fs);
+		emit(E, "for (long c = 0; c < %ld; c++) {", kd);
+		emit(E, "\tyr[c] = xr[c] - lse;");
+	} else {
+		emit(E, "\tyr[c] = exp%s(xr[c] - mx);", E->fs);
+		emit(E, "\tsum += yr[c];");
+		emit(E, "}");
+		emit(E, "for (long c = 0; c < %ld; c++) {", kd);
+		emit(E, "\tyr[c] /= sum;");
+	}
+	emit(E, "}");
+	E->indent--;
+	emit(E, "}");
+}
+
+static void onehot_body(Emitter *E, Kernel *k)
+{
+	Node *x = k->members[0];
+	int kd = x->attr[0];
+	emit(E, "for (long b = 0; b < %s; b++) {",
+	     x->shape.batched ? "n" : "1");
+	emit(E, "\tfor (long c = 0; c < %d; c++) {", kd);
+	emit(E, "\t\to0[b * %d + c] = c == (long)a0[b];", kd);
+	emit(E, "\t}");
+	emit(E, "}");
+}
+
+static void dim_str(char *buf, size_t n, Dim d)
+{
+	if (d.b)
+		snprintf(buf, n, d.c == 1 ? "n" : "n * %ld", d.c);
+	else
+		snprintf(buf, n, "%ld", d.c);
+}
+
+/* C = op(A) @ op(B): row-major GEMM, transposes as flags */
+static void matmul_body(Emitter *E, Kernel *k)
+{
+	Node *x = k->members[0];
+	Dim m, kk, nn;
+	char ms[32], ks[32], ns[32];
+	mm_dims(x, &m, &kk, &nn);
+	dim_str(ms, sizeof(ms), m);
+	dim_str(ks, sizeof(ks), kk);
+	dim_str(ns, sizeof(ns), nn);
+	emit(E, "cblas_%sgemm(CblasRowMajor, %s, %s,",
+	     E->o->f64 ? "d" : "s", x->attr[0] ? "CblasTrans" : "CblasNoTrans",
+	     x->attr[1] ? "CblasTrans" : "CblasNoTrans");
+	emit(E, "            %s, %s, %s,", ms, ns, ks);
+	emit(E, "            1, a0, %d, a1, %d, 0, o0, %s);", x->attr[2],
+	     x->attr[3], ns);
+}
+
+static bool uses_n(Kernel *k)
+{
+	for (int i = 0; i < k->nmembers; i++) {
+		Node *x = k->members[i];
+		if (x->shape.batched)
+			return true;
+		for (int j = 0; j < x->nin; j++)
+			if (x->in[j]->shape.batched ||
+			    x->in[j]->op == OP_BATCHSIZE)
+				return true;
+	}
+	return false;
+}
+
+static void kernel_body(Emitter *E, Kernel *k)
+{
+	Node *x = k->members[0];
+	if (!uses_n(k))
+		emit(E, "(void)n;");
+	switch (op_info[x->op].cls == OK_ELEMWISE ? OP_ADD : x->op) {
+	case OP_ADD:
+		group_body(E, k);
+		break;
+	case OP_MATMUL:
+		matmul_body(E, k);
+		break;
+	case OP_SUM_TO:
+		sum_to_body(E, k);
+		break;
+	case OP_SOFTMAX:
+	case OP_LOGSOFTMAX:
+		softmax_body(E, k, x->op == OP_LOGSOFTMAX);
+		break;
+	case OP_ONEHOT:
+		onehot_body(E, k);
+		break;
+	default:
+		ice("no kernel for op %s", op_info[x->op].name);
+	}
+}
+
+/* ---- definition and reuse ----------------------------------------- */
+
+static char *render(Emitter *E, Kernel *k)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *saved = E->f;
+	int saved_indent = E->indent;
+	E->f = open_memstream(&buf, &len);
+	E->indent = 0;
+	emit(E, "static void @(int n%s", k->nins + k->nouts ? "," : ")");
+	E->indent = 2;
+	for (int i = 0; i < k->nins; i++)
+		emit(E, "const %s *restrict a%d%s", E->real, i,
+		     i + 1 < k->nins || k->nouts ? "," : ")");
+	for (int i = 0; i < k->nouts; i++)
+		emit(E, "%s *restrict o%d%s", E->real, i,
+		     i + 1 < k->nouts ? "," : ")");
+	E->indent = 0;
+	emit(E, "{");
+	E->indent = 1;
+	kernel_body(E, k);
+	E->indent = 0;
+	emit(E, "}");
+	fclose(E->f);
+	E->f = saved;
+	E->indent = saved_indent;
+	return buf;
+}
+
+static const char *kernel_name(Emitter *E, Kernel *k)
+{
+	char buf[128];
+	size_t len = snprintf(buf, sizeof(buf), "k%02d", E->kcount++);
+	for (int i = 0; i < k->nmembers && i < 4; i++)
+		len += snprintf(buf + len, sizeof(buf) - len, "_%s",
+				op_info[k->members[i]->op].name);
+	if (k->nmembers > 4)
+		snprintf(buf + len, sizeof(buf) - len, "_etc");
+	return arena_strdup(&E->arena, buf);
+}
+
+void emit_kernel_def(Emitter *E, Kernel *k)
+{
+	char *body = render(E, k);
+	for (int i = 0; i < E->nk; i++)
+		if (strcmp(E->kbody[i], body) == 0) {
+			k->name = E->kname[i];
+			free(body);
+			return;
+		}
+	k->name = kernel_name(E, k);
+	if (E->nk == E->kcap) {
+		E->kcap = E->kcap ? 2 * E->kcap : 32;
+		E->kbody = xrealloc(E->kbody, E->kcap * sizeof(char *));
+		E->kname = xrealloc(E->kname, E->kcap * sizeof(char *));
+	}
+	E->kbody[E->nk] = body;
+	E->kname[E->nk++] = k->name;
+	Node *x = k->members[0];
+	if (x->loc.line)
+		fprintf(E->f, "/* %s%s:%d  %s */\n", x->backward ? "backward of " : "",
+			emit_basename(x->loc.file), x->loc.line,
+			x->origin ? x->origin : "");
+	for (const char *p = body; *p; p++) {
+		if (*p == '@')
+			fputs(k->name, E->f);
+		else
+			fputc(*p, E->f);
+	}
+	fputc('\n', E->f);
+}

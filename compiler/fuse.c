@@ -1,0 +1,261 @@
+/*
+ * fuse.c - groups runs of elementwise ops into single loops.
+ *
+ * First g->nodes is reordered, still topologically: the leaves (inputs,
+ * params, constants, batch size: no code) move to the front in their
+ * relative order, so that computing nodes are adjacent; the rest keep
+ * their order except that a ready elementwise node moves up to join an
+ * open run of its shape (list scheduling, ties broken by position).
+ * Then each maximal run of consecutive OK_ELEMWISE nodes of one shape
+ * (shape_eq) becomes a group, numbered 0, 1, 2, ... in order; a run of one
+ * node is a group too. Anything else (kernels, views, shape changes) ends
+ * the run, and so does the emitter's kernel size: a group has at most
+ * KMAX members and reads at most KMAX operands from memory.
+ *
+ * The contract the emitter relies on, after fuse (which runs last):
+ *   - Node.group >= 0 exactly for elementwise nodes; leaves, kernels and
+ *     views have group -1.
+ *   - A group's members are contiguous in g->nodes (no leaf in between)
+ *     and all have the group's shape, so the group is one loop over that
+ *     shape's elements, its members' templates in node order inside it.
+ *   - A group has at most KMAX members and at most KMAX distinct operands
+ *     that are neither members nor CONST / BATCHSIZE (Kernel's arrays);
+ *     so the emitter never has to split a group, which would strand a
+ *     member that is not kept.
+ *   - An input from outside the group precedes the group's first member
+ *     and is read with broadcasting, as the op's template expects.
+ *   - keep is true for a member used by a node outside its group or by a
+ *     root: it is stored to its buffer. A member with keep false lives in
+ *     a local variable of the loop body only. Non-members have keep false.
+ *
+ * requires: topological order, shapes (run after every other pass);
+ * preserves: topological order, shapes, roots; sets group and keep.
+ */
+#include "nnc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool is_leaf(const Node *n)
+{
+	return op_info[n->op].cls == OK_LEAF;
+}
+
+/* The schedule being built: nodes in their new order, and for the nodes
+ * not yet placed, how many input edges still wait. */
+typedef struct Sched {
+	Graph *g;
+	Node **order;
+	int norder;
+	int *pos;      /* per node, its position in the old order (aux) */
+	int *pending;  /* per position: inputs not yet placed */
+	int *ufirst;   /* users of position i: users[ufirst[i] .. ufirst[i+1]) */
+	int *users;
+	int *ready;    /* positions of ready computing nodes, ascending */
+	int nready;
+} Sched;
+
+static int pos_of(const Node *n)
+{
+	return *(int *)n->aux;
+}
+
+/* Who uses whom, by position, in compressed rows. */
+static void index_users(Sched *s)
+{
+	Graph *g = s->g;
+	int n = g->nnodes;
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < g->nodes[i]->nin; j++)
+			s->ufirst[pos_of(g->nodes[i]->in[j]) + 1]++;
+	for (int i = 0; i < n; i++)
+		s->ufirst[i + 1] += s->ufirst[i];
+	int *fill = xcalloc(n + 1, sizeof(*fill));
+	for (int i = 0; i < n; i++) {
+		Node *u = g->nodes[i];
+		s->pending[i] = u->nin;
+		for (int j = 0; j < u->nin; j++) {
+			int x = pos_of(u->in[j]);
+			s->users[s->ufirst[x] + fill[x]++] = i;
+		}
+	}
+	free(fill);
+}
+
+/* Places the node at position i; users left with nothing pending become
+ * ready, in position order. */
+static void place(Sched *s, int i)
+{
+	s->order[s->norder++] = s->g->nodes[i];
+	for (int k = s->ufirst[i]; k < s->ufirst[i + 1]; k++) {
+		int u = s->users[k];
+		if (--s->pending[u] > 0)
+			continue;
+		int at = s->nready;
+		while (at > 0 && s->ready[at - 1] > u)
+			at--;
+		memmove(&s->ready[at + 1], &s->ready[at],
+			(s->nready - at) * sizeof(*s->ready));
+		s->ready[at] = u;
+		s->nready++;
+	}
+}
+
+/* The next node: the first ready one that extends the open run of
+ * elementwise ops (same shape), else the first ready one. */
+static int pick(Sched *s)
+{
+	int k = 0;
+	Node *last = s->norder ? s->order[s->norder - 1] : NULL;
+	if (last && op_info[last->op].cls == OK_ELEMWISE)
+		for (int i = 0; i < s->nready; i++) {
+			Node *n = s->g->nodes[s->ready[i]];
+			if (op_info[n->op].cls == OK_ELEMWISE &&
+			    shape_eq(n->shape, last->shape)) {
+				k = i;
+				break;
+			}
+		}
+	int r = s->ready[k];
+	s->nready--;
+	memmove(&s->ready[k], &s->ready[k + 1],
+		(s->nready - k) * sizeof(*s->ready));
+	return r;
+}
+
+/* Reorders g->nodes: the leaves first, in their order, then the
+ * computing nodes by list scheduling, which keeps the old order except
+ * that a ready elementwise node of the open run's shape moves up to join
+ * it. Deterministic: positions decide every tie. */
+static void schedule(Graph *g)
+{
+	int n = g->nnodes;
+	if (n == 0)
+		return;
+	Sched s = {.g = g};
+	s.order = xmalloc(n * sizeof(*s.order));
+	s.pos = xmalloc(n * sizeof(*s.pos));
+	s.pending = xmalloc(n * sizeof(*s.pending));
+	s.ufirst = xcalloc(n + 1, sizeof(*s.ufirst));
+	s.users = xmalloc(3 * (size_t)n * sizeof(*s.users)); /* nin <= 3 */
+	s.ready = xmalloc(n * sizeof(*s.ready));
+	for (int i = 0; i < n; i++) {
+		s.pos[i] = i;
+		g->nodes[i]->aux = &s.pos[i];
+	}
+	index_users(&s);
+	for (int i = 0; i < n; i++)
+		if (is_leaf(g->nodes[i]))
+			place(&s, i);
+	while (s.nready > 0)
+		place(&s, pick(&s));
+	if (s.norder != n)
+		ice("fuse: scheduled %d of %d nodes", s.norder, n);
+	for (int i = 0; i < n; i++) {
+		g->nodes[i] = s.order[i];
+		g->nodes[i]->aux = NULL;
+	}
+	free(s.order);
+	free(s.pos);
+	free(s.pending);
+	free(s.ufirst);
+	free(s.users);
+	free(s.ready);
+}
+
+/* The open run: the group being filled, and the operands it reads from
+ * memory (as the emitter counts them: not members, CONST, BATCHSIZE). */
+typedef struct Run {
+	int group;      /* its id; -1 when no run is open */
+	Shape shape;
+	int nmembers;
+	Node *ins[KMAX];
+	int nins;
+} Run;
+
+/* Whether x costs the run nothing to read. */
+static bool is_free(const Run *r, const Node *x)
+{
+	if (x->op == OP_CONST || x->op == OP_BATCHSIZE || x->group == r->group)
+		return true;
+	for (int i = 0; i < r->nins; i++)
+		if (r->ins[i] == x)
+			return true;
+	return false;
+}
+
+/* Appends n's new operands to r->ins; returns false, appending nothing,
+ * when they do not fit in KMAX. */
+static bool add_ins(Run *r, const Node *n)
+{
+	int nins = r->nins;
+	for (int j = 0; j < n->nin; j++) {
+		Node *x = n->in[j];
+		if (is_free(r, x))
+			continue;
+		if (r->nins == KMAX) {
+			r->nins = nins;
+			return false;
+		}
+		r->ins[r->nins++] = x;
+	}
+	return true;
+}
+
+/* Whether n joins the open run: same shape and room left. */
+static bool joins(Run *r, const Node *n)
+{
+	return r->group >= 0 && shape_eq(r->shape, n->shape) &&
+	       r->nmembers < KMAX && add_ins(r, n);
+}
+
+/* Numbers the runs of same-shaped elementwise nodes, capped so that a
+ * group fits the emitter's kernel: at most KMAX members, at most KMAX
+ * operands read from memory. */
+static void assign_groups(Graph *g)
+{
+	Run r = {.group = -1};
+	int ngroups = 0;
+	for (int i = 0; i < g->nnodes; i++) {
+		Node *n = g->nodes[i];
+		n->group = -1;
+		n->keep = false;
+		if (is_leaf(n))
+			continue;
+		if (op_info[n->op].cls != OK_ELEMWISE) {
+			r.group = -1;
+			continue;
+		}
+		if (!joins(&r, n)) {
+			r = (Run){.group = ngroups++, .shape = n->shape};
+			add_ins(&r, n);
+		}
+		n->group = r.group;
+		r.nmembers++;
+	}
+}
+
+/* A member must be stored when something outside its group reads it. */
+static void mark_kept(Graph *g)
+{
+	for (int i = 0; i < g->nnodes; i++) {
+		Node *n = g->nodes[i];
+		for (int j = 0; j < n->nin; j++) {
+			Node *x = n->in[j];
+			if (x->group >= 0 && x->group != n->group)
+				x->keep = true;
+		}
+	}
+	for (int i = 0; i < g->nroots; i++) {
+		Node *r = g->roots[i].node;
+		if (r && r->group >= 0)
+			r->keep = true;
+	}
+}
+
+void fuse(Graph *g)
+{
+	schedule(g);
+	assign_groups(g);
+	mark_kept(g);
+}

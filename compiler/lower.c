@@ -1,0 +1,241 @@
+/*
+ * lower.c - checked expressions to IR.
+ *
+ * Layers and losses become primitive ops here: dense is a matmul and a
+ * broadcast add, mse a subtract, square and mean, cross_entropy a
+ * log_softmax against a one-hot target. Three graphs come out:
+ *
+ *   train  the batch-mean loss (autodiff then adds the gradients)
+ *   eval   the per-sample loss and the outputs
+ *   pred   the outputs only
+ *
+ * Every node inherits the location of the expression it comes from, so
+ * comments in the C and diagnostics still name the user's line.
+ */
+#include "nnc.h"
+
+#include <string.h>
+
+typedef struct Lower {
+	Graph *g;
+	Model *m;
+} Lower;
+
+static Node *lower_expr(Lower *L, Expr *e);
+
+static Node *cst(Lower *L, double v) { return ir_const(L->g, v); }
+static Node *op1(Lower *L, OpKind k, Node *a) { return ir_op1(L->g, k, a); }
+static Node *op2(Lower *L, OpKind k, Node *a, Node *b) { return ir_op2(L->g, k, a, b); }
+
+/* The mean over all of one sample's elements. */
+static Node *sample_mean(Lower *L, Node *x)
+{
+	long n = shape_numel(x->shape);
+	Node *s = ir_sum_to(L->g, x, shape_scalar(x->shape.batched));
+	return n == 1 ? s : op2(L, OP_MUL, s, cst(L, 1.0 / n));
+}
+
+/* A per-sample "@": matrix product over the last axis of the left and
+ * the first axis of the right. Sema allows a batched left with a
+ * parameter on the right (X @ W), or a parameter matrix times a batched
+ * vector (W @ x, computed as X @ W^T). */
+static Node *lower_matmul(Lower *L, Expr *e, Node *l, Node *r)
+{
+	Shape ls = l->shape, rs = r->shape;
+	int n = ls.dim[ls.rank - 1];
+	if (!rs.batched)
+		return ir_matmul(L->g, l, r, false, false, n,
+				 (int)(shape_numel(rs) / rs.dim[0]), e->shape);
+	return ir_matmul(L->g, r, l, false, true, n, n, e->shape);
+}
+
+static Node *lower_binop(Lower *L, Expr *e)
+{
+	static const OpKind ops[] = {
+		[AOP_ADD] = OP_ADD, [AOP_SUB] = OP_SUB, [AOP_MUL] = OP_MUL,
+		[AOP_DIV] = OP_DIV, [AOP_POW] = OP_POW, [AOP_LT] = OP_LT,
+		[AOP_LE] = OP_LE, [AOP_GT] = OP_GT, [AOP_GE] = OP_GE,
+		[AOP_EQ] = OP_EQ, [AOP_NE] = OP_NE,
+	};
+	Node *l = lower_expr(L, e->arg[0]), *r = lower_expr(L, e->arg[1]);
+	if (e->op == AOP_MATMUL)
+		return lower_matmul(L, e, l, r);
+	if (e->op >= sizeof(ops) / sizeof(ops[0]) || e->op == AOP_MATMUL)
+		ice("no IR op for '%s'", ast_op_name(e->op));
+	return op2(L, ops[e->op], l, r);
+}
+
+static Node *tensor(Lower *L, int t)
+{
+	Tensor *tt = &L->m->tensors[t];
+	return ir_param(L->g, tt->name, t, tt->shape);
+}
+
+/* dense(x) = x @ W + b */
+static Node *lower_dense(Lower *L, Expr *e, Node *x)
+{
+	int n = x->shape.dim[x->shape.rank - 1];
+	Node *y = ir_matmul(L->g, x, tensor(L, e->tensor[0]), false, false, n,
+			    (int)e->opt[0], e->shape);
+	if (e->flag)
+		y = op2(L, OP_ADD, y, tensor(L, e->tensor[1]));
+	return y;
+}
+
+static Node *lower_reduce(Lower *L, Expr *e, Node *x)
+{
+	if (!e->flag) {
+		if (e->fn == B_MEAN)
+			return sample_mean(L, x);
+		return ir_sum_to(L->g, x, shape_scalar(x->shape.batched));
+	}
+	int axis = (int)e->opt[0];
+	Shape keep = x->shape;
+	keep.dim[axis] = 1;
+	Node *s = ir_reshape(L->g, ir_sum_to(L->g, x, keep), e->shape);
+	if (e->fn == B_MEAN)
+		s = op2(L, OP_MUL, s, cst(L, 1.0 / x->shape.dim[axis]));
+	return s;
+}
+
+/* PyTorch's BCELoss: -(y log p + (1 - y) log(1 - p)), each log clamped
+ * at -100, averaged over the sample's elements. */
+static Node *lower_bce(Lower *L, Node *p, Node *y)
+{
+	Node *lp = op2(L, OP_MAX, op1(L, OP_LOG, p), cst(L, -100));
+	Node *lq = op2(L, OP_MAX, op1(L, OP_LOG, op2(L, OP_SUB, cst(L, 1), p)),
+		       cst(L, -100));
+	Node *t = op2(L, OP_ADD, op2(L, OP_MUL, y, lp),
+		      op2(L, OP_MUL, op2(L, OP_SUB, cst(L, 1), y), lq));
+	return op1(L, OP_NEG, sample_mean(L, t));
+}
+
+/* cross_entropy(z, y) = -sum(t * log_softmax(z)), t the one-hot class (or
+ * the given distribution), smoothed as (1 - eps) t + eps / K. */
+static Node *lower_cross_entropy(Lower *L, Expr *e, Node *z, Node *y)
+{
+	int k = z->shape.dim[0];
+	Node *t = L->m->nclasses && e->arg[1]->kind == E_TARGET
+			  ? ir_onehot(L->g, y, k) : y;
+	double eps = e->opt[0];
+	if (eps > 0)
+		t = op2(L, OP_ADD, op2(L, OP_MUL, t, cst(L, 1 - eps)),
+			cst(L, eps / k));
+	Node *ls = op1(L, OP_LOGSOFTMAX, z);
+	Node *s = ir_sum_to(L->g, op2(L, OP_MUL, t, ls),
+			    shape_scalar(z->shape.batched || y->shape.batched));
+	return op1(L, OP_NEG, s);
+}
+
+static Node *lower_call(Lower *L, Expr *e)
+{
+	static const OpKind unary[] = {
+		[B_RELU] = OP_RELU, [B_SIGMOID] = OP_SIGMOID,
+		[B_TANH] = OP_TANH, [B_SOFTMAX] = OP_SOFTMAX,
+		[B_LOGSOFTMAX] = OP_LOGSOFTMAX, [B_EXP] = OP_EXP,
+		[B_LOG] = OP_LOG,
+	};
+	Node *a[3] = {0};
+	for (int i = 0; i < e->nargs; i++)
+		a[i] = lower_expr(L, e->arg[i]);
+	switch (e->fn) {
+	case B_DENSE:
+		return lower_dense(L, e, a[0]);
+	case B_SUM:
+	case B_MEAN:
+		return lower_reduce(L, e, a[0]);
+	case B_WHERE:
+		return ir_op3(L->g, OP_WHERE, a[0], a[1], a[2]);
+	case B_MSE: {
+		Node *d = op2(L, OP_SUB, a[0], a[1]);
+		return sample_mean(L, op2(L, OP_MUL, d, d));
+	}
+	case B_BCE:
+		return lower_bce(L, a[0], a[1]);
+	case B_CROSS_ENTROPY:
+		return lower_cross_entropy(L, e, a[0], a[1]);
+	default:
+		if ((size_t)e->fn < sizeof(unary) / sizeof(unary[0]) &&
+		    unary[e->fn])
+			return op1(L, unary[e->fn], a[0]);
+		ice("no lowering for builtin %d", e->fn);
+	}
+}
+
+static Node *lower_expr(Lower *L, Expr *e)
+{
+	Graph *g = L->g;
+	if (e->memo_graph == g)
+		return e->memo;
+	Loc saved = g->cur_loc;
+	const char *saved_origin = g->cur_origin;
+	g->cur_loc = e->loc;
+	g->cur_origin = e->text;
+	Node *n;
+	switch (e->kind) {
+	case E_NUM:
+		n = cst(L, e->num);
+		break;
+	case E_INPUT:
+	case E_TARGET:
+		n = ir_input(g, e->kind == E_INPUT ? L->m->input_name
+						   : L->m->target_name,
+			     e->kind == E_TARGET, e->shape);
+		break;
+	case E_PARAM:
+		n = tensor(L, e->tensor[0]);
+		break;
+	case E_NEG:
+		n = op1(L, OP_NEG, lower_expr(L, e->arg[0]));
+		break;
+	case E_BINOP:
+		n = lower_binop(L, e);
+		break;
+	case E_CALL:
+		n = lower_call(L, e);
+		break;
+	default:
+		ice("unknown expression kind %d", e->kind);
+	}
+	g->cur_loc = saved;
+	g->cur_origin = saved_origin;
+	e->memo_graph = g;
+	e->memo = n;
+	return n;
+}
+
+static Node *sample_loss(Lower *L, Checked *c)
+{
+	Node *l = lower_expr(L, c->loss);
+	return ir_broadcast(L->g, l, shape_scalar(true));
+}
+
+static void add_outputs(Lower *L, Checked *c)
+{
+	for (int i = 0; i < L->m->noutputs; i++) {
+		Node *o = lower_expr(L, c->outputs[i]);
+		const char *name = arena_printf(&L->g->arena, "out:%s",
+						L->m->outputs[i].name);
+		ir_add_root(L->g, ROOT_OUTPUT, name, i, o);
+	}
+}
+
+void lower(Model *m, Checked *c)
+{
+	Lower L = {ir_new(), m};
+	m->train_g = L.g;
+	Node *l = sample_loss(&L, c);
+	L.g->cur_loc = c->loss->loc;
+	L.g->cur_origin = c->loss->text;
+	Node *sum = ir_sum_to(L.g, l, shape_scalar(false));
+	ir_add_root(L.g, ROOT_LOSS, "loss", 0,
+		    ir_op2(L.g, OP_DIV, sum, ir_batchsize(L.g)));
+
+	L.g = m->eval_g = ir_new();
+	ir_add_root(L.g, ROOT_SAMPLE_LOSS, "sample_loss", 0,
+		    sample_loss(&L, c));
+	add_outputs(&L, c);
+
+	L.g = m->pred_g = ir_new();
+	add_outputs(&L, c);
+}

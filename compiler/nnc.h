@@ -1,0 +1,551 @@
+/*
+ * nnc.h - the one internal header of the nnc compiler.
+ *
+ * Sectioned by the file that owns each declaration. Everything not declared
+ * here is static to its file.
+ */
+#ifndef NNC_H
+#define NNC_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define NNC_VERSION "0.1.0"
+#define MAXRANK 4
+
+/* ------------------------------------------------------------------ */
+/* arena.c: bump allocation, freed whole */
+
+typedef struct ArenaBlock ArenaBlock;
+typedef struct Arena {
+	ArenaBlock *head;
+} Arena;
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+void *arena_alloc(Arena *a, size_t n); /* zeroed */
+char *arena_strdup(Arena *a, const char *s);
+char *arena_strndup(Arena *a, const char *s, size_t n);
+char *arena_printf(Arena *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void arena_free(Arena *a);
+
+/* ------------------------------------------------------------------ */
+/* diag.c: diagnostics */
+
+/* A source span: first character at (line, col), last at (end_line,
+ * end_col - 1). Lines and columns count from 1. */
+typedef struct Loc {
+	const char *file;
+	int line, col;
+	int end_line, end_col;
+} Loc;
+
+typedef struct Diag {
+	int nerrors;
+	int limit;          /* give up after this many errors (20) */
+	FILE *out;          /* stderr, or a memory stream in tests */
+	struct DiagSource *sources;
+} Diag;
+
+void diag_init(Diag *d, FILE *out);
+void diag_add_source(Diag *d, const char *file, const char *text);
+void diag_error(Diag *d, Loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void diag_note(Diag *d, Loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void diag_plain(Diag *d, const char *fmt, ...) /* "nnc: error: ..." */
+	__attribute__((format(printf, 2, 3)));
+void diag_free(Diag *d);
+/* Internal compiler error: names the compiler's own file and line. */
+#define ice(...) ice_at(__FILE__, __LINE__, __VA_ARGS__)
+_Noreturn void ice_at(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ------------------------------------------------------------------ */
+/* ast.c: the syntax tree */
+
+typedef enum {
+	A_NUM,    /* num */
+	A_STR,    /* str */
+	A_NAME,   /* str */
+	A_CALL,   /* str(args..., kw...) */
+	A_LIST,   /* [args...] */
+	A_BINOP,  /* lhs op rhs; op is one of the AstOp below */
+	A_UNOP,   /* op lhs (only AOP_NEG) */
+	A_SLICE,  /* lhs : rhs (column ranges in csv()) */
+} AstKind;
+
+typedef enum {
+	AOP_ADD, AOP_SUB, AOP_MUL, AOP_DIV, AOP_POW, AOP_MATMUL,
+	AOP_LT, AOP_LE, AOP_GT, AOP_GE, AOP_EQ, AOP_NE,
+	AOP_NEG,
+	AOP_THEN, /* schedule A then B */
+} AstOp;
+
+typedef struct Ast Ast;
+typedef struct Kwarg {
+	const char *name;
+	Loc loc; /* of the name */
+	Ast *value;
+} Kwarg;
+
+struct Ast {
+	AstKind kind;
+	Loc loc;
+	double num;
+	const char *str;
+	AstOp op;
+	Ast *lhs, *rhs;
+	Ast **args;
+	int nargs;
+	Kwarg *kw;
+	int nkw;
+};
+
+typedef enum {
+	S_MODEL, S_INPUT, S_TARGET, S_PARAM, S_DEF, S_LET, S_OUTPUT, S_LOSS,
+	S_OPTIMIZER, S_SCHEDULE, S_TRAIN,
+} StmtKind;
+
+typedef struct Stmt Stmt;
+struct Stmt {
+	StmtKind kind;
+	Loc loc;             /* the whole statement's first line */
+	const char *name;    /* model, input, target, param, def, let, output */
+	Loc name_loc;
+	Ast **dims;          /* input/target/param: [d1, d2, ...] */
+	int ndims;
+	bool has_dims;
+	Ast *cls;            /* target NAME : class(K): the call class(K) */
+	const char **params; /* def parameters */
+	Loc *param_locs;
+	int nparams;
+	Ast *value;          /* param init, def body, let/output/loss value,
+	                        optimizer call, schedule expression */
+	Kwarg *keys;         /* train { key = value } */
+	int nkeys;
+	const char *text;    /* the statement's source line, for comments */
+	Stmt *next;
+};
+
+typedef struct Program {
+	const char *file;
+	Stmt *stmts;
+} Program;
+
+Ast *ast_num(Arena *a, Loc loc, double v);
+Ast *ast_str(Arena *a, Loc loc, const char *s);
+Ast *ast_name(Arena *a, Loc loc, const char *s);
+Ast *ast_binop(Arena *a, Loc loc, AstOp op, Ast *lhs, Ast *rhs);
+Ast *ast_unop(Arena *a, Loc loc, AstOp op, Ast *x);
+Ast *ast_slice(Arena *a, Loc loc, Ast *lo, Ast *hi);
+Ast *ast_call(Arena *a, Loc loc, const char *name, Ast **args, int nargs,
+	      Kwarg *kw, int nkw);
+Ast *ast_list(Arena *a, Loc loc, Ast **elems, int n);
+Stmt *ast_stmt(Arena *a, StmtKind kind, Loc loc);
+const char *ast_op_name(AstOp op); /* "+", "@", "<=", "then" ... */
+void ast_print(FILE *f, const Ast *e); /* s-expression, for tests */
+void ast_print_program(FILE *f, const Program *p);
+
+/* ------------------------------------------------------------------ */
+/* parse (grammar/parser.y + grammar/lexer.l) */
+
+/* Parses a whole file. Syntax errors go to d; returns NULL only when the
+ * file cannot be read. The returned program may be partial if
+ * d->nerrors > 0. */
+Program *parse_file(const char *path, Arena *a, Diag *d);
+Program *parse_string(const char *name, const char *text, Arena *a,
+		      Diag *d);
+
+/* ------------------------------------------------------------------ */
+/* shape.c: static shapes */
+
+/* A value's shape. `batched` values carry an implicit leading batch
+ * dimension B (every per-sample value does); parameters and constants do
+ * not. dim[] holds the per-sample dimensions. */
+typedef struct Shape {
+	int rank;
+	int dim[MAXRANK];
+	bool batched;
+} Shape;
+
+Shape shape_scalar(bool batched);
+Shape shape_make(bool batched, int rank, const int *dims);
+long shape_numel(Shape s);       /* per-sample element count */
+bool shape_eq(Shape a, Shape b); /* including batched */
+/* numpy broadcasting of the per-sample dims, right-aligned; the batch
+ * dimension is present if either side has it. */
+bool shape_broadcast(Shape a, Shape b, Shape *out);
+/* a broadcasts to b (b is what a would be broadcast to) */
+bool shape_broadcasts_to(Shape a, Shape b);
+/* "[B, 4, 3]" or "[4, 3]"; writes into buf */
+char *shape_str(Shape s, char *buf, size_t n);
+/* "[4, 3]": per-sample only, how the user writes it */
+char *shape_user_str(Shape s, char *buf, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* ir.c: the tensor IR */
+
+typedef enum {
+#define OP(id, name, nin, kind, shape, grad, emit) OP_##id,
+#include "ops.def"
+#undef OP
+	OP_COUNT
+} OpKind;
+
+/* How the emitter and the passes treat an op. */
+typedef enum {
+	OK_LEAF,        /* input, param, const, batch size: no computation */
+	OK_ELEMWISE,    /* out[i] = f(in[bcast(i)]...): fusable */
+	OK_KERNEL,      /* its own loop nest / library call */
+	OK_VIEW,        /* reshape: aliases its input */
+} OpClass;
+
+typedef struct Node Node;
+typedef struct Graph Graph;
+
+struct Node {
+	int id;          /* dense, in creation order; renumbered by printing */
+	OpKind op;
+	int nin;
+	Node *in[3];
+	Shape shape;
+	double fval;     /* CONST: value */
+	int attr[4];     /* op-specific, documented in ops.def */
+	const char *name;/* INPUT / PARAM name */
+	Loc loc;         /* the .nn construct this came from */
+	const char *origin; /* source text of that construct's statement */
+	bool dead;
+	bool backward;   /* made by autodiff */
+	/* set by analyses */
+	int nuses;
+	int group;       /* fuse.c: kernel group, -1 = none */
+	bool keep;       /* must be materialized (used outside its group) */
+	void *aux;       /* scratch for passes; reset before use */
+};
+
+typedef struct Root {
+	const char *name; /* "loss", "out:probs", "grad:h.W" */
+	Node *node;
+	int kind;         /* ROOT_* */
+	int index;        /* output index, tensor index */
+} Root;
+
+enum { ROOT_LOSS, ROOT_SAMPLE_LOSS, ROOT_OUTPUT, ROOT_GRAD };
+
+struct Graph {
+	Arena arena;
+	Node **nodes; /* topological order */
+	int nnodes, cap;
+	Root *roots;
+	int nroots, rootcap;
+	int next_id;
+	/* context for new nodes: inherited location */
+	Loc cur_loc;
+	const char *cur_origin;
+};
+
+typedef struct OpInfo {
+	const char *name;
+	int nin;
+	OpClass cls;
+	/* shape rule: computes n->shape from inputs and attrs; returns false
+	 * (and fills msg) when the operands do not fit */
+	bool (*shape)(Node *n, char *msg, size_t msgsz);
+	/* derivative rule: given dy (gradient of the output), returns the
+	 * gradient contributions for input i (NULL = none / not
+	 * differentiable) */
+	Node *(*grad)(Graph *g, Node *n, Node *dy, int i);
+	/* C expression template for elementwise ops, else NULL */
+	const char *ctmpl;
+} OpInfo;
+
+extern const OpInfo op_info[OP_COUNT];
+
+Graph *ir_new(void);
+void ir_free(Graph *g);
+/* Node constructors run the op's shape rule and ice() on failure: user
+ * errors are caught by sema before lowering. */
+Node *ir_node(Graph *g, OpKind op, int nin, Node **in);
+Node *ir_op1(Graph *g, OpKind op, Node *a);
+Node *ir_op2(Graph *g, OpKind op, Node *a, Node *b);
+Node *ir_op3(Graph *g, OpKind op, Node *a, Node *b, Node *c);
+Node *ir_const(Graph *g, double v);
+Node *ir_input(Graph *g, const char *name, int index, Shape s);
+Node *ir_param(Graph *g, const char *name, int tensor, Shape s);
+Node *ir_batchsize(Graph *g);
+Node *ir_matmul(Graph *g, Node *a, Node *b, bool ta, bool tb, int ca,
+		int cb, Shape out);
+Node *ir_sum_to(Graph *g, Node *x, Shape to);
+Node *ir_broadcast(Graph *g, Node *x, Shape to);
+Node *ir_reshape(Graph *g, Node *x, Shape to);
+Node *ir_onehot(Graph *g, Node *y, int k);
+void ir_add_root(Graph *g, int kind, const char *name, int index, Node *n);
+/* Redirects every use of `from` (and roots) to `to`. */
+void ir_replace(Graph *g, Node *from, Node *to);
+/* Drops dead nodes from g->nodes and recounts uses. */
+void ir_compact(Graph *g);
+void ir_count_uses(Graph *g);
+bool ir_is_const(const Node *n, double v);
+const OpInfo *ir_info(const Node *n);
+
+/* irprint.c */
+void ir_print(FILE *f, Graph *g);
+/* irverify.c: topological order, shapes, use counts; ice() on failure */
+void ir_verify(Graph *g);
+/* irsort.c: stable topological sort of g->nodes (unchanged if already
+ * in order; appended nodes move up to just before their first user) */
+void ir_toposort(Graph *g);
+
+/* ------------------------------------------------------------------ */
+/* Matmul dimension helpers (ops.c). A matmul's operands are viewed as
+ * row-major matrices with `ca` / `cb` columns; rows may include the batch
+ * dimension. Dim counts are `c` times B if `b`. */
+typedef struct Dim {
+	long c;
+	bool b;
+} Dim;
+void mm_dims(const Node *n, Dim *m, Dim *k, Dim *nn);
+
+/* ------------------------------------------------------------------ */
+/* model.c: what sema learns about the program, besides the IR */
+
+typedef enum {
+	INIT_ZEROS, INIT_ONES, INIT_CONSTANT, INIT_NORMAL, INIT_UNIFORM,
+	INIT_XAVIER_UNIFORM, INIT_XAVIER_NORMAL, INIT_HE_UNIFORM,
+	INIT_HE_NORMAL,
+} InitKind;
+
+typedef struct Tensor {
+	const char *name;   /* "h.W", "W1" */
+	Shape shape;        /* unbatched */
+	InitKind init;
+	double init_a, init_b;
+	int fan_in, fan_out;
+	bool trainable;
+	bool is_weight;     /* in the `weights` collection */
+	long offset;        /* in the flat parameter buffer */
+	Loc loc;
+} Tensor;
+
+typedef struct Layer {     /* for `summary` */
+	const char *name;      /* statement name */
+	const char *kind;      /* "dense", "relu", ... */
+	Shape shape;           /* output */
+	long params;
+	double flops;          /* per sample */
+} Layer;
+
+typedef struct Output {
+	const char *name;
+	Shape shape;
+} Output;
+
+typedef enum { OPT_SGD, OPT_ADAM } OptKind;
+
+typedef struct Optim {
+	OptKind kind;
+	double lr, momentum, dampening, weight_decay;
+	bool nesterov;
+	double beta1, beta2, eps;
+	Loc loc;
+} Optim;
+
+typedef struct DataSrc {
+	int kind;            /* 0 none, 1 csv */
+	const char *path;
+	int skip;
+	int x_lo, x_hi, y_lo, y_hi;
+} DataSrc;
+
+typedef struct TrainCfg {
+	DataSrc data;
+	double validation;
+	int batch, epochs;
+	bool shuffle, drop_last;
+	long seed;
+	int normalize;       /* 0 none, 1 standard, 2 minmax */
+	unsigned metrics;    /* 1 = accuracy */
+	bool early_stop;
+	int es_monitor;      /* 0 val_loss, 1 val_accuracy, 2 loss, 3 accuracy */
+	int es_patience;
+	double es_min_delta;
+	bool es_restore_best;
+	const char *checkpoint, *log;
+} TrainCfg;
+
+typedef struct Model {
+	const char *name;
+	const char *file;   /* as given on the command line */
+	Shape input;
+	const char *input_name;
+	Shape target;
+	const char *target_name;
+	int nclasses;       /* 0 = real-valued target */
+	Tensor *tensors;
+	int ntensors, tensorcap;
+	long nparams;
+	Layer *layers;
+	int nlayers, layercap;
+	Output *outputs;
+	int noutputs;
+	Optim optim;
+	long ws_size;       /* emit.c: workspace elements, max over functions */
+	TrainCfg train;
+	Loc train_loc;
+	/* IR: forward graphs are built by lowering; grad by autodiff */
+	Graph *train_g;   /* forward + batch-mean loss (+ gradients) */
+	Graph *eval_g;    /* forward: per-sample loss and outputs */
+	Graph *pred_g;    /* forward: outputs only */
+} Model;
+
+/* ------------------------------------------------------------------ */
+/* sema.c: names, def inlining, shapes, layer parameters */
+
+/* The builtins sema knows, with their lowering in lower.c. */
+typedef enum {
+	B_NONE,
+	B_DENSE, B_RELU, B_SIGMOID, B_TANH, B_SOFTMAX, B_LOGSOFTMAX, B_EXP,
+	B_LOG, B_SUM, B_MEAN, B_WHERE, B_MSE, B_BCE, B_CROSS_ENTROPY,
+} BuiltinKind;
+
+/* A checked expression: names resolved, defs inlined, builtin arguments
+ * normalized to positions, every node with its shape. Named values are
+ * shared, so this is a DAG. */
+typedef enum {
+	E_NUM, E_INPUT, E_TARGET, E_PARAM, E_BINOP, E_NEG, E_CALL,
+} ExprKind;
+
+typedef struct Expr Expr;
+struct Expr {
+	ExprKind kind;
+	Loc loc;
+	Shape shape;
+	const char *text;    /* the statement it came from, for comments */
+	double num;          /* E_NUM */
+	AstOp op;            /* E_BINOP */
+	BuiltinKind fn;      /* E_CALL */
+	Expr *arg[3];
+	int nargs;
+	double opt[2];       /* numeric options: units, axis, smoothing */
+	bool flag;           /* dense: bias; sum/mean: axis given */
+	int tensor[2];       /* parameters a layer created (-1 = none) */
+	/* lowering memo, valid while memo_graph is the graph being built */
+	Graph *memo_graph;
+	Node *memo;
+};
+
+typedef struct Checked {
+	Expr *loss;          /* per-sample scalar */
+	Expr **outputs;      /* Model.noutputs of them */
+} Checked;
+
+/* Checks the program and fills the model; errors go to d. Returns NULL
+ * when there were errors. */
+Model *sema(Program *p, Arena *a, Diag *d, Checked *out);
+
+/* The checker's state, shared by sema.c, sema_call.c and sema_train.c. */
+typedef struct Sym Sym;
+typedef struct Expansion Expansion;
+typedef struct Sema {
+	Arena *a;
+	Diag *d;
+	Model *m;
+	Sym *syms;            /* global names, newest first */
+	Sym *env;             /* def parameters while inlining */
+	Expansion *expanding; /* defs being inlined, innermost first */
+	Expr *input, *target;
+	/* the statement being checked: layers name their tensors after it */
+	const char *stmt_name;
+	const char *stmt_text;
+	int stmt_first_tensor;
+} Sema;
+
+void sema_error(Sema *s, Loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+Expr *sema_expr(Sema *s, Ast *e);          /* a value expression */
+Expr *sema_new_expr(Sema *s, ExprKind k, Loc loc);
+bool sema_const(Sema *s, Ast *e, double *v); /* a constant number */
+bool sema_int(Sema *s, Ast *e, const char *what, int lo, int *v);
+bool sema_bool(Sema *s, Ast *e, bool *v);
+const char *sema_ident(const Ast *e);      /* a bare name, or NULL */
+bool sema_is_class(Sema *s, const Expr *e);
+int sema_new_tensor(Sema *s, const char *suffix, Shape sh, Loc loc);
+bool sema_init_spec(Sema *s, Ast *e, Tensor *t);
+void sema_add_layer(Sema *s, const char *kind, Shape sh, long params,
+		    double flops);
+Expr *sema_expr_arg(Sema *s, Ast *e, Ast *parent); /* parent: for init */
+/* sema_call.c: builtins */
+Expr *sema_call(Sema *s, Ast *e, Ast *parent);
+/* sema_train.c: the optimizer and train statements */
+void sema_optimizer(Sema *s, Stmt *st);
+void sema_train(Sema *s, Stmt *st);
+void sema_train_defaults(Model *m);
+void sema_train_finish(Sema *s); /* cross-checks after all statements */
+
+/* lower.c: the checked program to IR: fills m->train_g (forward and
+ * batch-mean loss), m->eval_g and m->pred_g */
+void lower(Model *m, Checked *c);
+
+/* autodiff.c: reverse mode; adds ROOT_GRAD roots to g */
+void autodiff(Graph *g, Model *m);
+
+/* passes: each one file, one entry point */
+void simplify(Graph *g);
+void constfold(Graph *g);
+void cse(Graph *g);
+void dce(Graph *g);
+void fuse(Graph *g);
+
+/* emit.c: the C file */
+typedef struct EmitOpts {
+	int opt;            /* -O level */
+	bool f64;
+	const char *flags;  /* command line flags, for the header comment */
+} EmitOpts;
+void emit_c(FILE *f, Model *m, const EmitOpts *o);
+
+#define KMAX 32
+/* A kernel: one loop nest or library call of the generated code. */
+typedef struct Kernel {
+	Node *members[64];  /* a fused group, or one kernel op */
+	int nmembers;
+	Node *ins[KMAX];    /* operands read from memory */
+	int nins;
+	Node *outs[KMAX];   /* results written to memory */
+	int nouts;
+	const char *name;   /* set by emit_kernel_def */
+} Kernel;
+
+typedef struct Emitter {
+	FILE *f;
+	int indent;
+	Model *m;
+	const EmitOpts *o;
+	const char *real;   /* "float" or "double" */
+	const char *fs;     /* math function suffix: "f" or "" */
+	Arena arena;
+	/* kernels defined so far, for reuse of identical ones */
+	char **kbody;
+	const char **kname;
+	int nk, kcap;
+	int kcount;
+} Emitter;
+
+void emit(Emitter *E, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+const char *emit_lit(Emitter *E, double v);   /* a literal of type real */
+const char *emit_basename(const char *path);
+/* emit_kernel.c: defines the kernel's static function (or reuses an
+ * identical one) and sets k->name */
+void emit_kernel_def(Emitter *E, Kernel *k);
+/* emit_optim.c: the update function */
+void emit_update(Emitter *E);
+long emit_state_size(const Model *m);
+
+#endif

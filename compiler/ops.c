@@ -1,0 +1,344 @@
+/*
+ * ops.c - every primitive op's shape rule and derivative rule, side by
+ * side, in the order of ops.def. The C emission of elementwise ops is the
+ * template in ops.def; kernels (matmul, sum_to, softmax, log_softmax,
+ * onehot) are emitted by emit_kernel.c.
+ *
+ * A derivative rule receives dy, the gradient of the loss with respect to
+ * the op's output (same shape as the output), and returns the contribution
+ * to the gradient of input i, already summed down to that input's shape.
+ * It is expressed as IR, so the backward pass is optimized and emitted
+ * like the forward pass.
+ */
+#include "nnc.h"
+
+#include <string.h>
+
+#define FAIL(...) (snprintf(msg, msgsz, __VA_ARGS__), false)
+
+/* ---- helpers ------------------------------------------------------ */
+
+static Node *c(Graph *g, double v)
+{
+	return ir_const(g, v);
+}
+
+static Node *sub(Graph *g, Node *a, Node *b) { return ir_op2(g, OP_SUB, a, b); }
+static Node *mul(Graph *g, Node *a, Node *b) { return ir_op2(g, OP_MUL, a, b); }
+static Node *dvd(Graph *g, Node *a, Node *b) { return ir_op2(g, OP_DIV, a, b); }
+
+/* Sums x over its last axis, keeping it as a 1. */
+static Node *sum_last(Graph *g, Node *x)
+{
+	Shape s = x->shape;
+	if (s.rank == 0)
+		return x;
+	s.dim[s.rank - 1] = 1;
+	return ir_sum_to(g, x, s);
+}
+
+/* The gradient flowing to input i of an elementwise op: v summed down to
+ * the input's (possibly broadcast) shape. */
+static Node *to_input(Graph *g, Node *n, int i, Node *v)
+{
+	return ir_sum_to(g, v, n->in[i]->shape);
+}
+
+static char *sstr(Shape s, char *buf)
+{
+	return shape_str(s, buf, 64);
+}
+
+/* ---- leaves --------------------------------------------------------- */
+
+/* input, param, const, batchsize: the constructor sets the shape */
+static bool shape_leaf(Node *n, char *msg, size_t msgsz)
+{
+	return true;
+}
+
+/* ---- unary elementwise ---------------------------------------------- */
+
+static bool shape_same(Node *n, char *msg, size_t msgsz)
+{
+	n->shape = n->in[0]->shape;
+	return true;
+}
+
+/* d(-x) = -dy */
+static Node *grad_neg(Graph *g, Node *n, Node *dy, int i)
+{
+	return ir_op1(g, OP_NEG, dy);
+}
+
+/* d exp(x) = dy * exp(x) = dy * y */
+static Node *grad_exp(Graph *g, Node *n, Node *dy, int i)
+{
+	return mul(g, dy, n);
+}
+
+/* d log(x) = dy / x */
+static Node *grad_log(Graph *g, Node *n, Node *dy, int i)
+{
+	return dvd(g, dy, n->in[0]);
+}
+
+/* d relu(x) = dy * (x > 0) */
+static Node *grad_relu(Graph *g, Node *n, Node *dy, int i)
+{
+	return mul(g, dy, ir_op2(g, OP_GT, n->in[0], c(g, 0)));
+}
+
+/* d sigmoid(x) = dy * y * (1 - y) */
+static Node *grad_sigmoid(Graph *g, Node *n, Node *dy, int i)
+{
+	return mul(g, mul(g, dy, n), sub(g, c(g, 1), n));
+}
+
+/* d tanh(x) = dy * (1 - y^2) */
+static Node *grad_tanh(Graph *g, Node *n, Node *dy, int i)
+{
+	return mul(g, dy, sub(g, c(g, 1), mul(g, n, n)));
+}
+
+/* ---- binary elementwise, with broadcasting -------------------------- */
+
+static bool shape_bcast(Node *n, char *msg, size_t msgsz)
+{
+	char a[64], b[64];
+	if (!shape_broadcast(n->in[0]->shape, n->in[1]->shape, &n->shape))
+		return FAIL("cannot broadcast %s with %s",
+			    sstr(n->in[0]->shape, a), sstr(n->in[1]->shape, b));
+	return true;
+}
+
+/* d(a + b)/da = dy ; d/db = dy */
+static Node *grad_add(Graph *g, Node *n, Node *dy, int i)
+{
+	return to_input(g, n, i, dy);
+}
+
+/* d(a - b)/da = dy ; d/db = -dy */
+static Node *grad_sub(Graph *g, Node *n, Node *dy, int i)
+{
+	return to_input(g, n, i, i == 0 ? dy : ir_op1(g, OP_NEG, dy));
+}
+
+/* d(a * b)/da = dy * b ; d/db = dy * a */
+static Node *grad_mul(Graph *g, Node *n, Node *dy, int i)
+{
+	return to_input(g, n, i, mul(g, dy, n->in[1 - i]));
+}
+
+/* d(a / b)/da = dy / b ; d/db = -dy * a / b^2 = -dy * y / b */
+static Node *grad_div(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *b = n->in[1];
+	if (i == 0)
+		return to_input(g, n, 0, dvd(g, dy, b));
+	return to_input(g, n, 1, ir_op1(g, OP_NEG, dvd(g, mul(g, dy, n), b)));
+}
+
+/* d(a ^ b)/da = dy * b * a^(b-1) ; d/db = dy * y * log(a) */
+static Node *grad_pow(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *a = n->in[0], *b = n->in[1];
+	if (i == 0) {
+		Node *p = ir_op2(g, OP_POW, a, sub(g, b, c(g, 1)));
+		return to_input(g, n, 0, mul(g, dy, mul(g, b, p)));
+	}
+	return to_input(g, n, 1, mul(g, dy, mul(g, n, ir_op1(g, OP_LOG, a))));
+}
+
+/* d max(a, b)/da = dy * (a >= b) ; d/db = dy * (a < b) */
+static Node *grad_max(Graph *g, Node *n, Node *dy, int i)
+{
+	OpKind cmp = i == 0 ? OP_GE : OP_LT;
+	Node *mask = ir_op2(g, cmp, n->in[0], n->in[1]);
+	return to_input(g, n, i, mul(g, dy, mask));
+}
+
+static bool shape_where(Node *n, char *msg, size_t msgsz)
+{
+	Shape ab;
+	char a[64], b[64];
+	if (!shape_broadcast(n->in[1]->shape, n->in[2]->shape, &ab))
+		return FAIL("cannot broadcast %s with %s",
+			    sstr(n->in[1]->shape, a), sstr(n->in[2]->shape, b));
+	if (!shape_broadcast(n->in[0]->shape, ab, &n->shape))
+		return FAIL("condition %s does not broadcast with %s",
+			    sstr(n->in[0]->shape, a), sstr(ab, b));
+	return true;
+}
+
+/* d where(c, a, b)/da = where(c, dy, 0) ; d/db = where(c, 0, dy) */
+static Node *grad_where(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *zero = c(g, 0);
+	if (i == 0)
+		return NULL;
+	Node *v = i == 1 ? ir_op3(g, OP_WHERE, n->in[0], dy, zero)
+			 : ir_op3(g, OP_WHERE, n->in[0], zero, dy);
+	return to_input(g, n, i, v);
+}
+
+/* broadcast(x) to the node's shape */
+static bool shape_to(Node *n, char *msg, size_t msgsz)
+{
+	char a[64], b[64];
+	if (!shape_broadcasts_to(n->in[0]->shape, n->shape))
+		return FAIL("%s does not broadcast to %s",
+			    sstr(n->in[0]->shape, a), sstr(n->shape, b));
+	return true;
+}
+
+/* d broadcast(x) = sum_to(dy, shape(x)) */
+static Node *grad_broadcast(Graph *g, Node *n, Node *dy, int i)
+{
+	return ir_sum_to(g, dy, n->in[0]->shape);
+}
+
+/* ---- matmul --------------------------------------------------------- */
+
+/*
+ * C = op(A) @ op(B), op = transpose when ta / tb. A is stored as a
+ * row-major matrix of ca columns (rows = its elements / ca, including the
+ * batch dimension when A is batched); likewise B with cb columns.
+ *   !ta: op(A) = [rows(A), ca]    ta: op(A) = [ca, rows(A)]
+ *   !tb: op(B) = [rows(B), cb]    tb: op(B) = [cb, rows(B)]
+ * C is [M, N] row-major, in whatever per-sample shape the node has.
+ */
+static Dim rows(const Node *x, long cols)
+{
+	Dim d = {shape_numel(x->shape) / cols, x->shape.batched};
+	return d;
+}
+
+void mm_dims(const Node *n, Dim *m, Dim *k, Dim *nn)
+{
+	bool ta = n->attr[0], tb = n->attr[1];
+	Dim ca = {n->attr[2], false}, cb = {n->attr[3], false};
+	Dim ra = rows(n->in[0], ca.c), rb = rows(n->in[1], cb.c);
+	*m = ta ? ca : ra;
+	Dim ka = ta ? ra : ca;
+	*k = tb ? cb : rb;
+	*nn = tb ? rb : cb;
+	if (ka.c != k->c || ka.b != k->b)
+		k->c = -1; /* signals a mismatch to shape_matmul */
+}
+
+static bool shape_matmul(Node *n, char *msg, size_t msgsz)
+{
+	Dim m, k, nn;
+	char a[64], b[64];
+	for (int i = 0; i < 2; i++)
+		if (n->attr[2 + i] <= 0 ||
+		    shape_numel(n->in[i]->shape) % n->attr[2 + i])
+			return FAIL("operand %d %s has no %d columns", i,
+				    sstr(n->in[i]->shape, a), n->attr[2 + i]);
+	mm_dims(n, &m, &k, &nn);
+	if (k.c < 0)
+		return FAIL("inner dimensions differ: %s @ %s",
+			    sstr(n->in[0]->shape, a), sstr(n->in[1]->shape, b));
+	if (nn.b || (m.b && nn.b))
+		return FAIL("the batch dimension cannot be a result column");
+	if (shape_numel(n->shape) != m.c * nn.c || n->shape.batched != m.b)
+		return FAIL("result %s is not [%ld, %ld]", sstr(n->shape, a),
+			    m.c, nn.c);
+	return true;
+}
+
+/*
+ * Y = op(A) @ op(B):
+ *   !ta: dA = dY @ op(B)^T          ta: dA = op(B) @ dY^T
+ *   !tb: dB = op(A)^T @ dY          tb: dB = dY^T @ op(A)
+ */
+static Node *grad_matmul(Graph *g, Node *n, Node *dy, int i)
+{
+	bool ta = n->attr[0], tb = n->attr[1];
+	int ca = n->attr[2], cb = n->attr[3];
+	Dim m, k, nn;
+	mm_dims(n, &m, &k, &nn);
+	Node *A = n->in[0], *B = n->in[1];
+	if (i == 0) {
+		if (!ta)
+			return ir_matmul(g, dy, B, false, !tb, nn.c, cb,
+					 A->shape);
+		return ir_matmul(g, B, dy, tb, true, cb, nn.c, A->shape);
+	}
+	if (!tb)
+		return ir_matmul(g, A, dy, !ta, false, ca, nn.c, B->shape);
+	return ir_matmul(g, dy, A, true, ta, nn.c, ca, B->shape);
+}
+
+/* ---- reductions ----------------------------------------------------- */
+
+/* sum_to(x): sums x down to the node's shape, which broadcasts to x's */
+static bool shape_sum_to(Node *n, char *msg, size_t msgsz)
+{
+	char a[64], b[64];
+	if (!shape_broadcasts_to(n->shape, n->in[0]->shape))
+		return FAIL("%s does not sum to %s", sstr(n->in[0]->shape, a),
+			    sstr(n->shape, b));
+	return true;
+}
+
+/* d sum_to(x) = broadcast(dy, shape(x)) */
+static Node *grad_sum_to(Graph *g, Node *n, Node *dy, int i)
+{
+	return ir_broadcast(g, dy, n->in[0]->shape);
+}
+
+/* softmax over the last axis: d/dx = y * (dy - sum_last(dy * y)) */
+static Node *grad_softmax(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *s = sum_last(g, mul(g, dy, n));
+	return mul(g, n, sub(g, dy, s));
+}
+
+/* log_softmax over the last axis: d/dx = dy - exp(y) * sum_last(dy) */
+static Node *grad_logsoftmax(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *p = ir_op1(g, OP_EXP, n);
+	return sub(g, dy, mul(g, p, sum_last(g, dy)));
+}
+
+/* onehot(y, K): a per-sample class index to a [K] indicator vector; the
+ * target is data, so it has no derivative. */
+static bool shape_onehot(Node *n, char *msg, size_t msgsz)
+{
+	char a[64];
+	if (n->in[0]->shape.rank != 0)
+		return FAIL("onehot of %s: expected a per-sample scalar",
+			    sstr(n->in[0]->shape, a));
+	int k = n->attr[0];
+	n->shape = shape_make(n->in[0]->shape.batched, 1, &k);
+	return true;
+}
+
+/* ---- views ---------------------------------------------------------- */
+
+static bool shape_reshape(Node *n, char *msg, size_t msgsz)
+{
+	char a[64], b[64];
+	if (shape_numel(n->shape) != shape_numel(n->in[0]->shape) ||
+	    n->shape.batched != n->in[0]->shape.batched)
+		return FAIL("cannot reshape %s to %s", sstr(n->in[0]->shape, a),
+			    sstr(n->shape, b));
+	return true;
+}
+
+/* d reshape(x) = reshape(dy, shape(x)) */
+static Node *grad_reshape(Graph *g, Node *n, Node *dy, int i)
+{
+	return ir_reshape(g, dy, n->in[0]->shape);
+}
+
+/* ---- the table ------------------------------------------------------ */
+
+const OpInfo op_info[OP_COUNT] = {
+#define OP(id, nm, nin, cls, shape, grad, tmpl) \
+	[OP_##id] = {nm, nin, cls, shape, grad, tmpl},
+#include "ops.def"
+#undef OP
+};

@@ -1,0 +1,427 @@
+/*
+ * sema_call.c - the builtin functions: argument matching, shapes, the
+ * parameters layers create, and initializer specs.
+ *
+ * Every builtin of the language is in the table; those whose kind is
+ * B_NONE are part of the language but not supported yet, and using one is
+ * a "not supported yet" error at its location.
+ */
+#include "nnc.h"
+
+#include <string.h>
+
+#define MAXARGS 4
+
+typedef struct Builtin {
+	const char *name;
+	BuiltinKind kind;
+	int required;                 /* leading arguments with no default */
+	const char *params[MAXARGS];  /* names, for keywords and messages */
+} Builtin;
+
+static const Builtin builtins[] = {
+	{"dense", B_DENSE, 2, {"x", "units", "init", "bias"}},
+	{"relu", B_RELU, 1, {"x"}},
+	{"sigmoid", B_SIGMOID, 1, {"x"}},
+	{"tanh", B_TANH, 1, {"x"}},
+	{"softmax", B_SOFTMAX, 1, {"x"}},
+	{"log_softmax", B_LOGSOFTMAX, 1, {"x"}},
+	{"exp", B_EXP, 1, {"x"}},
+	{"log", B_LOG, 1, {"x"}},
+	{"sum", B_SUM, 1, {"x", "axis"}},
+	{"mean", B_MEAN, 1, {"x", "axis"}},
+	{"where", B_WHERE, 3, {"cond", "a", "b"}},
+	{"mse", B_MSE, 2, {"yhat", "y"}},
+	{"bce", B_BCE, 2, {"p", "y"}},
+	{"cross_entropy", B_CROSS_ENTROPY, 2, {"logits", "y", "label_smoothing"}},
+	/* in the language, not supported yet */
+	{"conv2d", B_NONE, 0, {0}}, {"maxpool", B_NONE, 0, {0}},
+	{"avgpool", B_NONE, 0, {0}}, {"flatten", B_NONE, 0, {0}},
+	{"batchnorm", B_NONE, 0, {0}}, {"layernorm", B_NONE, 0, {0}},
+	{"dropout", B_NONE, 0, {0}}, {"leaky_relu", B_NONE, 0, {0}},
+	{"elu", B_NONE, 0, {0}}, {"gelu", B_NONE, 0, {0}},
+	{"softplus", B_NONE, 0, {0}}, {"silu", B_NONE, 0, {0}},
+	{"sqrt", B_NONE, 0, {0}}, {"abs", B_NONE, 0, {0}},
+	{"square", B_NONE, 0, {0}}, {"min", B_NONE, 0, {0}},
+	{"max", B_NONE, 0, {0}}, {"clamp", B_NONE, 0, {0}},
+	{"mae", B_NONE, 0, {0}}, {"huber", B_NONE, 0, {0}},
+	{"bce_logits", B_NONE, 0, {0}}, {"l1", B_NONE, 0, {0}},
+	{"l2", B_NONE, 0, {0}},
+};
+
+static const Builtin *find_builtin(const char *name)
+{
+	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+		if (strcmp(builtins[i].name, name) == 0)
+			return &builtins[i];
+	return NULL;
+}
+
+/* Matches positional then keyword arguments to the builtin's parameters. */
+static bool match_args(Sema *s, const Builtin *b, Ast *e, Ast **slot)
+{
+	int n = 0;
+	while (n < MAXARGS && b->params[n])
+		n++;
+	memset(slot, 0, MAXARGS * sizeof(*slot));
+	if (e->nargs > n) {
+		sema_error(s, e->args[n]->loc, "%s() takes at most %d argument%s, "
+			   "given %d", b->name, n, n == 1 ? "" : "s", e->nargs);
+		return false;
+	}
+	for (int i = 0; i < e->nargs; i++)
+		slot[i] = e->args[i];
+	for (int k = 0; k < e->nkw; k++) {
+		int i = 0;
+		while (i < n && strcmp(b->params[i], e->kw[k].name) != 0)
+			i++;
+		if (i == n) {
+			sema_error(s, e->kw[k].loc, "%s() has no argument '%s'",
+				   b->name, e->kw[k].name);
+			return false;
+		}
+		if (slot[i]) {
+			sema_error(s, e->kw[k].loc, "%s(): argument '%s' given "
+				   "twice", b->name, e->kw[k].name);
+			return false;
+		}
+		slot[i] = e->kw[k].value;
+	}
+	for (int i = 0; i < b->required; i++)
+		if (!slot[i]) {
+			sema_error(s, e->loc, "%s() is missing argument '%s'",
+				   b->name, b->params[i]);
+			return false;
+		}
+	return true;
+}
+
+static Expr *value_arg(Sema *s, Ast *a, Ast *parent, bool class_ok)
+{
+	Expr *x = sema_expr_arg(s, a, parent);
+	if (x && !class_ok && sema_is_class(s, x)) {
+		sema_error(s, a->loc, "'%s' is a class label; it can only be "
+			   "the target of cross_entropy", s->m->target_name);
+		return NULL;
+	}
+	return x;
+}
+
+static Expr *new_call(Sema *s, Ast *e, BuiltinKind fn, Shape sh)
+{
+	Expr *x = sema_new_expr(s, E_CALL, e->loc);
+	x->fn = fn;
+	x->shape = sh;
+	return x;
+}
+
+/* ---- initializers ----------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	InitKind kind;
+} init_names[] = {
+	{"zeros", INIT_ZEROS}, {"ones", INIT_ONES},
+	{"xavier_uniform", INIT_XAVIER_UNIFORM},
+	{"xavier_normal", INIT_XAVIER_NORMAL},
+	{"he_uniform", INIT_HE_UNIFORM}, {"he_normal", INIT_HE_NORMAL},
+};
+
+static bool init_call(Sema *s, Ast *e, Tensor *t)
+{
+	static const struct {
+		const char *name;
+		InitKind kind;
+		int nargs;
+	} calls[] = {
+		{"constant", INIT_CONSTANT, 1}, {"normal", INIT_NORMAL, 1},
+		{"uniform", INIT_UNIFORM, 2},
+	};
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		if (strcmp(e->str, calls[i].name) != 0)
+			continue;
+		if (e->nargs != calls[i].nargs || e->nkw) {
+			sema_error(s, e->loc, "%s() takes %d positional "
+				   "argument%s", e->str, calls[i].nargs,
+				   calls[i].nargs == 1 ? "" : "s");
+			return false;
+		}
+		t->init = calls[i].kind;
+		if (!sema_const(s, e->args[0], &t->init_a))
+			return false;
+		return e->nargs < 2 || sema_const(s, e->args[1], &t->init_b);
+	}
+	sema_error(s, e->loc, "unknown initializer '%s'", e->str);
+	return false;
+}
+
+bool sema_init_spec(Sema *s, Ast *e, Tensor *t)
+{
+	const char *id = sema_ident(e);
+	if (e && e->kind == A_CALL)
+		return init_call(s, e, t);
+	for (size_t i = 0; id && i < sizeof(init_names) / sizeof(init_names[0]);
+	     i++)
+		if (strcmp(id, init_names[i].name) == 0) {
+			t->init = init_names[i].kind;
+			return true;
+		}
+	if (id && strcmp(id, "auto") == 0)
+		sema_error(s, e->loc, "init = auto is for layers; a param needs "
+			   "an explicit initializer");
+	else
+		sema_error(s, e ? e->loc : (Loc){0}, "expected an initializer "
+			   "(zeros, ones, constant(v), normal(std), uniform(lo, "
+			   "hi), xavier_uniform, xavier_normal, he_uniform, "
+			   "he_normal)");
+	return false;
+}
+
+/* ---- layers ----------------------------------------------------------- */
+
+/* init = auto: He when the layer feeds a ReLU-family activation directly,
+ * else Xavier (contract, "Pinned details"). */
+static bool relu_parent(Ast *parent)
+{
+	static const char *relus[] = {"relu", "leaky_relu", "elu"};
+	if (!parent || parent->kind != A_CALL)
+		return false;
+	for (size_t i = 0; i < 3; i++)
+		if (strcmp(parent->str, relus[i]) == 0)
+			return true;
+	return false;
+}
+
+static Expr *check_dense(Sema *s, Ast *e, Ast **a, Ast *parent)
+{
+	char buf[64];
+	int units;
+	bool bias = true;
+	Expr *x = value_arg(s, a[0], e, false);
+	if (!x || !sema_int(s, a[1], "dense units", 1, &units))
+		return NULL;
+	if (a[3] && !sema_bool(s, a[3], &bias))
+		return NULL;
+	if (x->shape.rank == 0) {
+		sema_error(s, a[0]->loc, "dense() needs a vector input, found "
+			   "shape %s", shape_user_str(x->shape, buf, 64));
+		return NULL;
+	}
+	int n = x->shape.dim[x->shape.rank - 1];
+	int wd[2] = {n, units};
+	int w = sema_new_tensor(s, "W", shape_make(false, 2, wd), e->loc);
+	Tensor *tw = &s->m->tensors[w];
+	tw->is_weight = true;
+	const char *id = sema_ident(a[2]);
+	if (!a[2] || (id && strcmp(id, "auto") == 0))
+		tw->init = relu_parent(parent) ? INIT_HE_NORMAL
+					       : INIT_XAVIER_UNIFORM;
+	else if (!sema_init_spec(s, a[2], tw))
+		return NULL;
+	Expr *r = new_call(s, e, B_DENSE, x->shape);
+	r->shape.dim[r->shape.rank - 1] = units;
+	r->arg[0] = x;
+	r->nargs = 1;
+	r->opt[0] = units;
+	r->flag = bias;
+	r->tensor[0] = w;
+	if (bias)
+		r->tensor[1] = sema_new_tensor(s, "#b",
+					       shape_make(false, 1, &units),
+					       e->loc);
+	long rows = shape_numel(x->shape) / n;
+	sema_add_layer(s, "dense", r->shape, (long)n * units + (bias ? units : 0),
+		       2.0 * rows * n * units + (bias ? rows * units : 0));
+	return r;
+}
+
+/* ---- math and losses -------------------------------------------------- */
+
+static Expr *check_unary(Sema *s, Ast *e, const Builtin *b, Ast **a)
+{
+	char buf[64];
+	Expr *x = value_arg(s, a[0], e, false);
+	if (!x)
+		return NULL;
+	bool last_axis = b->kind == B_SOFTMAX || b->kind == B_LOGSOFTMAX;
+	if (last_axis && x->shape.rank == 0) {
+		sema_error(s, a[0]->loc, "%s() works over the last axis and "
+			   "needs a vector, found shape %s", b->name,
+			   shape_user_str(x->shape, buf, 64));
+		return NULL;
+	}
+	Expr *r = new_call(s, e, b->kind, x->shape);
+	r->arg[0] = x;
+	r->nargs = 1;
+	sema_add_layer(s, b->name, r->shape, 0, shape_numel(r->shape));
+	return r;
+}
+
+static Expr *check_reduce(Sema *s, Ast *e, const Builtin *b, Ast **a)
+{
+	Expr *x = value_arg(s, a[0], e, false);
+	if (!x)
+		return NULL;
+	Expr *r = new_call(s, e, b->kind, shape_scalar(x->shape.batched));
+	r->arg[0] = x;
+	r->nargs = 1;
+	if (a[1]) {
+		double ax;
+		int rank = x->shape.rank;
+		if (!sema_const(s, a[1], &ax))
+			return NULL;
+		if (ax < 0)
+			ax += rank;
+		if (ax != (int)ax || ax < 0 || ax >= rank) {
+			sema_error(s, a[1]->loc, "axis out of range for a value "
+				   "of %d dimension%s", rank,
+				   rank == 1 ? "" : "s");
+			return NULL;
+		}
+		r->flag = true;
+		r->opt[0] = ax;
+		r->shape = x->shape;
+		for (int i = (int)ax; i + 1 < rank; i++)
+			r->shape.dim[i] = r->shape.dim[i + 1];
+		r->shape.rank--;
+	}
+	return r;
+}
+
+static Expr *check_where(Sema *s, Ast *e, Ast **a)
+{
+	char b1[64], b2[64];
+	Ast *c = a[0];
+	if (c->kind != A_BINOP || c->op < AOP_LT || c->op > AOP_NE) {
+		sema_error(s, c->loc, "where() needs a comparison as its "
+			   "condition, e.g. where(x > 0, x, 0)");
+		return NULL;
+	}
+	Expr *l = value_arg(s, c->lhs, e, false);
+	Expr *rr = value_arg(s, c->rhs, e, false);
+	Expr *x = value_arg(s, a[1], e, false), *y = value_arg(s, a[2], e, false);
+	if (!l || !rr || !x || !y)
+		return NULL;
+	Expr *cond = sema_new_expr(s, E_BINOP, c->loc);
+	cond->op = c->op;
+	cond->arg[0] = l;
+	cond->arg[1] = rr;
+	cond->nargs = 2;
+	if (!shape_broadcast(l->shape, rr->shape, &cond->shape)) {
+		sema_error(s, c->loc, "shape mismatch in '%s': %s and %s",
+			   ast_op_name(c->op), shape_user_str(l->shape, b1, 64),
+			   shape_user_str(rr->shape, b2, 64));
+		return NULL;
+	}
+	Shape xy, all;
+	if (!shape_broadcast(x->shape, y->shape, &xy) ||
+	    !shape_broadcast(cond->shape, xy, &all)) {
+		sema_error(s, e->loc, "where(): shapes %s and %s do not "
+			   "broadcast", shape_user_str(x->shape, b1, 64),
+			   shape_user_str(y->shape, b2, 64));
+		return NULL;
+	}
+	Expr *r = new_call(s, e, B_WHERE, all);
+	r->arg[0] = cond;
+	r->arg[1] = x;
+	r->arg[2] = y;
+	r->nargs = 3;
+	return r;
+}
+
+/* mse(yhat, y), bce(p, y): elementwise over equal shapes, then a mean */
+static Expr *check_pair_loss(Sema *s, Ast *e, const Builtin *b, Ast **a)
+{
+	char b1[64], b2[64];
+	Expr *p = value_arg(s, a[0], e, false), *y = value_arg(s, a[1], e, false);
+	if (!p || !y)
+		return NULL;
+	Shape ps = p->shape, ys = y->shape;
+	ps.batched = ys.batched = false;
+	if (!shape_eq(ps, ys)) {
+		sema_error(s, e->loc, "%s(): the prediction has shape %s but "
+			   "the target has shape %s", b->name,
+			   shape_user_str(p->shape, b1, 64),
+			   shape_user_str(y->shape, b2, 64));
+		return NULL;
+	}
+	Expr *r = new_call(s, e, b->kind, shape_scalar(true));
+	r->arg[0] = p;
+	r->arg[1] = y;
+	r->nargs = 2;
+	return r;
+}
+
+/* cross_entropy(logits, y): y a class label or a distribution over the
+ * logits' classes; log-softmax is fused in. */
+static Expr *check_cross_entropy(Sema *s, Ast *e, Ast **a)
+{
+	char b1[64], b2[64];
+	Expr *z = value_arg(s, a[0], e, false), *y = value_arg(s, a[1], e, true);
+	double ls = 0;
+	if (!z || !y || (a[2] && !sema_const(s, a[2], &ls)))
+		return NULL;
+	if (ls < 0 || ls >= 1) {
+		sema_error(s, a[2]->loc, "label_smoothing must be in [0, 1), "
+			   "found %g", ls);
+		return NULL;
+	}
+	if (z->shape.rank != 1) {
+		sema_error(s, a[0]->loc, "cross_entropy() needs logits of shape "
+			   "[K], found %s", shape_user_str(z->shape, b1, 64));
+		return NULL;
+	}
+	int k = z->shape.dim[0];
+	if (sema_is_class(s, y)) {
+		if (s->m->nclasses != k) {
+			sema_error(s, e->loc, "cross_entropy(): the logits have "
+				   "%d classes but '%s' is class(%d)", k,
+				   s->m->target_name, s->m->nclasses);
+			return NULL;
+		}
+	} else if (y->shape.rank != 1 || y->shape.dim[0] != k) {
+		sema_error(s, a[1]->loc, "cross_entropy(): the target must be a "
+			   "class label or a distribution of shape %s, found %s",
+			   shape_user_str(z->shape, b1, 64),
+			   shape_user_str(y->shape, b2, 64));
+		return NULL;
+	}
+	Expr *r = new_call(s, e, B_CROSS_ENTROPY, shape_scalar(true));
+	r->arg[0] = z;
+	r->arg[1] = y;
+	r->nargs = 2;
+	r->opt[0] = ls;
+	return r;
+}
+
+Expr *sema_call(Sema *s, Ast *e, Ast *parent)
+{
+	Ast *a[MAXARGS];
+	const Builtin *b = find_builtin(e->str);
+	if (!b) {
+		sema_error(s, e->loc, "unknown function '%s'", e->str);
+		return NULL;
+	}
+	if (b->kind == B_NONE) {
+		sema_error(s, e->loc, "not supported yet: '%s'", e->str);
+		return NULL;
+	}
+	if (!match_args(s, b, e, a))
+		return NULL;
+	switch (b->kind) {
+	case B_DENSE:
+		return check_dense(s, e, a, parent);
+	case B_SUM:
+	case B_MEAN:
+		return check_reduce(s, e, b, a);
+	case B_WHERE:
+		return check_where(s, e, a);
+	case B_MSE:
+	case B_BCE:
+		return check_pair_loss(s, e, b, a);
+	case B_CROSS_ENTROPY:
+		return check_cross_entropy(s, e, a);
+	default:
+		return check_unary(s, e, b, a);
+	}
+}

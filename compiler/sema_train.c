@@ -1,0 +1,346 @@
+/*
+ * sema_train.c - the optimizer statement and the train block: keys,
+ * values, defaults, and the checks that tie them to the input and target
+ * (column counts, metrics that need a class, early stopping that needs a
+ * validation split).
+ */
+#include "nnc.h"
+
+#include <string.h>
+
+void sema_train_defaults(Model *m)
+{
+	TrainCfg *t = &m->train;
+	t->batch = 32;
+	t->epochs = 10;
+	t->shuffle = true;
+	t->es_patience = 5;
+	t->es_restore_best = true;
+}
+
+/* ---- optimizer -------------------------------------------------------- */
+
+static bool opt_num(Sema *s, Kwarg *k, const char *name, double *v, double lo,
+		    double hi)
+{
+	if (strcmp(k->name, name) != 0)
+		return false;
+	if (!sema_const(s, k->value, v))
+		return true;
+	if (*v < lo || *v > hi)
+		sema_error(s, k->value->loc, "%s must be in [%g, %g], found %g",
+			   name, lo, hi, *v);
+	return true;
+}
+
+static void sgd_key(Sema *s, Optim *o, Kwarg *k)
+{
+	if (opt_num(s, k, "lr", &o->lr, 0, 1e9) ||
+	    opt_num(s, k, "momentum", &o->momentum, 0, 1) ||
+	    opt_num(s, k, "dampening", &o->dampening, 0, 1) ||
+	    opt_num(s, k, "weight_decay", &o->weight_decay, 0, 1e9))
+		return;
+	if (strcmp(k->name, "nesterov") == 0) {
+		sema_bool(s, k->value, &o->nesterov);
+		return;
+	}
+	sema_error(s, k->loc, "sgd() has no argument '%s'", k->name);
+}
+
+static void adam_key(Sema *s, Optim *o, Kwarg *k)
+{
+	if (opt_num(s, k, "lr", &o->lr, 0, 1e9) ||
+	    opt_num(s, k, "beta1", &o->beta1, 0, 0.999999) ||
+	    opt_num(s, k, "beta2", &o->beta2, 0, 0.999999999) ||
+	    opt_num(s, k, "eps", &o->eps, 0, 1) ||
+	    opt_num(s, k, "weight_decay", &o->weight_decay, 0, 1e9))
+		return;
+	sema_error(s, k->loc, "adam() has no argument '%s'", k->name);
+}
+
+void sema_optimizer(Sema *s, Stmt *st)
+{
+	static const char *later[] = {"adagrad", "rmsprop", "adamw", "nadam",
+				      "radam", "adadelta"};
+	Ast *c = st->value;
+	Optim *o = &s->m->optim;
+	if (!c || c->kind != A_CALL) {
+		sema_error(s, c ? c->loc : st->loc, "expected an optimizer, "
+			   "e.g. sgd(lr = 0.1) or adam()");
+		return;
+	}
+	o->loc = c->loc;
+	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
+		if (strcmp(c->str, later[i]) == 0) {
+			sema_error(s, c->loc, "not supported yet: optimizer "
+				   "'%s' (sgd and adam are)", c->str);
+			return;
+		}
+	bool sgd = strcmp(c->str, "sgd") == 0;
+	if (!sgd && strcmp(c->str, "adam") != 0) {
+		sema_error(s, c->loc, "unknown optimizer '%s'", c->str);
+		return;
+	}
+	o->kind = sgd ? OPT_SGD : OPT_ADAM;
+	o->lr = sgd ? -1 : 1e-3;
+	o->beta1 = 0.9;
+	o->beta2 = 0.999;
+	o->eps = 1e-8;
+	if (c->nargs > 1) {
+		sema_error(s, c->args[1]->loc, "%s() takes the learning rate as "
+			   "its only positional argument", c->str);
+		return;
+	}
+	if (c->nargs == 1 && sema_const(s, c->args[0], &o->lr) && o->lr < 0)
+		sema_error(s, c->args[0]->loc, "lr must be >= 0");
+	for (int i = 0; i < c->nkw; i++)
+		(sgd ? sgd_key : adam_key)(s, o, &c->kw[i]);
+	if (sgd && o->lr < 0)
+		sema_error(s, c->loc, "sgd() needs a learning rate: sgd(lr = ...)");
+	if (o->nesterov && (o->momentum <= 0 || o->dampening != 0))
+		sema_error(s, c->loc, "nesterov needs momentum > 0 and zero "
+			   "dampening");
+}
+
+/* ---- train block ------------------------------------------------------ */
+
+static bool col_range(Sema *s, Ast *v, int *lo, int *hi)
+{
+	if (v->kind == A_SLICE)
+		return sema_int(s, v->lhs, "a column", 0, lo) &&
+		       sema_int(s, v->rhs, "a column", 0, hi) &&
+		       (*hi > *lo || (sema_error(s, v->loc, "empty column "
+						 "range %d:%d", *lo, *hi), 0));
+	if (!sema_int(s, v, "a column", 0, lo))
+		return false;
+	*hi = *lo + 1;
+	return true;
+}
+
+static void check_columns(Sema *s, Kwarg *k, const char *what, int lo, int hi,
+			  long want, const char *name)
+{
+	if (hi - lo != want)
+		sema_error(s, k->value->loc, "csv(): %s = %d:%d gives %d "
+			   "column%s but '%s' needs %ld", what, lo, hi, hi - lo,
+			   hi - lo == 1 ? "" : "s", name, want);
+}
+
+static void train_csv(Sema *s, Ast *c)
+{
+	DataSrc *d = &s->m->train.data;
+	Model *m = s->m;
+	Kwarg *xk = NULL, *yk = NULL;
+	if (c->nargs != 1 || c->args[0]->kind != A_STR) {
+		sema_error(s, c->loc, "csv() takes the file name as a string "
+			   "first: csv(\"data.csv\", x = 0:4, y = 4)");
+		return;
+	}
+	d->kind = 1;
+	d->path = c->args[0]->str;
+	for (int i = 0; i < c->nkw; i++) {
+		Kwarg *k = &c->kw[i];
+		if (strcmp(k->name, "skip") == 0)
+			sema_int(s, k->value, "skip", 0, &d->skip);
+		else if (strcmp(k->name, "x") == 0 &&
+			 col_range(s, k->value, &d->x_lo, &d->x_hi))
+			xk = k;
+		else if (strcmp(k->name, "y") == 0 &&
+			 col_range(s, k->value, &d->y_lo, &d->y_hi))
+			yk = k;
+		else if (strcmp(k->name, "skip") && strcmp(k->name, "x") &&
+			 strcmp(k->name, "y"))
+			sema_error(s, k->loc, "csv() has no argument '%s'",
+				   k->name);
+	}
+	if (!xk || !yk) {
+		sema_error(s, c->loc, "csv() needs the feature and target "
+			   "columns: x = a:b, y = c");
+		return;
+	}
+	if (s->input)
+		check_columns(s, xk, "x", d->x_lo, d->x_hi,
+			      shape_numel(m->input), m->input_name);
+	if (s->target)
+		check_columns(s, yk, "y", d->y_lo, d->y_hi,
+			      m->nclasses ? 1 : shape_numel(m->target),
+			      m->target_name);
+}
+
+static void train_data(Sema *s, Kwarg *k)
+{
+	Ast *v = k->value;
+	if (v->kind == A_CALL && strcmp(v->str, "idx") == 0)
+		sema_error(s, v->loc, "not supported yet: idx() data");
+	else if (v->kind == A_CALL && strcmp(v->str, "csv") == 0)
+		train_csv(s, v);
+	else
+		sema_error(s, v->loc, "expected a data source: csv(...)");
+}
+
+static const char *monitors[] = {"val_loss", "val_accuracy", "loss",
+				 "accuracy"};
+
+static void train_early_stop(Sema *s, Kwarg *k)
+{
+	TrainCfg *t = &s->m->train;
+	Ast *c = k->value;
+	if (c->kind != A_CALL || strcmp(c->str, "early_stop") != 0 ||
+	    c->nargs) {
+		sema_error(s, c->loc, "expected early_stop(monitor = val_loss, "
+			   "patience = 5, ...)");
+		return;
+	}
+	t->early_stop = true;
+	for (int i = 0; i < c->nkw; i++) {
+		Kwarg *a = &c->kw[i];
+		const char *id = sema_ident(a->value);
+		if (strcmp(a->name, "patience") == 0)
+			sema_int(s, a->value, "patience", 0, &t->es_patience);
+		else if (strcmp(a->name, "min_delta") == 0)
+			sema_const(s, a->value, &t->es_min_delta);
+		else if (strcmp(a->name, "restore_best") == 0)
+			sema_bool(s, a->value, &t->es_restore_best);
+		else if (strcmp(a->name, "monitor") == 0) {
+			int j = 0;
+			while (j < 4 && (!id || strcmp(id, monitors[j])))
+				j++;
+			if (j == 4)
+				sema_error(s, a->value->loc, "monitor must be "
+					   "val_loss, val_accuracy, loss or "
+					   "accuracy");
+			t->es_monitor = j;
+		} else
+			sema_error(s, a->loc, "early_stop() has no argument "
+				   "'%s'", a->name);
+	}
+}
+
+static void train_metrics(Sema *s, Kwarg *k)
+{
+	Ast *v = k->value;
+	if (v->kind != A_LIST) {
+		sema_error(s, v->loc, "expected a list, e.g. [accuracy]");
+		return;
+	}
+	for (int i = 0; i < v->nargs; i++) {
+		const char *id = sema_ident(v->args[i]);
+		if (id && strcmp(id, "accuracy") == 0)
+			s->m->train.metrics |= 1;
+		else if (id && (!strcmp(id, "mae") || !strcmp(id, "rmse")))
+			sema_error(s, v->args[i]->loc, "not supported yet: "
+				   "metric '%s'", id);
+		else
+			sema_error(s, v->args[i]->loc, "unknown metric");
+	}
+}
+
+static void train_string(Sema *s, Kwarg *k, const char **dst)
+{
+	if (k->value->kind != A_STR)
+		sema_error(s, k->value->loc, "%s needs a string", k->name);
+	else
+		*dst = k->value->str;
+}
+
+static void train_normalize(Sema *s, Kwarg *k)
+{
+	const char *id = sema_ident(k->value);
+	if (id && strcmp(id, "standard") == 0)
+		s->m->train.normalize = 1;
+	else if (id && strcmp(id, "minmax") == 0)
+		s->m->train.normalize = 2;
+	else if (id && strcmp(id, "none") == 0)
+		s->m->train.normalize = 0;
+	else
+		sema_error(s, k->value->loc, "normalize must be standard, "
+			   "minmax or none");
+}
+
+static void train_key(Sema *s, Kwarg *k)
+{
+	static const char *later[] = {"test", "normalize_target", "clip_norm",
+				      "clip_value"};
+	TrainCfg *t = &s->m->train;
+	int iv;
+	if (!strcmp(k->name, "data"))
+		train_data(s, k);
+	else if (!strcmp(k->name, "batch")) {
+		if (sema_int(s, k->value, "batch", 1, &iv))
+			t->batch = iv;
+	} else if (!strcmp(k->name, "epochs")) {
+		if (sema_int(s, k->value, "epochs", 1, &iv))
+			t->epochs = iv;
+	} else if (!strcmp(k->name, "seed")) {
+		if (sema_int(s, k->value, "seed", 0, &iv))
+			t->seed = iv;
+	} else if (!strcmp(k->name, "shuffle"))
+		sema_bool(s, k->value, &t->shuffle);
+	else if (!strcmp(k->name, "drop_last"))
+		sema_bool(s, k->value, &t->drop_last);
+	else if (!strcmp(k->name, "validation")) {
+		if (k->value->kind == A_CALL)
+			sema_error(s, k->value->loc, "not supported yet: a "
+				   "validation data source");
+		else if (sema_const(s, k->value, &t->validation) &&
+			 (t->validation < 0 || t->validation >= 1))
+			sema_error(s, k->value->loc, "validation must be a "
+				   "fraction in [0, 1)");
+	} else if (!strcmp(k->name, "normalize"))
+		train_normalize(s, k);
+	else if (!strcmp(k->name, "metrics"))
+		train_metrics(s, k);
+	else if (!strcmp(k->name, "early_stop"))
+		train_early_stop(s, k);
+	else if (!strcmp(k->name, "checkpoint"))
+		train_string(s, k, &t->checkpoint);
+	else if (!strcmp(k->name, "log"))
+		train_string(s, k, &t->log);
+	else {
+		for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
+			if (!strcmp(k->name, later[i])) {
+				sema_error(s, k->loc, "not supported yet: "
+					   "train key '%s'", k->name);
+				return;
+			}
+		sema_error(s, k->loc, "unknown train key '%s'", k->name);
+	}
+}
+
+void sema_train(Sema *s, Stmt *st)
+{
+	for (int i = 0; i < st->nkeys; i++) {
+		for (int j = 0; j < i; j++)
+			if (!strcmp(st->keys[i].name, st->keys[j].name)) {
+				sema_error(s, st->keys[i].loc, "train key '%s' "
+					   "given twice", st->keys[i].name);
+				break;
+			}
+		train_key(s, &st->keys[i]);
+	}
+	bool has_data = false;
+	for (int i = 0; i < st->nkeys; i++)
+		has_data |= !strcmp(st->keys[i].name, "data");
+	if (!has_data)
+		sema_error(s, st->loc, "the train block needs data = csv(...)");
+	s->m->train_loc = st->loc;
+}
+
+void sema_train_finish(Sema *s)
+{
+	Model *m = s->m;
+	TrainCfg *t = &m->train;
+	Loc loc = m->train_loc;
+	if (!loc.line || !s->target)
+		return;
+	bool real1 = !m->nclasses && shape_numel(m->target) == 1;
+	if ((t->metrics & 1) && !m->nclasses && !real1)
+		sema_error(s, loc, "accuracy needs a class target or a real "
+			   "target of shape [1]");
+	if (t->early_stop && t->es_monitor < 2 && t->validation <= 0)
+		sema_error(s, loc, "early_stop monitors %s but there is no "
+			   "validation split", monitors[t->es_monitor]);
+	if (t->early_stop && (t->es_monitor & 1) && !(t->metrics & 1))
+		sema_error(s, loc, "early_stop monitors %s but accuracy is not "
+			   "in metrics", monitors[t->es_monitor]);
+}

@@ -1,0 +1,244 @@
+/*
+ * base.c - what every runtime file leans on: error exits, allocation,
+ * element access to `real` buffers, and files written atomically.
+ *
+ * Errors in user input end the program: a message naming the program
+ * ("xor: ...") on stderr and exit status 1. A file being written is
+ * always PATH.tmp until it is complete; dying while one is open removes
+ * it, so a failed run never leaves a half-written output or clobbers the
+ * previous version of the file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rt.h"
+
+static void drop_pending(const Rt *rt)
+{
+	AtomicFile *af = rt ? rt->pending : NULL;
+
+	if (!af)
+		return;
+	if (af->f)
+		fclose(af->f);
+	af->f = NULL;
+	remove(af->tmp);
+}
+
+_Noreturn void nnrt_base_die(const Rt *rt, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	drop_pending(rt);
+	fprintf(stderr, "%s: ", rt && rt->prog ? rt->prog : "nnrt");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+void nnrt_base_warn(const Rt *rt, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: warning: ", rt->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void *nnrt_base_alloc(const Rt *rt, size_t n, size_t size)
+{
+	void *p;
+
+	if (n == 0 || size == 0)
+		n = size = 1;
+	if (n > SIZE_MAX / size)
+		nnrt_base_die(rt, "out of memory (%zu x %zu bytes)", n, size);
+	p = calloc(n, size);
+	if (!p)
+		nnrt_base_die(rt, "out of memory (%zu bytes)", n * size);
+	return p;
+}
+
+void *nnrt_base_grow(const Rt *rt, void *p, size_t n, size_t size)
+{
+	void *q;
+
+	if (n == 0 || size == 0)
+		n = size = 1;
+	if (n > SIZE_MAX / size)
+		nnrt_base_die(rt, "out of memory (%zu x %zu bytes)", n, size);
+	q = realloc(p, n * size);
+	if (!q)
+		nnrt_base_die(rt, "out of memory (%zu bytes)", n * size);
+	return q;
+}
+
+char *nnrt_base_strdup(const Rt *rt, const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(nnrt_base_alloc(rt, n, 1), s, n);
+}
+
+char *nnrt_base_printf(const Rt *rt, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *s;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		nnrt_base_die(rt, "cannot format a message");
+	s = nnrt_base_alloc(rt, (size_t)n + 1, 1);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* Buffers of model numbers hold float or double as real_size says. */
+double nnrt_base_get_real(const Rt *rt, const void *buf, long i)
+{
+	if (rt->m->real_size == 8)
+		return ((const double *)buf)[i];
+	return ((const float *)buf)[i];
+}
+
+void nnrt_base_set_real(const Rt *rt, void *buf, long i, double v)
+{
+	if (rt->m->real_size == 8)
+		((double *)buf)[i] = v;
+	else
+		((float *)buf)[i] = (float)v;
+}
+
+int nnrt_base_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+/* Opens PATH.tmp for writing; the caller writes to the returned stream
+ * and then calls nnrt_base_commit(). Only one file is pending at a
+ * time. */
+FILE *nnrt_base_create(Rt *rt, AtomicFile *af, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		nnrt_base_die(rt, "cannot write '%s': is a directory", path);
+	af->path = nnrt_base_strdup(rt, path);
+	af->tmp = nnrt_base_printf(rt, "%s.tmp", path);
+	af->f = fopen(af->tmp, "wb");
+	if (!af->f)
+		nnrt_base_die(rt, "cannot create '%s': %s", af->tmp,
+			      strerror(errno));
+	rt->pending = af;
+	return af->f;
+}
+
+/* The directory entry of a renamed file is durable only once its
+ * directory is synced; failure here loses nothing already written. */
+static void sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	int fd;
+
+	if (!slash) {
+		strcpy(dir, ".");
+	} else if ((size_t)(slash - path) < sizeof dir) {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+		if (!dir[0])
+			strcpy(dir, "/");
+	} else {
+		return;
+	}
+	fd = open(dir, O_RDONLY);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+/* Flushes, syncs and renames PATH.tmp over PATH. */
+void nnrt_base_commit(Rt *rt, AtomicFile *af)
+{
+	int err = 0;
+
+	errno = 0;
+	if (fflush(af->f) != 0 || ferror(af->f))
+		err = errno ? errno : EIO;
+	else if (fsync(fileno(af->f)) != 0 && errno != EINVAL)
+		err = errno;
+	if (fclose(af->f) != 0 && !err)
+		err = errno ? errno : EIO;
+	af->f = NULL;
+	if (err)
+		nnrt_base_die(rt, "cannot write '%s': %s", af->tmp,
+			      strerror(err));
+	if (rename(af->tmp, af->path) != 0)
+		nnrt_base_die(rt, "cannot rename '%s' to '%s': %s", af->tmp,
+			      af->path, strerror(errno));
+	rt->pending = NULL;
+	sync_dir(af->path);
+	free(af->path);
+	free(af->tmp);
+	af->path = af->tmp = NULL;
+}
+
+/* mkdir -p */
+void nnrt_base_mkdirs(const Rt *rt, const char *dir)
+{
+	char *p = nnrt_base_strdup(rt, dir);
+	char *s;
+	struct stat st;
+
+	if (!p[0])
+		nnrt_base_die(rt, "empty directory name");
+	for (s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0777) != 0 && errno != EEXIST)
+			nnrt_base_die(rt, "cannot create directory '%s': %s",
+				      p, strerror(errno));
+		*s = c;
+		if (!c)
+			break;
+	}
+	if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+		nnrt_base_die(rt, "'%s' is not a directory", dir);
+	free(p);
+}
+
+/* "[2, 8]"; a rank-0 shape is "[]". */
+void nnrt_base_shape(char *buf, size_t n, int rank, const int *dims)
+{
+	size_t len = 0;
+	int i;
+
+	len += (size_t)snprintf(buf, n, "[");
+	for (i = 0; i < rank && len < n; i++)
+		len += (size_t)snprintf(buf + len, n - len, "%s%d",
+					i ? ", " : "", dims[i]);
+	if (len < n)
+		snprintf(buf + len, n - len, "]");
+}

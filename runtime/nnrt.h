@@ -1,0 +1,145 @@
+/*
+ * nnrt.h - the nnc runtime library (libnnrt).
+ *
+ * A trainer is one generated C file plus this library. The generated code
+ * does the math: it fills in one NnrtModel descriptor (shapes, tensors,
+ * the train block's settings) and provides four entry points (grad,
+ * update, eval, predict). The runtime does everything else: command line,
+ * data loading, RNG, initializers, the epoch loop, metrics, early
+ * stopping, checkpoints, progress, export/import and gradient checks. It
+ * knows nothing about a particular model.
+ *
+ * Buffers of model numbers (params, grads, optimizer state, workspace)
+ * hold `real` elements, float or double as the descriptor's real_size
+ * says. Data (x, y, outputs) always crosses the interface as float.
+ */
+#ifndef NNRT_H
+#define NNRT_H
+
+#include <stddef.h>
+
+#define NNRT_VERSION "0.1.0"
+#define NNRT_MAX_RANK 4
+
+typedef enum {
+	NNRT_INIT_ZEROS,
+	NNRT_INIT_ONES,
+	NNRT_INIT_CONSTANT,       /* init_a */
+	NNRT_INIT_NORMAL,         /* mean 0, std init_a */
+	NNRT_INIT_UNIFORM,        /* [init_a, init_b) */
+	NNRT_INIT_XAVIER_UNIFORM, /* U(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
+	NNRT_INIT_XAVIER_NORMAL,  /* N(0, sqrt(2 / (fan_in + fan_out))) */
+	NNRT_INIT_HE_UNIFORM,     /* U(-a, a), a = sqrt(6 / fan_in) */
+	NNRT_INIT_HE_NORMAL,      /* N(0, sqrt(2 / fan_in)) */
+} NnrtInit;
+
+/* One named tensor in the flat parameter buffer. */
+typedef struct NnrtTensor {
+	const char *name;         /* "h.W": as in summary, checkpoints, .npy */
+	int rank;
+	int dims[NNRT_MAX_RANK];
+	long offset;              /* in elements */
+	long size;                /* elements */
+	NnrtInit init;
+	double init_a, init_b;
+	int fan_in, fan_out;
+	int trainable;            /* 0 for running statistics */
+} NnrtTensor;
+
+/* One row of `summary`. */
+typedef struct NnrtLayer {
+	const char *name;         /* statement name: "h1" */
+	const char *kind;         /* "dense", "relu", "input", ... */
+	int rank;
+	int dims[NNRT_MAX_RANK];  /* per-sample output shape */
+	long params;
+	double flops;             /* per sample, forward */
+} NnrtLayer;
+
+typedef enum { NNRT_SRC_NONE, NNRT_SRC_CSV } NnrtSrcKind;
+
+/* A data source from the train block. Columns a:b are half-open. */
+typedef struct NnrtSource {
+	NnrtSrcKind kind;
+	const char *path;
+	int skip;                 /* header lines to skip */
+	int x_lo, x_hi;           /* feature columns */
+	int y_lo, y_hi;           /* target columns */
+} NnrtSource;
+
+typedef enum { NNRT_NORM_NONE, NNRT_NORM_STANDARD, NNRT_NORM_MINMAX } NnrtNorm;
+enum { NNRT_METRIC_ACCURACY = 1 };
+typedef enum {
+	NNRT_MON_VAL_LOSS, NNRT_MON_VAL_ACCURACY, NNRT_MON_LOSS,
+	NNRT_MON_ACCURACY,
+} NnrtMonitor;
+
+typedef struct NnrtTrainConfig {
+	NnrtSource data;
+	double validation;        /* fraction split off; 0 = none */
+	int batch;                /* == the model's max_batch */
+	int epochs;
+	int shuffle;
+	int drop_last;
+	unsigned long seed;
+	NnrtNorm normalize;
+	unsigned metrics;         /* NNRT_METRIC_* bits */
+	int early_stop;           /* 0 = off */
+	NnrtMonitor monitor;
+	int patience;
+	double min_delta;
+	int restore_best;
+	const char *checkpoint;   /* NULL = "<model>.ckpt" */
+	const char *log;          /* NULL = no CSV log */
+} NnrtTrainConfig;
+
+typedef struct NnrtModel {
+	const char *name;         /* model name */
+	const char *source;       /* the .nn file it came from */
+	const char *nnc_version;
+	int real_size;            /* sizeof(real): 4 or 8 */
+	int max_batch;            /* entry points take n <= max_batch */
+
+	int input_rank;
+	int input_dims[NNRT_MAX_RANK];
+	long input_size;          /* floats per sample */
+	int n_classes;            /* > 0: y is one float holding the class */
+	long target_size;         /* floats of y per sample */
+
+	int n_outputs;
+	const char *const *output_names;
+	const long *output_sizes; /* floats per sample, each output */
+	long output_size;         /* their sum: one row of `out` */
+
+	int n_tensors;
+	const NnrtTensor *tensors;
+	int n_layers;
+	const NnrtLayer *layers;
+	long n_params;            /* elements of params and of grads */
+	long n_state;             /* elements of optimizer state */
+	long ws_size;             /* elements of workspace */
+
+	const char *optimizer;    /* "adam(lr = 0.01)": for summary */
+	double lr;                /* the optimizer's learning rate */
+	NnrtTrainConfig train;
+
+	/* Forward and backward on n samples in training mode: returns the
+	 * batch-mean loss and writes d(loss)/d(params) into grads. */
+	double (*grad)(const void *params, void *grads, void *ws,
+		       const float *x, const float *y, int n);
+	/* One optimizer step; `step` counts updates from 1. */
+	void (*update)(void *params, const void *grads, void *state,
+		       double lr, long step);
+	/* Forward in inference mode: per-sample loss [n] and outputs
+	 * [n, output_size] (either may be NULL). */
+	void (*eval)(const void *params, void *ws, const float *x,
+		     const float *y, int n, double *loss, float *out);
+	/* Outputs only: [n, output_size]. */
+	void (*predict)(const void *params, void *ws, const float *x, int n,
+			float *out);
+} NnrtModel;
+
+/* The trainer's main: `return nnrt_main(&model, argc, argv);` */
+int nnrt_main(const NnrtModel *m, int argc, char **argv);
+
+#endif

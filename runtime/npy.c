@@ -1,0 +1,364 @@
+/*
+ * npy.c - the `export` and `import` subcommands: tensors as NumPy .npy
+ * files (format version 1.0; numpy.lib.format).
+ *
+ * export --checkpoint CKPT --npy DIR writes DIR/<tensor name>.npy for
+ * every tensor ('<f4', C order, the tensor's shape) and, when the model
+ * normalises its inputs, DIR/normalize.shift.npy and
+ * DIR/normalize.scale.npy ('<f8', [input_size]; x' = (x - shift) /
+ * scale: shift is the mean or min, scale the std or max - min).
+ *
+ * import --npy DIR --checkpoint CKPT reads every tensor's file ('<f4' or
+ * '<f8', shape exactly the tensor's) and writes CKPT atomically with the
+ * optimizer state and step count reset. If CKPT exists, everything else
+ * in it (epoch, seed, labels, normalisation) is kept; otherwise the
+ * normalisation comes from DIR/normalize.*.npy if present, else it is
+ * fitted on the training split of the data file as train would.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt.h"
+
+#define NPY_MAGIC "\x93NUMPY"
+#define MAX_HEADER 65536
+
+typedef struct NpyArray {
+	int rank;
+	int dims[NNRT_MAX_RANK];
+	int f8;                   /* '<f8', else '<f4' */
+	long size;
+} NpyArray;
+
+/* ---- writing ---- */
+
+static void write_header(FILE *f, const NpyArray *a)
+{
+	char dict[256], shape[128];
+	size_t len = 0, total, pad;
+	int i;
+
+	len += (size_t)snprintf(shape, sizeof shape, "(");
+	for (i = 0; i < a->rank; i++)
+		len += (size_t)snprintf(shape + len, sizeof shape - len,
+					"%s%d", i ? ", " : "", a->dims[i]);
+	snprintf(shape + len, sizeof shape - len, a->rank == 1 ? ",)" : ")");
+	len = (size_t)snprintf(dict, sizeof dict, "{'descr': '%s', "
+			       "'fortran_order': False, 'shape': %s, }",
+			       a->f8 ? "<f8" : "<f4", shape);
+	total = 10 + len + 1;
+	pad = (64 - total % 64) % 64;
+	fwrite(NPY_MAGIC "\x01\x00", 1, 8, f);
+	fputc((int)((len + pad + 1) & 0xff), f);
+	fputc((int)((len + pad + 1) >> 8), f);
+	fwrite(dict, 1, len, f);
+	for (i = 0; i < (int)pad; i++)
+		fputc(' ', f);
+	fputc('\n', f);
+}
+
+/* Writes v[0..size) as a's dtype to path, atomically. */
+static void npy_write(Rt *rt, const char *path, const NpyArray *a,
+		      const double *v)
+{
+	AtomicFile af;
+	FILE *f = nnrt_base_create(rt, &af, path);
+	long i;
+
+	write_header(f, a);
+	for (i = 0; i < a->size; i++) {
+		unsigned char b[8];
+		uint64_t u;
+		uint32_t w;
+		int k;
+		if (a->f8) {
+			memcpy(&u, &v[i], 8);
+		} else {
+			float x = (float)v[i];
+			memcpy(&w, &x, 4);
+			u = w;
+		}
+		for (k = 0; k < 8; k++)
+			b[k] = (unsigned char)(u >> (8 * k));
+		fwrite(b, 1, a->f8 ? 8 : 4, f);
+	}
+	nnrt_base_commit(rt, &af);
+}
+
+/* ---- reading ---- */
+
+/* The value after 'key': in a header dict, or NULL. */
+static const char *dict_value(const char *h, const char *key)
+{
+	char q1[32], q2[32];
+	const char *p;
+
+	snprintf(q1, sizeof q1, "'%s'", key);
+	snprintf(q2, sizeof q2, "\"%s\"", key);
+	p = strstr(h, q1);
+	if (!p)
+		p = strstr(h, q2);
+	if (!p)
+		return NULL;
+	p += strlen(q1);
+	while (*p == ' ')
+		p++;
+	if (*p++ != ':')
+		return NULL;
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+static int parse_shape(const char *p, NpyArray *a)
+{
+	char *end;
+
+	if (!p || *p++ != '(')
+		return 0;
+	a->rank = 0;
+	a->size = 1;
+	for (;;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == ')')
+			return 1;
+		if (a->rank == NNRT_MAX_RANK)
+			return 0;
+		long d = strtol(p, &end, 10);
+		if (end == p || d < 0)
+			return 0;
+		a->dims[a->rank++] = (int)d;
+		a->size *= d;
+		p = end;
+		while (*p == 'L')
+			p++;
+	}
+}
+
+static void parse_header(Rt *rt, const char *path, const char *h,
+			 NpyArray *a)
+{
+	const char *descr = dict_value(h, "descr");
+	const char *order = dict_value(h, "fortran_order");
+
+	if (!descr || !order || !parse_shape(dict_value(h, "shape"), a))
+		nnrt_base_die(rt, "%s: bad .npy header", path);
+	if (strncmp(descr + 1, "<f4", 3) == 0)
+		a->f8 = 0;
+	else if (strncmp(descr + 1, "<f8", 3) == 0)
+		a->f8 = 1;
+	else
+		nnrt_base_die(rt, "%s: dtype %.*s is not supported (expected "
+			      "'<f4' or '<f8')", path,
+			      (int)strcspn(descr, ","), descr);
+	if (strncmp(order, "True", 4) == 0 && a->rank > 1)
+		nnrt_base_die(rt, "%s: Fortran-order arrays are not supported",
+			      path);
+}
+
+/* Reads the header of an open .npy file. */
+static void read_header(Rt *rt, const char *path, FILE *f, NpyArray *a)
+{
+	unsigned char pre[12];
+	size_t hlen, nlen;
+	char *h;
+
+	if (fread(pre, 1, 10, f) != 10 || memcmp(pre, NPY_MAGIC, 6) != 0)
+		nnrt_base_die(rt, "%s: not a .npy file", path);
+	if (pre[6] == 1) {
+		hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
+	} else if (pre[6] == 2 || pre[6] == 3) {
+		if (fread(pre + 10, 1, 2, f) != 2)
+			nnrt_base_die(rt, "%s: truncated .npy file", path);
+		hlen = (size_t)pre[8] | (size_t)pre[9] << 8 |
+		       (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
+	} else {
+		nnrt_base_die(rt, "%s: .npy format version %d is not supported",
+			      path, pre[6]);
+	}
+	if (hlen > MAX_HEADER)
+		nnrt_base_die(rt, "%s: bad .npy header", path);
+	h = nnrt_base_alloc(rt, hlen + 1, 1);
+	nlen = fread(h, 1, hlen, f);
+	if (nlen != hlen)
+		nnrt_base_die(rt, "%s: truncated .npy file", path);
+	parse_header(rt, path, h, a);
+	free(h);
+}
+
+/* Reads path into v[0..size), checking its shape against want. */
+static void npy_read(Rt *rt, const char *path, const NpyArray *want,
+		     const char *what, double *v)
+{
+	FILE *f = fopen(path, "rb");
+	char got_s[64], want_s[64];
+	NpyArray a;
+	long i;
+
+	if (!f)
+		nnrt_base_die(rt, "cannot open '%s': %s", path,
+			      strerror(errno));
+	read_header(rt, path, f, &a);
+	if (a.rank != want->rank ||
+	    memcmp(a.dims, want->dims, (size_t)a.rank * sizeof(int)) != 0) {
+		nnrt_base_shape(got_s, sizeof got_s, a.rank, a.dims);
+		nnrt_base_shape(want_s, sizeof want_s, want->rank, want->dims);
+		nnrt_base_die(rt, "%s: shape %s does not match %s %s", path,
+			      got_s, what, want_s);
+	}
+	for (i = 0; i < a.size; i++) {
+		unsigned char b[8];
+		uint64_t u = 0;
+		uint32_t w;
+		float x;
+		int k, n = a.f8 ? 8 : 4;
+		if (fread(b, 1, (size_t)n, f) != (size_t)n)
+			nnrt_base_die(rt, "%s: truncated .npy file (%ld of %ld "
+				      "values)", path, i, a.size);
+		for (k = n - 1; k >= 0; k--)
+			u = u << 8 | b[k];
+		if (a.f8) {
+			memcpy(&v[i], &u, 8);
+		} else {
+			w = (uint32_t)u;
+			memcpy(&x, &w, 4);
+			v[i] = x;
+		}
+	}
+	fclose(f);
+}
+
+/* ---- the subcommands ---- */
+
+static char *tensor_path(const Rt *rt, const char *name)
+{
+	if (strchr(name, '/'))
+		nnrt_base_die(rt, "tensor name '%s' cannot be a file name",
+			      name);
+	return nnrt_base_printf(rt, "%s/%s.npy", rt->opt.npy, name);
+}
+
+static NpyArray tensor_array(const NnrtTensor *t)
+{
+	NpyArray a;
+
+	memset(&a, 0, sizeof a);
+	a.rank = t->rank;
+	memcpy(a.dims, t->dims, sizeof a.dims);
+	a.size = t->size;
+	return a;
+}
+
+static NpyArray norm_array(const Rt *rt)
+{
+	NpyArray a;
+
+	memset(&a, 0, sizeof a);
+	a.rank = 1;
+	a.dims[0] = (int)rt->m->input_size;
+	a.size = rt->m->input_size;
+	a.f8 = 1;
+	return a;
+}
+
+int nnrt_npy_export(Rt *rt)
+{
+	const NnrtModel *m = rt->m;
+	double *v = nnrt_base_alloc(rt, (size_t)m->n_params, sizeof(double));
+	NpyArray na = norm_array(rt);
+	int i;
+	long k;
+
+	nnrt_prep_buffers(rt);
+	nnrt_ckpt_load(rt, nnrt_prep_ckpt_path(rt));
+	nnrt_base_mkdirs(rt, rt->opt.npy);
+	for (i = 0; i < m->n_tensors; i++) {
+		const NnrtTensor *t = &m->tensors[i];
+		NpyArray a = tensor_array(t);
+		char *path = tensor_path(rt, t->name);
+		for (k = 0; k < t->size; k++)
+			v[k] = nnrt_base_get_real(rt, rt->params, t->offset + k);
+		npy_write(rt, path, &a, v);
+		free(path);
+	}
+	if (rt->norm.kind != NNRT_NORM_NONE && rt->norm.n > 0) {
+		char *p = tensor_path(rt, "normalize.shift");
+		npy_write(rt, p, &na, rt->norm.shift);
+		free(p);
+		p = tensor_path(rt, "normalize.scale");
+		npy_write(rt, p, &na, rt->norm.scale);
+		free(p);
+	}
+	printf("export %s: %d tensors to %s\n", m->name, m->n_tensors,
+	       rt->opt.npy);
+	free(v);
+	return 0;
+}
+
+/* Normalisation for a new checkpoint: from DIR, else fitted. */
+static void import_norm(Rt *rt)
+{
+	const NnrtModel *m = rt->m;
+	NpyArray na = norm_array(rt);
+	char *shift = tensor_path(rt, "normalize.shift");
+	char *scale = tensor_path(rt, "normalize.scale");
+	long j;
+
+	if (m->train.normalize == NNRT_NORM_NONE) {
+		rt->norm.kind = NNRT_NORM_NONE;
+	} else if (nnrt_base_exists(shift) && nnrt_base_exists(scale)) {
+		rt->norm.kind = m->train.normalize;
+		rt->norm.n = m->input_size;
+		rt->norm.shift = nnrt_base_alloc(rt, (size_t)na.size, 8);
+		rt->norm.scale = nnrt_base_alloc(rt, (size_t)na.size, 8);
+		npy_read(rt, shift, &na, "the input", rt->norm.shift);
+		npy_read(rt, scale, &na, "the input", rt->norm.scale);
+		for (j = 0; j < na.size; j++)
+			if (!(rt->norm.scale[j] > 0))
+				nnrt_base_die(rt, "%s: scales must be > 0",
+					      scale);
+	} else {
+		/* fit as train does; the drawn tensors go to scratch */
+		nnrt_prep_data(rt, nnrt_prep_data_path(rt), 1, rt->grads);
+	}
+	free(shift);
+	free(scale);
+}
+
+int nnrt_npy_import(Rt *rt)
+{
+	const NnrtModel *m = rt->m;
+	const char *ckpt = nnrt_prep_ckpt_path(rt);
+	double *v = nnrt_base_alloc(rt, (size_t)m->n_params, sizeof(double));
+	char what[128];
+	int i;
+	long k;
+
+	nnrt_prep_buffers(rt);
+	rt->seed = rt->opt.has_seed ? rt->opt.seed : m->train.seed;
+	rt->validation = m->train.validation;
+	if (nnrt_base_exists(ckpt))
+		nnrt_ckpt_load(rt, ckpt);
+	else
+		import_norm(rt);
+	for (i = 0; i < m->n_tensors; i++) {
+		const NnrtTensor *t = &m->tensors[i];
+		NpyArray a = tensor_array(t);
+		char *path = tensor_path(rt, t->name);
+		snprintf(what, sizeof what, "tensor '%s'", t->name);
+		npy_read(rt, path, &a, what, v);
+		for (k = 0; k < t->size; k++)
+			nnrt_base_set_real(rt, rt->params, t->offset + k, v[k]);
+		free(path);
+	}
+	memset(rt->state, 0, (size_t)m->n_state * (size_t)m->real_size);
+	rt->step = 0;
+	memset(&rt->es, 0, sizeof rt->es);
+	nnrt_ckpt_save(rt, ckpt, NULL);
+	printf("import %s: %d tensors from %s into %s\n", m->name,
+	       m->n_tensors, rt->opt.npy, ckpt);
+	free(v);
+	return 0;
+}

@@ -1,0 +1,178 @@
+/*
+ * prep.c - getting a run ready: the buffers, the data file, the
+ * validation split and the feature normalisation.
+ *
+ * Buffers are allocated once, before any step: params, grads, optimizer
+ * state (zeroed) and workspace in the model's real type, and float
+ * batch buffers of max_batch rows for x, y and outputs.
+ *
+ * The split (contract, "Pinned details"): a seeded permutation of the N
+ * rows (Fisher-Yates, drawn right after the initial tensors); its first
+ * round(f * N) rows are validation, the rest training. Both parts are
+ * then sorted back into file order, so an unshuffled run visits rows as
+ * the file has them. With f = 0 nothing is drawn.
+ *
+ * Normalisation is fitted on the training rows only:
+ *   standard  shift = mean, scale = population std
+ *   minmax    shift = min,  scale = max - min
+ * and applied as x' = (x - shift) / scale; a constant feature gets
+ * scale 1.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt.h"
+
+void nnrt_prep_buffers(Rt *rt)
+{
+	const NnrtModel *m = rt->m;
+	size_t rs = (size_t)m->real_size;
+	size_t b = (size_t)m->max_batch;
+	size_t ny = (size_t)(m->n_classes > 0 ? 1 : m->target_size);
+
+	rt->params = nnrt_base_alloc(rt, (size_t)m->n_params, rs);
+	rt->grads = nnrt_base_alloc(rt, (size_t)m->n_params, rs);
+	rt->state = nnrt_base_alloc(rt, (size_t)m->n_state, rs);
+	rt->ws = nnrt_base_alloc(rt, (size_t)m->ws_size, rs);
+	rt->bx = nnrt_base_alloc(rt, b * (size_t)m->input_size, sizeof(float));
+	rt->by = nnrt_base_alloc(rt, b * ny, sizeof(float));
+	rt->out = nnrt_base_alloc(rt, b * (size_t)m->output_size,
+				  sizeof(float));
+	rt->loss = nnrt_base_alloc(rt, b, sizeof(double));
+}
+
+/* The data file: --data, else the one the loaded checkpoint was
+ * trained on, else the train block's. */
+const char *nnrt_prep_data_path(const Rt *rt)
+{
+	if (rt->opt.data)
+		return rt->opt.data;
+	if (rt->data_path)
+		return rt->data_path;
+	if (rt->m->train.data.kind == NNRT_SRC_CSV && rt->m->train.data.path)
+		return rt->m->train.data.path;
+	nnrt_base_die(rt, "the train block names no data file; pass --data "
+		      "PATH");
+}
+
+/* The checkpoint: --checkpoint, else the train block's, else
+ * "<model>.ckpt". */
+const char *nnrt_prep_ckpt_path(const Rt *rt)
+{
+	if (rt->opt.checkpoint)
+		return rt->opt.checkpoint;
+	if (rt->m->train.checkpoint)
+		return rt->m->train.checkpoint;
+	return nnrt_base_printf(rt, "%s.ckpt", rt->m->name);
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void split(Rt *rt)
+{
+	long n = rt->data.n, i;
+
+	rt->perm = nnrt_base_alloc(rt, (size_t)n, sizeof(long));
+	for (i = 0; i < n; i++)
+		rt->perm[i] = i;
+	rt->n_val = 0;
+	if (rt->validation > 0) {
+		nnrt_rng_shuffle(&rt->rng, rt->perm, n);
+		rt->n_val = (long)round(rt->validation * (double)n);
+		if (rt->n_val >= n)
+			nnrt_base_die(rt, "validation = %g of %ld rows leaves "
+				      "no training rows", rt->validation, n);
+	}
+	rt->n_train = n - rt->n_val;
+	rt->val_rows = rt->perm;
+	rt->train_rows = rt->perm + rt->n_val;
+	qsort(rt->val_rows, (size_t)rt->n_val, sizeof(long), cmp_long);
+	qsort(rt->train_rows, (size_t)rt->n_train, sizeof(long), cmp_long);
+}
+
+static void fit_feature(Rt *rt, long j)
+{
+	const Data *d = &rt->data;
+	Norm *z = &rt->norm;
+	double sum = 0, var = 0, lo = INFINITY, hi = -INFINITY, mean;
+	long i;
+
+	for (i = 0; i < rt->n_train; i++) {
+		double v = d->x[rt->train_rows[i] * d->nx + j];
+		sum += v;
+		lo = v < lo ? v : lo;
+		hi = v > hi ? v : hi;
+	}
+	mean = sum / (double)rt->n_train;
+	for (i = 0; i < rt->n_train; i++) {
+		double v = d->x[rt->train_rows[i] * d->nx + j] - mean;
+		var += v * v;
+	}
+	if (z->kind == NNRT_NORM_STANDARD) {
+		z->shift[j] = mean;
+		z->scale[j] = sqrt(var / (double)rt->n_train);
+	} else {
+		z->shift[j] = lo;
+		z->scale[j] = hi - lo;
+	}
+	if (hi == lo || !(z->scale[j] > 0))
+		z->scale[j] = 1.0;
+}
+
+/* Fits rt->norm on the training rows of rt->data (not yet scaled). */
+void nnrt_prep_fit(Rt *rt, NnrtNorm kind)
+{
+	Norm *z = &rt->norm;
+	long j;
+
+	z->kind = kind;
+	z->n = 0;
+	if (kind == NNRT_NORM_NONE)
+		return;
+	z->n = rt->m->input_size;
+	free(z->shift);
+	free(z->scale);
+	z->shift = nnrt_base_alloc(rt, (size_t)z->n, sizeof(double));
+	z->scale = nnrt_base_alloc(rt, (size_t)z->n, sizeof(double));
+	for (j = 0; j < z->n; j++)
+		fit_feature(rt, j);
+}
+
+void nnrt_prep_apply(const Rt *rt, Data *d)
+{
+	const Norm *z = &rt->norm;
+	long i, j;
+
+	if (z->kind == NNRT_NORM_NONE || z->n == 0)
+		return;
+	for (i = 0; i < d->n; i++) {
+		float *x = d->x + i * d->nx;
+		for (j = 0; j < d->nx; j++)
+			x[j] = (float)((x[j] - z->shift[j]) / z->scale[j]);
+	}
+}
+
+/*
+ * Seeds the generator, draws the initial tensors into init_dst (the
+ * params, or a scratch buffer when a checkpoint provides them: the
+ * draws must still happen for the split to come out the same), reads
+ * the data file, splits it, fits the normalisation if `fit` (else uses
+ * rt->norm as a checkpoint left it) and applies it.
+ */
+void nnrt_prep_data(Rt *rt, const char *path, int fit, void *init_dst)
+{
+	nnrt_rng_seed(&rt->rng, rt->seed);
+	nnrt_init_tensors(rt, init_dst);
+	rt->data_path = path;
+	nnrt_data_load(rt, path, DATA_TRAIN, &rt->data);
+	split(rt);
+	if (fit)
+		nnrt_prep_fit(rt, rt->m->train.normalize);
+	nnrt_prep_apply(rt, &rt->data);
+}

@@ -1,0 +1,221 @@
+/*
+ * rt.h - the one internal header of libnnrt.
+ *
+ * Sectioned by the file that owns each declaration, as compiler/nnc.h is.
+ * The public interface is nnrt.h; nothing here is seen by generated code.
+ * All state lives in one Rt context that nnrt_main() builds and passes
+ * down: there are no mutable globals.
+ */
+#ifndef RT_H
+#define RT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "nnrt.h"
+
+/* ------------------------------------------------------------------ */
+/* Types shared between files */
+
+/* The command line, after parsing. Unset values are NULL, 0 or < 0. */
+typedef struct Opts {
+	const char *data, *test, *resume, *checkpoint, *log;
+	const char *input, *output, *npy;
+	long epochs;              /* 0: the train block's */
+	double lr;                /* < 0: the optimizer's */
+	int has_seed;
+	unsigned long seed;
+	long samples;             /* gradcheck rows; 0: default */
+	double tol;               /* gradcheck tolerance; < 0: default */
+} Opts;
+
+/* Class labels. Numeric files keep n == 0; files whose labels are
+ * strings map them to 0..n-1 in strcmp order of the distinct labels. */
+typedef struct Labels {
+	int known;                /* 0 until the first file decides */
+	int n;
+	char **names;             /* sorted */
+} Labels;
+
+/* Rows of one data file: x [n, nx] and y [n, ny] floats. */
+typedef struct Data {
+	const char *path;
+	long n, nx, ny;
+	float *x, *y;             /* y is NULL for predict inputs */
+} Data;
+
+/* Feature scaling: x' = (x - shift) / scale, per feature. */
+typedef struct Norm {
+	NnrtNorm kind;
+	long n;                   /* features; 0 when kind is NONE */
+	double *shift, *scale;
+} Norm;
+
+typedef struct Rng {
+	uint64_t state, inc;
+} Rng;
+
+/* A file written as PATH.tmp and renamed over PATH when complete. */
+typedef struct AtomicFile {
+	FILE *f;
+	char *path, *tmp;
+} AtomicFile;
+
+/* Loss and accuracy of a set of rows. */
+typedef struct Score {
+	long n;
+	double loss;
+	int has_acc;
+	double acc;
+} Score;
+
+/* Early stopping's memory of the best epoch. */
+typedef struct Best {
+	int epoch;                /* 0: none yet */
+	int wait;                 /* epochs since the last improvement */
+	double value;
+	int has_params;           /* Rt.best holds that epoch's params */
+} Best;
+
+/* One epoch's numbers, as printed and logged. */
+typedef struct EpochStats {
+	int epoch, epochs;
+	double loss, lr;
+	int has_acc, has_val, has_val_acc;
+	double acc, val_loss, val_acc;
+} EpochStats;
+
+typedef struct Rt {
+	const NnrtModel *m;
+	const char *prog;         /* m->name: every message starts with it */
+	const char *cmd;          /* the subcommand */
+	Opts opt;
+	AtomicFile *pending;      /* removed if we die while writing it */
+
+	unsigned long seed;
+	double validation;
+	const char *data_path;    /* the run's data file, NULL until known */
+	Rng rng;
+
+	void *params, *grads, *state, *ws;
+	void *best;               /* best epoch's params, or NULL */
+	long step;                /* optimizer steps taken */
+	int epoch;                /* epochs completed */
+	Best es;
+
+	Data data;                /* the data file's rows, normalised */
+	Labels labels;
+	Norm norm;
+	long *perm;               /* [0, n_val) validation, then training */
+	long *val_rows, *train_rows;
+	long n_val, n_train;
+
+	/* Batch and chunk buffers: max_batch rows each. */
+	float *bx, *by, *out;
+	double *loss;
+} Rt;
+
+typedef enum { DATA_TRAIN, DATA_INPUT } DataMode;
+
+/* ------------------------------------------------------------------ */
+/* base.c: errors, memory, real buffers, atomic files */
+
+_Noreturn void nnrt_base_die(const Rt *rt, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void nnrt_base_warn(const Rt *rt, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void *nnrt_base_alloc(const Rt *rt, size_t n, size_t size); /* zeroed */
+void *nnrt_base_grow(const Rt *rt, void *p, size_t n, size_t size);
+char *nnrt_base_strdup(const Rt *rt, const char *s);
+char *nnrt_base_printf(const Rt *rt, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+double nnrt_base_get_real(const Rt *rt, const void *buf, long i);
+void nnrt_base_set_real(const Rt *rt, void *buf, long i, double v);
+FILE *nnrt_base_create(Rt *rt, AtomicFile *af, const char *path);
+void nnrt_base_commit(Rt *rt, AtomicFile *af);
+void nnrt_base_mkdirs(const Rt *rt, const char *dir);
+int nnrt_base_exists(const char *path);
+void nnrt_base_shape(char *buf, size_t n, int rank, const int *dims);
+
+/* ------------------------------------------------------------------ */
+/* rng.c: PCG32 */
+
+void nnrt_rng_seed(Rng *r, uint64_t seed);
+uint32_t nnrt_rng_u32(Rng *r);
+double nnrt_rng_uniform(Rng *r);             /* [0, 1) */
+double nnrt_rng_normal(Rng *r);              /* N(0, 1) */
+uint64_t nnrt_rng_below(Rng *r, uint64_t n); /* [0, n), unbiased */
+void nnrt_rng_shuffle(Rng *r, long *a, long n);
+
+/* ------------------------------------------------------------------ */
+/* init.c: tensor initialisers */
+
+void nnrt_init_tensors(Rt *rt, void *dst);
+void nnrt_init_describe(const NnrtTensor *t, char *buf, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* data.c: CSV files */
+
+NnrtSource nnrt_data_source(const Rt *rt);
+void nnrt_data_load(Rt *rt, const char *path, DataMode mode, Data *d);
+
+/* ------------------------------------------------------------------ */
+/* prep.c: buffers, the validation split, normalisation */
+
+void nnrt_prep_buffers(Rt *rt);
+void nnrt_prep_data(Rt *rt, const char *path, int fit, void *init_dst);
+void nnrt_prep_apply(const Rt *rt, Data *d);
+void nnrt_prep_fit(Rt *rt, NnrtNorm kind);
+const char *nnrt_prep_data_path(const Rt *rt);
+const char *nnrt_prep_ckpt_path(const Rt *rt);
+
+/* ------------------------------------------------------------------ */
+/* infer.c: loss and accuracy over rows; eval and predict */
+
+int nnrt_infer_can_accuracy(const NnrtModel *m);
+void nnrt_infer_gather(const Data *d, const long *rows, long n,
+		       float *bx, float *by);
+void nnrt_infer_score(Rt *rt, const Data *d, const long *rows, long n,
+		      int want_acc, Score *s);
+void nnrt_infer_print(const char *label, const Score *s);
+int nnrt_infer_eval(Rt *rt);
+int nnrt_infer_predict(Rt *rt);
+
+/* ------------------------------------------------------------------ */
+/* progress.c: what training prints and logs */
+
+typedef struct Progress {
+	int tty;
+	FILE *log;
+	const char *log_path;
+	long total, done;         /* batches in the run, and done so far */
+	double t0, t_last;
+} Progress;
+
+void nnrt_progress_open(Rt *rt, Progress *p, const EpochStats *keys,
+			long batches_left);
+void nnrt_progress_batch(Progress *p, const EpochStats *s, long b,
+			 long nb, double running_loss);
+void nnrt_progress_epoch(Rt *rt, Progress *p, const EpochStats *s);
+void nnrt_progress_close(Rt *rt, Progress *p);
+
+/* ------------------------------------------------------------------ */
+/* ckpt.c: checkpoints */
+
+void nnrt_ckpt_save(Rt *rt, const char *path, const void *best);
+void nnrt_ckpt_load(Rt *rt, const char *path);
+
+/* ------------------------------------------------------------------ */
+/* Subcommands: train.c, gradcheck.c, summary.c, npy.c */
+
+int nnrt_train_run(Rt *rt);
+int nnrt_gradcheck_run(Rt *rt);
+int nnrt_summary_run(Rt *rt);
+int nnrt_npy_export(Rt *rt);
+int nnrt_npy_import(Rt *rt);
+
+/* summary.c also names enums for other files */
+const char *nnrt_summary_norm_name(NnrtNorm n);
+const char *nnrt_summary_monitor_name(NnrtMonitor mon);
+
+#endif

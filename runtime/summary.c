@@ -1,0 +1,233 @@
+/*
+ * summary.c - the `summary` subcommand: what the model is and what a
+ * run of it costs, from the descriptor alone (no data, no checkpoint).
+ *
+ *   model, source, precision
+ *   layers: name, kind, output shape per sample, params, FLOPs/sample
+ *   tensors: name, shape, params, initialiser (running statistics are
+ *            marked "not trainable")
+ *   totals: parameters (trainable), forward FLOPs per sample
+ *   memory: params, grads, optimizer state, workspace (the per-batch
+ *           activations, ws_size reals), and their sum
+ *   optimizer and train block settings
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt.h"
+
+#define MAX_COLS 6
+
+/* A text table: cells are formatted first, then columns are sized. */
+typedef struct Table {
+	int ncols, nrows;
+	char **cell;              /* nrows x ncols */
+	int right[MAX_COLS];      /* right-aligned (numbers) */
+} Table;
+
+const char *nnrt_summary_norm_name(NnrtNorm n)
+{
+	switch (n) {
+	case NNRT_NORM_STANDARD: return "standard";
+	case NNRT_NORM_MINMAX:   return "minmax";
+	default:                 return "none";
+	}
+}
+
+const char *nnrt_summary_monitor_name(NnrtMonitor mon)
+{
+	switch (mon) {
+	case NNRT_MON_VAL_LOSS:     return "val_loss";
+	case NNRT_MON_VAL_ACCURACY: return "val_accuracy";
+	case NNRT_MON_LOSS:         return "loss";
+	default:                    return "accuracy";
+	}
+}
+
+static void table_init(const Rt *rt, Table *t, int nrows, int ncols)
+{
+	memset(t, 0, sizeof *t);
+	t->nrows = nrows;
+	t->ncols = ncols;
+	t->cell = nnrt_base_alloc(rt, (size_t)(nrows * ncols), sizeof(char *));
+}
+
+static void table_print(Table *t)
+{
+	int w[MAX_COLS] = { 0 }, r, c, len;
+
+	for (r = 0; r < t->nrows; r++)
+		for (c = 0; c < t->ncols; c++) {
+			len = (int)strlen(t->cell[r * t->ncols + c]);
+			w[c] = len > w[c] ? len : w[c];
+		}
+	for (r = 0; r < t->nrows; r++) {
+		printf(" ");
+		for (c = 0; c < t->ncols; c++) {
+			const char *s = t->cell[r * t->ncols + c];
+			int last = c == t->ncols - 1;
+			if (t->right[c])
+				printf(" %*s", w[c], s);
+			else if (last)
+				printf(" %s", s);
+			else
+				printf(" %-*s", w[c], s);
+		}
+		printf("\n");
+	}
+	for (r = 0; r < t->nrows * t->ncols; r++)
+		free(t->cell[r]);
+	free(t->cell);
+}
+
+static char *shape_cell(const Rt *rt, int rank, const int *dims)
+{
+	char buf[64];
+
+	nnrt_base_shape(buf, sizeof buf, rank, dims);
+	return nnrt_base_strdup(rt, buf);
+}
+
+static void print_layers(const Rt *rt)
+{
+	const NnrtModel *m = rt->m;
+	Table t;
+	int i;
+
+	if (m->n_layers == 0)
+		return;
+	table_init(rt, &t, m->n_layers + 1, 5);
+	t.right[3] = t.right[4] = 1;
+	t.cell[0] = nnrt_base_strdup(rt, "layer");
+	t.cell[1] = nnrt_base_strdup(rt, "kind");
+	t.cell[2] = nnrt_base_strdup(rt, "output");
+	t.cell[3] = nnrt_base_strdup(rt, "params");
+	t.cell[4] = nnrt_base_strdup(rt, "flops");
+	for (i = 0; i < m->n_layers; i++) {
+		const NnrtLayer *l = &m->layers[i];
+		char **row = t.cell + (i + 1) * 5;
+		row[0] = nnrt_base_strdup(rt, l->name);
+		row[1] = nnrt_base_strdup(rt, l->kind);
+		row[2] = shape_cell(rt, l->rank, l->dims);
+		row[3] = nnrt_base_printf(rt, "%ld", l->params);
+		row[4] = nnrt_base_printf(rt, "%.0f", l->flops);
+	}
+	printf("\n");
+	table_print(&t);
+}
+
+static void print_tensors(const Rt *rt)
+{
+	const NnrtModel *m = rt->m;
+	char init[64];
+	Table t;
+	int i;
+
+	table_init(rt, &t, m->n_tensors + 1, 4);
+	t.right[2] = 1;
+	t.cell[0] = nnrt_base_strdup(rt, "tensor");
+	t.cell[1] = nnrt_base_strdup(rt, "shape");
+	t.cell[2] = nnrt_base_strdup(rt, "params");
+	t.cell[3] = nnrt_base_strdup(rt, "init");
+	for (i = 0; i < m->n_tensors; i++) {
+		const NnrtTensor *x = &m->tensors[i];
+		char **row = t.cell + (i + 1) * 4;
+		nnrt_init_describe(x, init, sizeof init);
+		row[0] = nnrt_base_strdup(rt, x->name);
+		row[1] = shape_cell(rt, x->rank, x->dims);
+		row[2] = nnrt_base_printf(rt, "%ld", x->size);
+		row[3] = nnrt_base_printf(rt, "%s%s", init, x->trainable ? ""
+					  : " (not trainable)");
+	}
+	printf("\n");
+	table_print(&t);
+}
+
+/* "1.5 KiB" */
+static void bytes(char *buf, size_t n, double b)
+{
+	static const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	int u = 0;
+
+	while (b >= 1024 && u < 4) {
+		b /= 1024;
+		u++;
+	}
+	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", b, unit[u]);
+}
+
+static void print_totals(const Rt *rt)
+{
+	const NnrtModel *m = rt->m;
+	double rs = m->real_size, flops = 0, total;
+	long trainable = 0;
+	char a[32], b[32], c[32], d[32], e[32];
+	int i;
+
+	for (i = 0; i < m->n_tensors; i++)
+		trainable += m->tensors[i].trainable ? m->tensors[i].size : 0;
+	for (i = 0; i < m->n_layers; i++)
+		flops += m->layers[i].flops;
+	total = rs * (2.0 * (double)m->n_params + (double)m->n_state +
+		      (double)m->ws_size);
+	bytes(a, sizeof a, rs * (double)m->n_params);
+	bytes(b, sizeof b, rs * (double)m->n_state);
+	bytes(c, sizeof c, rs * (double)m->ws_size);
+	bytes(d, sizeof d, total);
+	bytes(e, sizeof e, rs * (double)m->ws_size / (double)m->max_batch);
+	printf("\nparameters      %ld (%ld trainable)\n", m->n_params,
+	       trainable);
+	printf("flops/sample    %.0f (forward)\n", flops);
+	printf("memory          params %s, grads %s, optimizer state %s,\n"
+	       "                workspace %s (activations of a batch of %d, "
+	       "%s a sample); total %s\n", a, a, b, c, m->max_batch, e, d);
+}
+
+static void print_train(const Rt *rt)
+{
+	const NnrtModel *m = rt->m;
+	const NnrtTrainConfig *t = &m->train;
+	const NnrtSource *s = &t->data;
+
+	printf("optimizer       %s\n", m->optimizer ? m->optimizer : "?");
+	if (s->kind == NNRT_SRC_CSV)
+		printf("data            csv(\"%s\", skip = %d, x = %d:%d, "
+		       "y = %d:%d)\n", s->path ? s->path : "", s->skip,
+		       s->x_lo, s->x_hi, s->y_lo, s->y_hi);
+	else
+		printf("data            none (pass --data)\n");
+	printf("train           batch %d, epochs %d, shuffle %s, drop_last "
+	       "%s, seed %lu\n", t->batch, t->epochs,
+	       t->shuffle ? "true" : "false", t->drop_last ? "true" : "false",
+	       t->seed);
+	printf("                validation %g, normalize %s, metrics [%s]\n",
+	       t->validation, nnrt_summary_norm_name(t->normalize),
+	       t->metrics & NNRT_METRIC_ACCURACY ? "accuracy" : "");
+	if (t->early_stop)
+		printf("early_stop      monitor %s, patience %d, min_delta %g, "
+		       "restore_best %s\n", nnrt_summary_monitor_name(t->monitor),
+		       t->patience, t->min_delta,
+		       t->restore_best ? "true" : "false");
+	printf("checkpoint      %s\n", nnrt_prep_ckpt_path(rt));
+	printf("log             %s\n", t->log ? t->log : "none");
+}
+
+int nnrt_summary_run(Rt *rt)
+{
+	const NnrtModel *m = rt->m;
+	char in[64];
+
+	nnrt_base_shape(in, sizeof in, m->input_rank, m->input_dims);
+	printf("model %s (%s, nnc %s, f%d)\n", m->name,
+	       m->source ? m->source : "?",
+	       m->nnc_version ? m->nnc_version : "?", m->real_size * 8);
+	if (m->n_classes > 0)
+		printf("input %s, target class(%d)\n", in, m->n_classes);
+	else
+		printf("input %s, target [%ld]\n", in, m->target_size);
+	print_layers(rt);
+	print_tensors(rt);
+	print_totals(rt);
+	print_train(rt);
+	return 0;
+}

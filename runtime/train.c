@@ -1,0 +1,318 @@
+/*
+ * train.c - the `train` subcommand: the epoch loop.
+ *
+ * Per epoch: shuffle the training rows (train.shuffle), then for each
+ * batch of train.batch rows (the last one partial unless drop_last)
+ * gather the rows, call m->grad and m->update(lr, step), step counting
+ * from 1 across the run (and across --resume). After the epoch: the
+ * validation loss and metrics, early stopping, one printed line, a log
+ * row and a checkpoint. At the end: restore_best puts back the best
+ * epoch's tensors, the kept tensors are measured once more for the
+ * `final` line, and the final checkpoint is written.
+ *
+ * Nothing is allocated inside the loop: the batch buffers, the copy of
+ * the best params and every scratch buffer come from prep.c and setup.
+ *
+ * --resume replays the run's random draws (initial tensors, split and
+ * the shuffles of the epochs already done), so a resumed run takes the
+ * same batches as one that never stopped.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rt.h"
+
+typedef struct Loop {
+	long batch;               /* rows per step */
+	long nb;                  /* steps per epoch */
+	int epochs;               /* the last epoch of the run */
+	double lr;
+	int early;
+	NnrtMonitor monitor;
+	const char *ckpt;
+	EpochStats keys;          /* which numbers each epoch reports */
+	Progress prog;
+} Loop;
+
+static int monitors_accuracy(NnrtMonitor mon)
+{
+	return mon == NNRT_MON_VAL_ACCURACY || mon == NNRT_MON_ACCURACY;
+}
+
+/* Decides what each epoch measures. Without a validation split a
+ * val_* monitor falls back to its training counterpart (with a
+ * warning). */
+static void choose_keys(Rt *rt, Loop *L)
+{
+	const NnrtModel *m = rt->m;
+	int can = nnrt_infer_can_accuracy(m);
+	int want = (m->train.metrics & NNRT_METRIC_ACCURACY) != 0;
+	int has_val = rt->n_val > 0;
+
+	if (want && !can)
+		nnrt_base_warn(rt, "accuracy needs a class target or a [1] "
+			       "target; not reported");
+	L->early = m->train.early_stop;
+	L->monitor = m->train.monitor;
+	if (L->early && !has_val && (L->monitor == NNRT_MON_VAL_LOSS ||
+				     L->monitor == NNRT_MON_VAL_ACCURACY)) {
+		NnrtMonitor to = L->monitor == NNRT_MON_VAL_LOSS
+				 ? NNRT_MON_LOSS : NNRT_MON_ACCURACY;
+		nnrt_base_warn(rt, "no validation split: early stopping "
+			       "monitors %s instead of %s",
+			       nnrt_summary_monitor_name(to),
+			       nnrt_summary_monitor_name(L->monitor));
+		L->monitor = to;
+	}
+	if (L->early && monitors_accuracy(L->monitor) && !can)
+		nnrt_base_die(rt, "early stopping monitors accuracy, which "
+			      "this model has not (it needs a class target "
+			      "or a [1] target)");
+	L->keys.epochs = L->epochs;
+	L->keys.lr = L->lr;
+	L->keys.has_val = has_val;
+	L->keys.has_val_acc = has_val && can &&
+			      (want || L->monitor == NNRT_MON_VAL_ACCURACY);
+	L->keys.has_acc = can && ((want && !has_val) ||
+				  (L->early && L->monitor == NNRT_MON_ACCURACY));
+}
+
+/* Fails now rather than after the first epoch if the checkpoint cannot
+ * be written. */
+static void probe_ckpt(const Rt *rt, const char *path)
+{
+	char *tmp = nnrt_base_printf(rt, "%s.tmp", path);
+	FILE *f = fopen(tmp, "ab");
+
+	if (!f)
+		nnrt_base_die(rt, "cannot write checkpoint '%s': cannot "
+			      "create '%s'", path, tmp);
+	fclose(f);
+	remove(tmp);
+	free(tmp);
+}
+
+/* Fresh: initial tensors, data, split, normalisation. Resumed: all of
+ * it from the checkpoint, its data file (unless --data) split again. */
+static void load_state(Rt *rt)
+{
+	const NnrtModel *m = rt->m;
+	int k;
+
+	rt->seed = rt->opt.has_seed ? rt->opt.seed : m->train.seed;
+	rt->validation = m->train.validation;
+	rt->es.value = monitors_accuracy(m->train.monitor) ? -INFINITY
+							   : INFINITY;
+	if (!rt->opt.resume) {
+		nnrt_prep_data(rt, nnrt_prep_data_path(rt), 1, rt->params);
+		return;
+	}
+	if (rt->opt.has_seed)
+		nnrt_base_die(rt, "--seed cannot be combined with --resume: "
+			      "the checkpoint fixes the seed");
+	nnrt_ckpt_load(rt, rt->opt.resume);
+	nnrt_prep_data(rt, nnrt_prep_data_path(rt), 0, rt->grads);
+	if (m->train.shuffle)
+		for (k = 0; k < rt->epoch; k++)
+			nnrt_rng_shuffle(&rt->rng, rt->train_rows, rt->n_train);
+}
+
+static void setup(Rt *rt, Loop *L)
+{
+	const NnrtModel *m = rt->m;
+
+	memset(L, 0, sizeof *L);
+	L->ckpt = nnrt_prep_ckpt_path(rt);
+	nnrt_prep_buffers(rt);
+	if (m->train.early_stop && m->train.restore_best)
+		rt->best = nnrt_base_alloc(rt, (size_t)m->n_params,
+					   (size_t)m->real_size);
+	load_state(rt);
+	L->batch = m->train.batch > 0 ? m->train.batch : m->max_batch;
+	L->nb = m->train.drop_last ? rt->n_train / L->batch
+				   : (rt->n_train + L->batch - 1) / L->batch;
+	if (L->nb == 0)
+		nnrt_base_die(rt, "%ld training rows make no full batch of "
+			      "%ld (drop_last)", rt->n_train, L->batch);
+	L->epochs = rt->opt.epochs > 0 ? (int)rt->opt.epochs : m->train.epochs;
+	L->lr = rt->opt.lr > 0 ? rt->opt.lr : m->lr;
+	choose_keys(rt, L);
+	probe_ckpt(rt, L->ckpt);
+	if (rt->opt.resume)
+		printf("resume %s from %s at epoch %d (step %ld)\n", m->name,
+		       rt->opt.resume, rt->epoch, rt->step);
+	printf("train %s: %ld rows (%ld train, %ld validation), batch %ld, "
+	       "%d epochs, seed %lu\n", m->name, rt->data.n, rt->n_train,
+	       rt->n_val, L->batch, L->epochs, rt->seed);
+	fflush(stdout);
+	nnrt_progress_open(rt, &L->prog, &L->keys,
+			   L->epochs > rt->epoch
+			   ? (long)(L->epochs - rt->epoch) * L->nb : 0);
+}
+
+/* One pass over the training rows; returns the mean batch loss. */
+static double steps(Rt *rt, Loop *L, const EpochStats *s)
+{
+	const NnrtModel *m = rt->m;
+	double sum = 0;
+	long seen = 0, b;
+
+	for (b = 0; b < L->nb; b++) {
+		long lo = b * L->batch;
+		long n = rt->n_train - lo < L->batch ? rt->n_train - lo
+						     : L->batch;
+		double loss;
+		nnrt_infer_gather(&rt->data, rt->train_rows + lo, n,
+				  rt->bx, rt->by);
+		loss = m->grad(rt->params, rt->grads, rt->ws, rt->bx, rt->by,
+			       (int)n);
+		if (!isfinite(loss))
+			nnrt_base_die(rt, "loss is %g at epoch %d, step %ld; "
+				      "try a smaller --lr", loss, s->epoch,
+				      rt->step + 1);
+		rt->step++;
+		m->update(rt->params, rt->grads, rt->state, L->lr, rt->step);
+		sum += loss * (double)n;
+		seen += n;
+		nnrt_progress_batch(&L->prog, s, b, L->nb, sum / (double)seen);
+	}
+	return sum / (double)seen;
+}
+
+static void measure(Rt *rt, EpochStats *s)
+{
+	Score sc;
+
+	if (s->has_val) {
+		nnrt_infer_score(rt, &rt->data, rt->val_rows, rt->n_val,
+				 s->has_val_acc, &sc);
+		s->val_loss = sc.loss;
+		s->val_acc = sc.acc;
+	}
+	if (s->has_acc) {
+		nnrt_infer_score(rt, &rt->data, rt->train_rows, rt->n_train,
+				 1, &sc);
+		s->acc = sc.acc;
+	}
+}
+
+/* Returns 1 when training should stop. */
+static int early_stop(Rt *rt, const Loop *L, const EpochStats *s)
+{
+	Best *es = &rt->es;
+	double v;
+	int better;
+
+	if (!L->early)
+		return 0;
+	switch (L->monitor) {
+	case NNRT_MON_VAL_LOSS:     v = s->val_loss; break;
+	case NNRT_MON_VAL_ACCURACY: v = s->val_acc;  break;
+	case NNRT_MON_ACCURACY:     v = s->acc;      break;
+	default:                    v = s->loss;     break;
+	}
+	if (es->epoch == 0)
+		better = !isnan(v);
+	else if (monitors_accuracy(L->monitor))
+		better = v > es->value + rt->m->train.min_delta;
+	else
+		better = v < es->value - rt->m->train.min_delta;
+	if (better) {
+		es->value = v;
+		es->epoch = s->epoch;
+		es->wait = 0;
+		if (rt->best) {
+			memcpy(rt->best, rt->params, (size_t)rt->m->n_params *
+			       (size_t)rt->m->real_size);
+			es->has_params = 1;
+		}
+		return 0;
+	}
+	es->wait++;
+	return es->wait >= rt->m->train.patience;
+}
+
+static int epoch(Rt *rt, Loop *L, int e)
+{
+	EpochStats s = L->keys;
+	int stop;
+
+	s.epoch = e;
+	if (rt->m->train.shuffle)
+		nnrt_rng_shuffle(&rt->rng, rt->train_rows, rt->n_train);
+	s.loss = steps(rt, L, &s);
+	measure(rt, &s);
+	rt->epoch = e;
+	stop = early_stop(rt, L, &s);
+	nnrt_progress_epoch(rt, &L->prog, &s);
+	nnrt_ckpt_save(rt, L->ckpt, rt->es.has_params ? rt->best : NULL);
+	if (stop) {
+		printf("early stop at epoch %d (best epoch %d)\n", e,
+		       rt->es.epoch);
+		fflush(stdout);
+	}
+	return stop;
+}
+
+static void test_file(Rt *rt)
+{
+	Data t;
+	Score sc;
+	long *rows, i;
+
+	nnrt_data_load(rt, rt->opt.test, DATA_TRAIN, &t);
+	nnrt_prep_apply(rt, &t);
+	rows = nnrt_base_alloc(rt, (size_t)t.n, sizeof(long));
+	for (i = 0; i < t.n; i++)
+		rows[i] = i;
+	nnrt_infer_score(rt, &t, rows, t.n, 1, &sc);
+	nnrt_infer_print("test", &sc);
+	free(rows);
+}
+
+/* "final val_loss 0.0612 val_accuracy 0.9667 (epoch 57, best)": the
+ * numbers of the tensors the run keeps, measured again. */
+static void finish(Rt *rt, Loop *L)
+{
+	const EpochStats *k = &L->keys;
+	int kept = rt->epoch, restored = 0, acc;
+	Score sc;
+
+	if (rt->best && rt->es.has_params) {
+		memcpy(rt->params, rt->best, (size_t)rt->m->n_params *
+		       (size_t)rt->m->real_size);
+		kept = rt->es.epoch;
+		restored = 1;
+	}
+	acc = k->has_val ? k->has_val_acc : k->has_acc;
+	if (k->has_val)
+		nnrt_infer_score(rt, &rt->data, rt->val_rows, rt->n_val,
+				 acc, &sc);
+	else
+		nnrt_infer_score(rt, &rt->data, rt->train_rows, rt->n_train,
+				 acc, &sc);
+	printf("final %s %.4f", k->has_val ? "val_loss" : "loss", sc.loss);
+	if (acc)
+		printf(" %s %.4f", k->has_val ? "val_accuracy" : "accuracy",
+		       sc.acc);
+	printf(" (epoch %d%s)\n", kept, restored ? ", best" : "");
+	nnrt_ckpt_save(rt, L->ckpt, rt->es.has_params ? rt->best : NULL);
+	nnrt_progress_close(rt, &L->prog);
+	if (rt->opt.test)
+		test_file(rt);
+	printf("checkpoint %s\n", L->ckpt);
+}
+
+int nnrt_train_run(Rt *rt)
+{
+	Loop L;
+	int e, stop = 0;
+
+	setup(rt, &L);
+	for (e = rt->epoch + 1; e <= L.epochs && !stop; e++)
+		stop = epoch(rt, &L, e);
+	finish(rt, &L);
+	return 0;
+}

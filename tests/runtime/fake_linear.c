@@ -1,0 +1,176 @@
+/*
+ * fake_linear.c - a hand-written model for testing libnnrt: logistic
+ * regression, written as nnc would generate it.
+ *
+ *   model fake
+ *   input  x[2]
+ *   target y[1]
+ *   yhat = sigmoid(dense(x, 1))        # lin.W [2, 1], lin.b [1]
+ *   output yhat
+ *   loss = bce(yhat, y)
+ *   optimizer sgd(lr = 0.5, momentum = 0.9)
+ *   train { data = csv("data/sep.csv", x = 0:2, y = 2)  batch = 8
+ *           epochs = 30  seed = 3  metrics = [accuracy] }
+ *
+ * Build variants:
+ *   -DFAKE_F32     real is float (an f32 build)
+ *   -DWRONG_GRAD   d(loss)/d(lin.W) is off by half: gradcheck must fail
+ */
+#include <math.h>
+#include <string.h>
+
+#include "nnrt.h"
+
+#ifdef FAKE_F32
+typedef float real;
+#else
+typedef double real;
+#endif
+
+enum { MAX_BATCH = 8, N_PARAMS = 3 };
+
+static const NnrtTensor tensors[] = {
+	{ "lin.W", 2, { 2, 1 }, 0, 2, NNRT_INIT_XAVIER_UNIFORM, 0, 0, 2, 1, 1 },
+	{ "lin.b", 1, { 1 }, 2, 1, NNRT_INIT_ZEROS, 0, 0, 0, 0, 1 },
+};
+
+static const NnrtLayer layers[] = {
+	{ "x", "input", 1, { 2 }, 0, 0 },
+	{ "yhat", "dense", 1, { 1 }, 3, 4 },
+	{ "yhat", "sigmoid", 1, { 1 }, 0, 4 },
+};
+
+static const char *const output_names[] = { "yhat" };
+static const long output_sizes[] = { 1 };
+
+/* z = x . W + b for sample i */
+static double logit(const real *p, const float *x)
+{
+	return (double)p[0] * x[0] + (double)p[1] * x[1] + (double)p[2];
+}
+
+/* bce(sigmoid(z), y), computed stably from the logit */
+static double bce_logit(double z, double y)
+{
+	return fmax(z, 0) - z * y + log1p(exp(-fabs(z)));
+}
+
+static double sigmoid(double z)
+{
+	return 1 / (1 + exp(-z));
+}
+
+static double fake_grad(const void *params, void *grads, void *ws,
+			const float *x, const float *y, int n)
+{
+	const real *p = params;
+	real *g = grads;
+	double loss = 0, g0 = 0, g1 = 0, g2 = 0;
+	int i;
+
+	(void)ws;
+	for (i = 0; i < n; i++) {
+		double z = logit(p, x + 2 * i);
+		double d = (sigmoid(z) - y[i]) / n;
+		loss += bce_logit(z, y[i]);
+		g0 += d * x[2 * i];
+		g1 += d * x[2 * i + 1];
+		g2 += d;
+	}
+#ifdef WRONG_GRAD
+	g0 *= 1.5;
+#endif
+	g[0] = (real)g0;
+	g[1] = (real)g1;
+	g[2] = (real)g2;
+	return loss / n;
+}
+
+/* torch.optim.SGD with momentum: v = mu v + g; p -= lr v */
+static void fake_update(void *params, const void *grads, void *state,
+			double lr, long step)
+{
+	real *p = params, *v = state;
+	const real *g = grads;
+	int i;
+
+	(void)step;
+	for (i = 0; i < N_PARAMS; i++) {
+		v[i] = (real)(0.9 * v[i] + g[i]);
+		p[i] = (real)(p[i] - lr * v[i]);
+	}
+}
+
+static void fake_eval(const void *params, void *ws, const float *x,
+		      const float *y, int n, double *loss, float *out)
+{
+	int i;
+
+	(void)ws;
+	for (i = 0; i < n; i++) {
+		double z = logit(params, x + 2 * i);
+		if (loss)
+			loss[i] = bce_logit(z, y[i]);
+		if (out)
+			out[i] = (float)sigmoid(z);
+	}
+}
+
+static void fake_predict(const void *params, void *ws, const float *x,
+			 int n, float *out)
+{
+	int i;
+
+	(void)ws;
+	for (i = 0; i < n; i++)
+		out[i] = (float)sigmoid(logit(params, x + 2 * i));
+}
+
+static const NnrtModel model = {
+	.name = "fake",
+	.source = "tests/runtime/fake_linear.c",
+	.nnc_version = "hand-written",
+	.real_size = sizeof(real),
+	.max_batch = MAX_BATCH,
+	.input_rank = 1,
+	.input_dims = { 2 },
+	.input_size = 2,
+	.n_classes = 0,
+	.target_size = 1,
+	.n_outputs = 1,
+	.output_names = output_names,
+	.output_sizes = output_sizes,
+	.output_size = 1,
+	.n_tensors = 2,
+	.tensors = tensors,
+	.n_layers = 3,
+	.layers = layers,
+	.n_params = N_PARAMS,
+	.n_state = N_PARAMS,
+	.ws_size = 1,
+	.optimizer = "sgd(lr = 0.5, momentum = 0.9)",
+	.lr = 0.5,
+	.train = {
+		.data = { NNRT_SRC_CSV, "data/sep.csv", 0, 0, 2, 2, 3 },
+		.validation = 0,
+		.batch = MAX_BATCH,
+		.epochs = 30,
+		.shuffle = 1,
+		.drop_last = 0,
+		.seed = 3,
+		.normalize = NNRT_NORM_NONE,
+		.metrics = NNRT_METRIC_ACCURACY,
+		.early_stop = 0,
+		.checkpoint = NULL,
+		.log = NULL,
+	},
+	.grad = fake_grad,
+	.update = fake_update,
+	.eval = fake_eval,
+	.predict = fake_predict,
+};
+
+int main(int argc, char **argv)
+{
+	return nnrt_main(&model, argc, argv);
+}

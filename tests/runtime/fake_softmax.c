@@ -1,0 +1,183 @@
+/*
+ * fake_softmax.c - a second hand-written model for testing libnnrt:
+ * softmax regression on three string-labelled classes, with a
+ * validation split, standard normalisation, early stopping and a
+ * non-trainable tensor.
+ *
+ *   model soft
+ *   input  x[2]
+ *   target y : class(3)
+ *   logits = dense(x, 3, init = xavier_normal)   # out.W [2, 3], out.b [3]
+ *   output probs = softmax(logits)
+ *   loss = cross_entropy(logits, y)
+ *   optimizer sgd(lr = 0.3)
+ *   train { data = csv("data/blobs.csv", skip = 1, x = 0:2, y = 2)
+ *           normalize = standard  validation = 0.25  batch = 16
+ *           epochs = 200  seed = 42  metrics = [accuracy]
+ *           early_stop = early_stop(monitor = val_loss, patience = 3,
+ *                                   min_delta = 0.002) }
+ *
+ * plus stat.count [1], a running statistic (not trainable) that the
+ * math ignores: it must survive checkpoints, export and import.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "nnrt.h"
+
+typedef double real;
+
+enum { MAX_BATCH = 16, K = 3, N_PARAMS = 10 };
+
+static const NnrtTensor tensors[] = {
+	{ "out.W", 2, { 2, 3 }, 0, 6, NNRT_INIT_XAVIER_NORMAL, 0, 0, 2, 3, 1 },
+	{ "out.b", 1, { 3 }, 6, 3, NNRT_INIT_ZEROS, 0, 0, 0, 0, 1 },
+	{ "stat.count", 1, { 1 }, 9, 1, NNRT_INIT_CONSTANT, 5, 0, 0, 0, 0 },
+};
+
+static const NnrtLayer layers[] = {
+	{ "x", "input", 1, { 2 }, 0, 0 },
+	{ "logits", "dense", 1, { 3 }, 9, 15 },
+	{ "probs", "softmax", 1, { 3 }, 0, 12 },
+};
+
+static const char *const output_names[] = { "probs" };
+static const long output_sizes[] = { K };
+
+/* log-softmax of the logits of one sample into lp[K] */
+static void log_probs(const real *p, const float *x, double *lp)
+{
+	double z[K], mx, s = 0;
+	int k;
+
+	for (k = 0; k < K; k++)
+		z[k] = p[k] * x[0] + p[K + k] * x[1] + p[6 + k];
+	mx = fmax(z[0], fmax(z[1], z[2]));
+	for (k = 0; k < K; k++)
+		s += exp(z[k] - mx);
+	for (k = 0; k < K; k++)
+		lp[k] = z[k] - mx - log(s);
+}
+
+static double soft_grad(const void *params, void *grads, void *ws,
+			const float *x, const float *y, int n)
+{
+	const real *p = params;
+	real *g = grads;
+	double lp[K], loss = 0;
+	int i, k;
+
+	(void)ws;
+	memset(g, 0, N_PARAMS * sizeof(real));
+	for (i = 0; i < n; i++) {
+		const float *xi = x + 2 * i;
+		int c = (int)y[i];
+		log_probs(p, xi, lp);
+		loss -= lp[c];
+		for (k = 0; k < K; k++) {
+			double d = (exp(lp[k]) - (k == c)) / n;
+			g[k] += d * xi[0];
+			g[K + k] += d * xi[1];
+			g[6 + k] += d;
+		}
+	}
+	return loss / n;
+}
+
+static void soft_update(void *params, const void *grads, void *state,
+			double lr, long step)
+{
+	real *p = params;
+	const real *g = grads;
+	int i;
+
+	(void)state;
+	(void)step;
+	for (i = 0; i < 9; i++)
+		p[i] -= lr * g[i];
+	p[9] += 1;      /* stat.count: counts updates, like a running stat */
+}
+
+static void soft_eval(const void *params, void *ws, const float *x,
+		      const float *y, int n, double *loss, float *out)
+{
+	double lp[K];
+	int i, k;
+
+	(void)ws;
+	for (i = 0; i < n; i++) {
+		log_probs(params, x + 2 * i, lp);
+		if (loss)
+			loss[i] = -lp[(int)y[i]];
+		if (out)
+			for (k = 0; k < K; k++)
+				out[K * i + k] = (float)exp(lp[k]);
+	}
+}
+
+static void soft_predict(const void *params, void *ws, const float *x,
+			 int n, float *out)
+{
+	double lp[K];
+	int i, k;
+
+	(void)ws;
+	for (i = 0; i < n; i++) {
+		log_probs(params, x + 2 * i, lp);
+		for (k = 0; k < K; k++)
+			out[K * i + k] = (float)exp(lp[k]);
+	}
+}
+
+static const NnrtModel model = {
+	.name = "soft",
+	.source = "tests/runtime/fake_softmax.c",
+	.nnc_version = "hand-written",
+	.real_size = sizeof(real),
+	.max_batch = MAX_BATCH,
+	.input_rank = 1,
+	.input_dims = { 2 },
+	.input_size = 2,
+	.n_classes = K,
+	.target_size = 1,
+	.n_outputs = 1,
+	.output_names = output_names,
+	.output_sizes = output_sizes,
+	.output_size = K,
+	.n_tensors = 3,
+	.tensors = tensors,
+	.n_layers = 3,
+	.layers = layers,
+	.n_params = N_PARAMS,
+	.n_state = 0,
+	.ws_size = 0,
+	.optimizer = "sgd(lr = 0.3)",
+	.lr = 0.3,
+	.train = {
+		.data = { NNRT_SRC_CSV, "data/blobs.csv", 1, 0, 2, 2, 3 },
+		.validation = 0.25,
+		.batch = MAX_BATCH,
+		.epochs = 200,
+		.shuffle = 1,
+		.drop_last = 0,
+		.seed = 42,
+		.normalize = NNRT_NORM_STANDARD,
+		.metrics = NNRT_METRIC_ACCURACY,
+		.early_stop = 1,
+		.monitor = NNRT_MON_VAL_LOSS,
+		.patience = 3,
+		.min_delta = 0.002,
+		.restore_best = 1,
+		.checkpoint = NULL,
+		.log = NULL,
+	},
+	.grad = soft_grad,
+	.update = soft_update,
+	.eval = soft_eval,
+	.predict = soft_predict,
+};
+
+int main(int argc, char **argv)
+{
+	return nnrt_main(&model, argc, argv);
+}

@@ -1,0 +1,147 @@
+#!/bin/sh
+# End-to-end tier: the supported examples train to the thresholds in their
+# headers, every trainer subcommand works on a real generated trainer, bad
+# data is rejected clearly, -O0 and -O1 trainers agree, runs are
+# reproducible, and an installed nnrt builds a trainer through pkg-config.
+cd "$(dirname "$0")/../.." || exit 2
+TIER=e2e
+. tests/tools/lib.sh
+
+# field NAME FILE: the value after NAME on the last line that has it
+field() {
+	grep -E "(^| )$1 " "$2" | tail -1 | sed -E "s/.*(^| )$1 ([^ ]+).*/\2/"
+}
+
+# check NAME COMMAND...: ok if the command succeeds
+check() {
+	name=$1
+	shift
+	if "$@" >"$TMP/check.log" 2>&1; then
+		ok "$name"
+	else
+		not_ok "$name" "failed: $*" "$TMP/check.log"
+	fi
+}
+
+below() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 < b + 0) }'; }
+atleast() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
+
+X=$TMP/xor
+if ! build_trainer examples/xor.nn "$X"; then
+	not_ok "xor builds" "nnc or cc failed" "$X.log"
+	finish
+	exit 1
+fi
+ok "xor builds with -Wall -Wextra -Werror"
+
+# --- xor: loss < 0.05 and 4/4 correct (its header) -------------------
+"$X" train --checkpoint "$TMP/xor.ckpt" >"$TMP/xor.train" 2>&1
+loss=$(field loss "$TMP/xor.train")
+if [ -n "$loss" ] && below "$loss" 0.05; then
+	ok "xor trains to loss $loss < 0.05"
+else
+	not_ok "xor trains to loss < 0.05" "final loss '$loss'" "$TMP/xor.train"
+fi
+if grep -qE '^epoch 500/500 loss [0-9.]+ lr 0.5$' "$TMP/xor.train"; then
+	ok "xor prints one greppable line per epoch"
+else
+	not_ok "xor epoch lines" "no 'epoch 500/500 loss X lr 0.5' line" "$TMP/xor.train"
+fi
+"$X" predict --checkpoint "$TMP/xor.ckpt" >"$TMP/xor.pred" 2>&1
+right=$(tail -n +2 "$TMP/xor.pred" | paste -d, - examples/data/xor.csv |
+	awk -F, '{ if (($1 > 0.5) == ($4 > 0.5)) n++ } END { print n + 0 }')
+if [ "$right" = 4 ]; then
+	ok "xor predicts 4/4"
+else
+	not_ok "xor predicts 4/4" "$right/4 correct" "$TMP/xor.pred"
+fi
+check "xor summary" sh -c "'$X' summary | grep -q 'h.W *\[2, 8\] *16'"
+check "xor gradcheck (f32)" "$X" gradcheck
+check "xor eval" sh -c "'$X' eval --checkpoint '$TMP/xor.ckpt' | grep -q '^eval loss'"
+
+# export, then import into a new checkpoint: same predictions
+rm -rf "$TMP/npy"
+check "xor export --npy" sh -c "'$X' export --checkpoint '$TMP/xor.ckpt' --npy '$TMP/npy' && test -f '$TMP/npy/h.W.npy' && test -f '$TMP/npy/yhat.b.npy'"
+check "xor import --npy" "$X" import --npy "$TMP/npy" --checkpoint "$TMP/xor2.ckpt"
+"$X" predict --checkpoint "$TMP/xor2.ckpt" >"$TMP/xor2.pred" 2>&1
+if cmp -s "$TMP/xor.pred" "$TMP/xor2.pred"; then
+	ok "xor predictions identical after export and import"
+else
+	not_ok "xor export/import round trip" "predictions differ" "$TMP/xor2.pred"
+fi
+check "every xor subcommand answers --help" sh -c "for c in train eval predict gradcheck summary export import; do '$X' \$c --help | grep -q usage || exit 1; done"
+
+# --- reproducible, and -O0 agrees with -O1 ---------------------------
+"$X" train --epochs 30 --checkpoint "$TMP/a.ckpt" >"$TMP/run1" 2>&1
+"$X" train --epochs 30 --checkpoint "$TMP/b.ckpt" >"$TMP/run2" 2>&1
+sed -i '/checkpoint/d' "$TMP/run1" "$TMP/run2"
+if cmp -s "$TMP/run1" "$TMP/run2"; then
+	ok "same seed, same run"
+else
+	not_ok "same seed, same run" "outputs differ" "$TMP/run2"
+fi
+if build_trainer examples/xor.nn "$TMP/xor0" -O0; then
+	"$TMP/xor0" train --epochs 30 --checkpoint "$TMP/c.ckpt" >"$TMP/run0" 2>&1
+	l1=$(field loss "$TMP/run1")
+	l0=$(field loss "$TMP/run0")
+	if [ -n "$l0" ] && awk -v a="$l0" -v b="$l1" \
+		'BEGIN { d = a - b; exit !(d < 1e-4 && d > -1e-4) }'; then
+		ok "-O0 and -O1 trainers agree (loss $l0 vs $l1)"
+	else
+		not_ok "-O0 and -O1 agree" "loss '$l0' vs '$l1'" "$TMP/run0"
+	fi
+else
+	not_ok "xor builds at -O0" "nnc or cc failed" "$TMP/xor0.log"
+fi
+
+# --- iris: validation accuracy >= 0.85 (its header) ------------------
+I=$TMP/iris
+if build_trainer examples/iris.nn "$I"; then
+	"$I" train --checkpoint "$TMP/iris.ckpt" >"$TMP/iris.train" 2>&1
+	acc=$(field val_accuracy "$TMP/iris.train")
+	if [ -n "$acc" ] && atleast "$acc" 0.85; then
+		ok "iris reaches val_accuracy $acc >= 0.85"
+	else
+		not_ok "iris val_accuracy >= 0.85" "got '$acc'" "$TMP/iris.train"
+	fi
+else
+	not_ok "iris builds" "nnc or cc failed" "$I.log"
+fi
+
+# --- bad data: a clear error naming file and line, non-zero exit -----
+bad() {
+	name=$1 file=$2 want=$3
+	"$I" train --data "$file" --epochs 1 --checkpoint "$TMP/bad.ckpt" \
+		>"$TMP/bad.out" 2>&1
+	rc=$?
+	if [ "$rc" -ne 0 ] && grep -qF -- "$want" "$TMP/bad.out"; then
+		ok "bad data: $name"
+	else
+		not_ok "bad data: $name" "exit $rc, expected message '$want'" "$TMP/bad.out"
+	fi
+}
+head -5 examples/data/iris.csv >"$TMP/good.csv"
+{ head -3 "$TMP/good.csv"; echo "5.1,3.5,1.4"; } >"$TMP/ragged.csv"
+{ head -3 "$TMP/good.csv"; echo "5.1,abc,1.4,0.2,0"; } >"$TMP/nan.csv"
+{ head -3 "$TMP/good.csv"; echo "5.1,3.5,1.4,0.2,7"; } >"$TMP/label.csv"
+bad "missing file" "$TMP/none.csv" "$TMP/none.csv"
+bad "ragged row" "$TMP/ragged.csv" "$TMP/ragged.csv:4:"
+bad "not a number" "$TMP/nan.csv" "$TMP/nan.csv:4:"
+bad "label out of range" "$TMP/label.csv" "$TMP/label.csv:4:"
+test -e "$TMP/bad.ckpt" && not_ok "bad data writes no checkpoint" "$TMP/bad.ckpt exists" || ok "bad data writes no checkpoint"
+
+# --- install, then build through pkg-config ---------------------------
+if make -s install PREFIX="$PWD/$TMP/prefix" >"$TMP/install.log" 2>&1; then
+	P=$PWD/$TMP/prefix
+	if PATH="$P/bin:$PATH" nnc examples/xor.nn -o "$TMP/xi.c" &&
+		$CC -O2 "$TMP/xi.c" $(PKG_CONFIG_PATH="$P/lib/pkgconfig" pkg-config \
+			--cflags --libs nnrt) -o "$TMP/xi" >>"$TMP/install.log" 2>&1 &&
+		"$TMP/xi" summary >/dev/null; then
+		ok "installed nnc + pkg-config nnrt build a trainer"
+	else
+		not_ok "pkg-config build" "failed" "$TMP/install.log"
+	fi
+else
+	not_ok "make install" "failed" "$TMP/install.log"
+fi
+finish

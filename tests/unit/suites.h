@@ -1,0 +1,8 @@
+/* One line per CUnit suite: SUITE(name) registers suite_<name>(), defined
+ * in tests/unit/test_<name>.c. */
+SUITE(lexer)
+SUITE(parser)
+SUITE(ir)
+SUITE(passes)
+SUITE(sema)
+SUITE(autodiff)

@@ -1,0 +1,393 @@
+/*
+ * test_ir.c - the IR core: shapes and broadcasting, the shape rules of
+ * ops.c called directly on hand-made nodes, graph construction, replace
+ * and compact, the stable topological sort and the printed text form.
+ */
+#include "nnc.h"
+
+#include <CUnit/CUnit.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static Shape s0(bool b)
+{
+	return shape_scalar(b);
+}
+
+static Shape s1(bool b, int d0)
+{
+	int d[] = {d0};
+	return shape_make(b, 1, d);
+}
+
+static Shape s2(bool b, int d0, int d1)
+{
+	int d[] = {d0, d1};
+	return shape_make(b, 2, d);
+}
+
+static Shape s3(bool b, int d0, int d1, int d2)
+{
+	int d[] = {d0, d1, d2};
+	return shape_make(b, 3, d);
+}
+
+/* Whether s prints as `want`; shows both when not. */
+static bool shape_is(Shape s, const char *want)
+{
+	char buf[64];
+	shape_str(s, buf, sizeof(buf));
+	if (strcmp(buf, want) != 0)
+		fprintf(stderr, "\nshape %s, expected %s\n", buf, want);
+	return strcmp(buf, want) == 0;
+}
+
+/* ir_print's text; the caller frees it. */
+static char *dump(Graph *g)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ir_print(f, g);
+	fclose(f);
+	return buf;
+}
+
+/* Compares the text form with `want`, showing both when they differ. */
+static bool same_text(Graph *g, const char *want)
+{
+	char *got = dump(g);
+	bool ok = strcmp(got, want) == 0;
+	if (!ok)
+		fprintf(stderr, "\n--- expected:\n%s--- got:\n%s", want, got);
+	free(got);
+	return ok;
+}
+
+/* A node made by hand, not through ir_node, so that its shape rule can
+ * be asked about operands that ir_node would refuse. */
+static Node hand(OpKind op, Node *a, Node *b, Shape out)
+{
+	Node n = {0};
+	n.op = op;
+	n.nin = op_info[op].nin;
+	n.in[0] = a;
+	n.in[1] = b;
+	n.shape = out;
+	return n;
+}
+
+static Node leaf(Shape s)
+{
+	Node n = {0};
+	n.op = OP_INPUT;
+	n.shape = s;
+	return n;
+}
+
+/* ---- shapes ------------------------------------------------------------- */
+
+static void test_shape_basics(void)
+{
+	CU_ASSERT_TRUE(shape_is(s3(true, 4, 3, 2), "[B, 4, 3, 2]"));
+	CU_ASSERT_TRUE(shape_is(s1(false, 7), "[7]"));
+	CU_ASSERT_TRUE(shape_is(s0(true), "[B]"));
+	CU_ASSERT_TRUE(shape_is(s0(false), "[]"));
+	char buf[64];
+	CU_ASSERT_STRING_EQUAL(shape_user_str(s2(true, 4, 3), buf, 64),
+			       "[4, 3]");
+	CU_ASSERT_EQUAL(shape_numel(s3(true, 4, 3, 2)), 24);
+	CU_ASSERT_EQUAL(shape_numel(s0(true)), 1);
+	CU_ASSERT_TRUE(shape_eq(s2(false, 4, 3), s2(false, 4, 3)));
+	CU_ASSERT_FALSE(shape_eq(s2(false, 4, 3), s2(true, 4, 3)));
+	CU_ASSERT_FALSE(shape_eq(s2(false, 4, 3), s2(false, 3, 4)));
+	CU_ASSERT_FALSE(shape_eq(s1(false, 3), s2(false, 1, 3)));
+}
+
+static void test_shape_broadcast(void)
+{
+	Shape r;
+	CU_ASSERT_TRUE(shape_broadcast(s2(false, 4, 3), s1(false, 3), &r));
+	CU_ASSERT_TRUE(shape_is(r, "[4, 3]"));
+	CU_ASSERT_TRUE(shape_broadcast(s1(false, 3), s2(true, 4, 1), &r));
+	CU_ASSERT_TRUE(shape_is(r, "[B, 4, 3]"));
+	CU_ASSERT_TRUE(shape_broadcast(s0(false), s1(true, 5), &r));
+	CU_ASSERT_TRUE(shape_is(r, "[B, 5]"));
+	CU_ASSERT_TRUE(shape_broadcast(s0(true), s0(false), &r));
+	CU_ASSERT_TRUE(shape_is(r, "[B]"));
+	CU_ASSERT_TRUE(shape_broadcast(s2(false, 1, 3), s2(false, 4, 1), &r));
+	CU_ASSERT_TRUE(shape_is(r, "[4, 3]"));
+	CU_ASSERT_FALSE(shape_broadcast(s1(false, 4), s1(false, 3), &r));
+	CU_ASSERT_FALSE(shape_broadcast(s2(true, 2, 3), s2(false, 4, 3), &r));
+
+	CU_ASSERT_TRUE(shape_broadcasts_to(s1(false, 3), s3(true, 2, 4, 3)));
+	CU_ASSERT_TRUE(shape_broadcasts_to(s0(false), s1(true, 3)));
+	CU_ASSERT_TRUE(shape_broadcasts_to(s2(true, 4, 1), s2(true, 4, 3)));
+	CU_ASSERT_FALSE(shape_broadcasts_to(s1(true, 3), s1(false, 3)));
+	CU_ASSERT_FALSE(shape_broadcasts_to(s2(false, 4, 3), s1(false, 3)));
+	CU_ASSERT_FALSE(shape_broadcasts_to(s1(false, 3), s1(false, 1)));
+}
+
+/* ---- shape rules, called directly --------------------------------------- */
+
+static void test_rule_elementwise(void)
+{
+	char msg[256] = "";
+	Node a = leaf(s1(true, 4)), b = leaf(s1(false, 3));
+	Node n = hand(OP_ADD, &a, &b, s0(false));
+	CU_ASSERT_FALSE(op_info[OP_ADD].shape(&n, msg, sizeof(msg)));
+	CU_ASSERT_STRING_EQUAL(msg, "cannot broadcast [B, 4] with [3]");
+
+	Node c = leaf(s2(false, 2, 1));
+	b = leaf(s1(false, 4));
+	n = hand(OP_MUL, &b, &c, s0(false));
+	CU_ASSERT_TRUE(op_info[OP_MUL].shape(&n, msg, sizeof(msg)));
+	CU_ASSERT_TRUE(shape_is(n.shape, "[2, 4]"));
+
+	n = hand(OP_RELU, &a, NULL, s0(false));
+	CU_ASSERT_TRUE(op_info[OP_RELU].shape(&n, msg, sizeof(msg)));
+	CU_ASSERT_TRUE(shape_is(n.shape, "[B, 4]"));
+
+	Node k = leaf(s1(false, 3));
+	n = hand(OP_WHERE, &k, &a, s0(false));
+	n.in[2] = &b;
+	CU_ASSERT_FALSE(op_info[OP_WHERE].shape(&n, msg, sizeof(msg)));
+	CU_ASSERT_STRING_EQUAL(msg,
+			       "condition [3] does not broadcast with [B, 4]");
+}
+
+static Node mm(Node *a, Node *b, int ta, int tb, int ca, int cb, Shape out)
+{
+	Node n = hand(OP_MATMUL, a, b, out);
+	n.attr[0] = ta;
+	n.attr[1] = tb;
+	n.attr[2] = ca;
+	n.attr[3] = cb;
+	return n;
+}
+
+static void test_rule_matmul(void)
+{
+	char msg[256] = "";
+	Node x = leaf(s1(true, 4)), w = leaf(s2(false, 4, 3));
+	Node n = mm(&x, &w, 0, 0, 4, 3, s1(true, 3));
+	CU_ASSERT_TRUE(op_info[OP_MATMUL].shape(&n, msg, sizeof(msg)));
+
+	Node w5 = leaf(s2(false, 5, 3));
+	n = mm(&x, &w5, 0, 0, 4, 3, s1(true, 3));
+	CU_ASSERT_FALSE(op_info[OP_MATMUL].shape(&n, msg, sizeof(msg)));
+	CU_ASSERT_STRING_EQUAL(msg, "inner dimensions differ: [B, 4] @ [5, 3]");
+
+	n = mm(&x, &w, 0, 0, 3, 3, s1(true, 3));
+	CU_ASSERT_FALSE(op_info[OP_MATMUL].shape(&n, msg, sizeof(msg)));
+	CU_ASSERT_STRING_EQUAL(msg, "operand 0 [B, 4] has no 3 columns");
+
+	n = mm(&x, &w, 0, 0, 4, 3, s1(false, 3));
+	CU_ASSERT_FALSE(op_info[OP_MATMUL].shape(&n, msg, sizeof(msg)));
+	CU_ASSERT_STRING_EQUAL(msg, "result [3] is not [1, 3]");
+
+	/* dW = x^T @ dy: [4, B] @ [B, 3] -> [4, 3], unbatched */
+	Node dy = leaf(s1(true, 3));
+	n = mm(&x, &dy, 1, 0, 4, 3, s2(false, 4, 3));
+	CU_ASSERT_TRUE(op_info[OP_MATMUL].shape(&n, msg, sizeof(msg)));
+	Dim m, k, nn;
+	mm_dims(&n, &m, &k, &nn);
+	CU_ASSERT(m.c == 4 && !m.b && k.c == 1 && k.b && nn.c == 3 && !nn.b);
+
+	/* [2, 4] @ x^T would make the batch dimension a result column */
+	Node v = leaf(s2(false, 2, 4));
+	n = mm(&v, &x, 0, 1, 4, 4, s1(false, 2));
+	CU_ASSERT_FALSE(op_info[OP_MATMUL].shape(&n, msg, sizeof(msg)));
+	CU_ASSERT_STRING_EQUAL(msg,
+			       "the batch dimension cannot be a result column");
+}
+
+static void test_rule_shape_ops(void)
+{
+	char msg[256] = "";
+	Node x = leaf(s2(true, 4, 3));
+	Node n = hand(OP_SUM_TO, &x, NULL, s1(false, 3));
+	CU_ASSERT_TRUE(op_info[OP_SUM_TO].shape(&n, msg, sizeof(msg)));
+	n = hand(OP_SUM_TO, &x, NULL, s1(false, 4));
+	CU_ASSERT_FALSE(op_info[OP_SUM_TO].shape(&n, msg, sizeof(msg)));
+	CU_ASSERT_STRING_EQUAL(msg, "[B, 4, 3] does not sum to [4]");
+
+	Node b = leaf(s1(false, 3));
+	n = hand(OP_BROADCAST, &b, NULL, s2(true, 4, 3));
+	CU_ASSERT_TRUE(op_info[OP_BROADCAST].shape(&n, msg, sizeof(msg)));
+	n = hand(OP_BROADCAST, &x, NULL, s1(true, 3));
+	CU_ASSERT_FALSE(op_info[OP_BROADCAST].shape(&n, msg, sizeof(msg)));
+	CU_ASSERT_STRING_EQUAL(msg, "[B, 4, 3] does not broadcast to [B, 3]");
+
+	n = hand(OP_RESHAPE, &x, NULL, s1(true, 12));
+	CU_ASSERT_TRUE(op_info[OP_RESHAPE].shape(&n, msg, sizeof(msg)));
+	n = hand(OP_RESHAPE, &x, NULL, s1(false, 12));
+	CU_ASSERT_FALSE(op_info[OP_RESHAPE].shape(&n, msg, sizeof(msg)));
+	CU_ASSERT_STRING_EQUAL(msg, "cannot reshape [B, 4, 3] to [12]");
+
+	Node y = leaf(s0(true));
+	n = hand(OP_ONEHOT, &y, NULL, s0(false));
+	n.attr[0] = 10;
+	CU_ASSERT_TRUE(op_info[OP_ONEHOT].shape(&n, msg, sizeof(msg)));
+	CU_ASSERT_TRUE(shape_is(n.shape, "[B, 10]"));
+	n = hand(OP_ONEHOT, &x, NULL, s0(false));
+	CU_ASSERT_FALSE(op_info[OP_ONEHOT].shape(&n, msg, sizeof(msg)));
+	CU_ASSERT_STRING_EQUAL(msg,
+			       "onehot of [B, 4, 3]: expected a per-sample scalar");
+}
+
+/* ---- graphs ------------------------------------------------------------- */
+
+static void test_build(void)
+{
+	Graph *g = ir_new();
+	Node *x = ir_input(g, "x", 0, s1(true, 4));
+	Node *w = ir_param(g, "h.W", 0, s2(false, 4, 3));
+	Node *b = ir_param(g, "h.b", 1, s1(false, 3));
+	Node *h = ir_matmul(g, x, w, false, false, 4, 3, s1(true, 3));
+	Node *a = ir_op2(g, OP_ADD, h, b);
+	Node *r = ir_op1(g, OP_RELU, a);
+	CU_ASSERT_EQUAL(g->nnodes, 6);
+	CU_ASSERT_PTR_EQUAL(g->nodes[5], r);
+	CU_ASSERT_TRUE(shape_is(a->shape, "[B, 3]"));
+	CU_ASSERT_EQUAL(r->group, -1);
+	CU_ASSERT_EQUAL(ir_info(a)->cls, OK_ELEMWISE);
+	CU_ASSERT_EQUAL(ir_info(h)->cls, OK_KERNEL);
+	/* shape ops to the same shape build nothing */
+	CU_ASSERT_PTR_EQUAL(ir_sum_to(g, a, a->shape), a);
+	CU_ASSERT_PTR_EQUAL(ir_broadcast(g, a, a->shape), a);
+	CU_ASSERT_PTR_EQUAL(ir_reshape(g, a, a->shape), a);
+	CU_ASSERT_EQUAL(g->nnodes, 6);
+	Node *k = ir_const(g, 2);
+	CU_ASSERT_TRUE(ir_is_const(k, 2));
+	CU_ASSERT_FALSE(ir_is_const(k, 3));
+	CU_ASSERT_FALSE(ir_is_const(x, 0));
+	CU_ASSERT_TRUE(shape_is(k->shape, "[]"));
+	ir_add_root(g, ROOT_OUTPUT, "out:h", 0, r);
+	ir_verify(g);
+	ir_count_uses(g);
+	CU_ASSERT_EQUAL(r->nuses, 1);
+	CU_ASSERT_EQUAL(k->nuses, 0);
+	CU_ASSERT_EQUAL(x->nuses, 1);
+	ir_free(g);
+}
+
+static void test_print(void)
+{
+	Graph *g = ir_new();
+	Node *x = ir_input(g, "x", 0, s1(true, 4));
+	Node *w = ir_param(g, "W", 0, s2(false, 4, 2));
+	g->cur_loc.line = 3;
+	Node *h = ir_matmul(g, x, w, false, false, 4, 2, s1(true, 2));
+	Node *k = ir_const(g, 0.5);
+	Node *m = ir_op2(g, OP_MUL, h, k);
+	Node *y = ir_input(g, "y", 1, s0(true));
+	Node *o = ir_onehot(g, y, 2);
+	g->cur_loc.line = 4;
+	Node *s = ir_sum_to(g, ir_op2(g, OP_SUB, m, o), s0(false));
+	ir_add_root(g, ROOT_LOSS, "loss", 0, s);
+	ir_add_root(g, ROOT_GRAD, "grad:W", 0, NULL);
+	ir_verify(g);
+	CU_ASSERT(same_text(g,
+		"  %0 = input x : [B, 4]\n"
+		"  %1 = param W : [4, 2]\n"
+		"  %2 = matmul %0, %1 ta=0 tb=0 ca=4 cb=2 : [B, 2]  ; line 3\n"
+		"  %3 = const 0.5 : []  ; line 3\n"
+		"  %4 = mul %2, %3 : [B, 2]  ; line 3\n"
+		"  %5 = input y : [B]  ; line 3\n"
+		"  %6 = onehot %5 k=2 : [B, 2]  ; line 3\n"
+		"  %7 = sub %4, %6 : [B, 2]  ; line 4\n"
+		"  %8 = sum_to %7 : []  ; line 4\n"
+		"  root loss = %8\n"
+		"  root grad:W = zero\n"));
+	m->group = 0;
+	m->keep = true;
+	k->fval = 0.1;
+	CU_ASSERT(same_text(g,
+		"  %0 = input x : [B, 4]\n"
+		"  %1 = param W : [4, 2]\n"
+		"  %2 = matmul %0, %1 ta=0 tb=0 ca=4 cb=2 : [B, 2]  ; line 3\n"
+		"  %3 = const 0.10000000000000001 : []  ; line 3\n"
+		"  %4 = mul %2, %3 : [B, 2] group=0*  ; line 3\n"
+		"  %5 = input y : [B]  ; line 3\n"
+		"  %6 = onehot %5 k=2 : [B, 2]  ; line 3\n"
+		"  %7 = sub %4, %6 : [B, 2]  ; line 4\n"
+		"  %8 = sum_to %7 : []  ; line 4\n"
+		"  root loss = %8\n"
+		"  root grad:W = zero\n"));
+	ir_free(g);
+}
+
+static void test_replace_compact(void)
+{
+	Graph *g = ir_new();
+	Node *x = ir_input(g, "x", 0, s1(true, 3));
+	Node *a = ir_op1(g, OP_EXP, x);
+	Node *b = ir_op1(g, OP_EXP, x);
+	Node *c = ir_op2(g, OP_ADD, a, b);
+	ir_add_root(g, ROOT_OUTPUT, "out:b", 0, b);
+	ir_add_root(g, ROOT_OUTPUT, "out:c", 1, c);
+	ir_replace(g, b, a);
+	CU_ASSERT_TRUE(b->dead);
+	CU_ASSERT_PTR_EQUAL(c->in[1], a);
+	CU_ASSERT_PTR_EQUAL(g->roots[0].node, a);
+	ir_compact(g);
+	ir_verify(g);
+	CU_ASSERT_EQUAL(g->nnodes, 3);
+	CU_ASSERT_EQUAL(a->nuses, 3);
+	CU_ASSERT(same_text(g,
+		"  %0 = input x : [B, 3]\n"
+		"  %1 = exp %0 : [B, 3]\n"
+		"  %2 = add %1, %1 : [B, 3]\n"
+		"  root out:b = %1\n"
+		"  root out:c = %2\n"));
+	ir_free(g);
+}
+
+/* Nodes appended after their users move up to just before the first
+ * user; the rest keep their order. */
+static void test_toposort(void)
+{
+	Graph *g = ir_new();
+	Node *x = ir_input(g, "x", 0, s1(true, 3));
+	Node *e = ir_op1(g, OP_EXP, x);
+	Node *t = ir_op1(g, OP_TANH, e);
+	Node *r = ir_op1(g, OP_RELU, t);
+	Node *k = ir_const(g, 2);
+	Node *m = ir_op2(g, OP_MUL, x, k);
+	ir_add_root(g, ROOT_OUTPUT, "out", 0, r);
+	char *before = dump(g);
+	ir_toposort(g);
+	CU_ASSERT(same_text(g, before));
+	free(before);
+	/* tanh now reads m, built after it */
+	t->in[0] = m;
+	ir_toposort(g);
+	ir_verify(g);
+	CU_ASSERT(same_text(g,
+		"  %0 = input x : [B, 3]\n"
+		"  %1 = exp %0 : [B, 3]\n"
+		"  %2 = const 2 : []\n"
+		"  %3 = mul %0, %2 : [B, 3]\n"
+		"  %4 = tanh %3 : [B, 3]\n"
+		"  %5 = relu %4 : [B, 3]\n"
+		"  root out = %5\n"));
+	CU_ASSERT_PTR_EQUAL(g->nodes[1], e);
+	ir_free(g);
+}
+
+void suite_ir(void)
+{
+	CU_pSuite s = CU_add_suite("ir", NULL, NULL);
+	CU_add_test(s, "shape basics", test_shape_basics);
+	CU_add_test(s, "shape broadcast", test_shape_broadcast);
+	CU_add_test(s, "elementwise shape rules", test_rule_elementwise);
+	CU_add_test(s, "matmul shape rule", test_rule_matmul);
+	CU_add_test(s, "sum_to, broadcast, reshape, onehot", test_rule_shape_ops);
+	CU_add_test(s, "build", test_build);
+	CU_add_test(s, "print", test_print);
+	CU_add_test(s, "replace and compact", test_replace_compact);
+	CU_add_test(s, "toposort", test_toposort);
+}

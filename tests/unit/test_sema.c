@@ -1,0 +1,212 @@
+/*
+ * test_sema.c - semantic analysis: shapes, layer tensors and their names
+ * and initializers, def inlining, and the errors users see.
+ */
+#include <CUnit/CUnit.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnc.h"
+
+typedef struct Run {
+	Arena arena;
+	Diag diag;
+	char *err;
+	size_t errlen;
+	FILE *errf;
+	Model *m;
+	Checked c;
+} Run;
+
+#define HEAD "model t\ninput x[4]\ntarget y : class(3)\n"
+#define TAIL "optimizer adam()\ntrain {\n  data = csv(\"d.csv\", x = 0:4, y = 4)\n}\n"
+
+/* Parses and checks `src`; diagnostics go to r->err. */
+static Model *run(Run *r, const char *src)
+{
+	memset(r, 0, sizeof(*r));
+	r->errf = open_memstream(&r->err, &r->errlen);
+	diag_init(&r->diag, r->errf);
+	Program *p = parse_string("t.nn", src, &r->arena, &r->diag);
+	if (p && !r->diag.nerrors)
+		r->m = sema(p, &r->arena, &r->diag, &r->c);
+	fflush(r->errf);
+	return r->m;
+}
+
+static void done(Run *r)
+{
+	if (r->m) {
+		free(r->m->tensors);
+		free(r->m->layers);
+		free(r->m->outputs);
+		free(r->c.outputs);
+	}
+	fclose(r->errf);
+	free(r->err);
+	diag_free(&r->diag);
+	arena_free(&r->arena);
+}
+
+static Tensor *tensor(Model *m, const char *name)
+{
+	for (int i = 0; i < m->ntensors; i++)
+		if (strcmp(m->tensors[i].name, name) == 0)
+			return &m->tensors[i];
+	return NULL;
+}
+
+static void test_mlp_tensors(void)
+{
+	Run r;
+	Model *m = run(&r, HEAD "h = relu(dense(x, 16))\nz = dense(h, 3)\n"
+			   "output p = softmax(z)\nloss = cross_entropy(z, y)\n"
+			   TAIL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL(m->ntensors, 4);
+	Tensor *w = tensor(m, "h.W"), *b = tensor(m, "h.b");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL(w->shape.rank, 2);
+	CU_ASSERT_EQUAL(w->shape.dim[0], 4);
+	CU_ASSERT_EQUAL(w->shape.dim[1], 16);
+	CU_ASSERT_EQUAL(w->init, INIT_HE_NORMAL);       /* feeds relu */
+	CU_ASSERT_EQUAL(tensor(m, "z.W")->init, INIT_XAVIER_UNIFORM);
+	CU_ASSERT_EQUAL(b->init, INIT_ZEROS);
+	CU_ASSERT_EQUAL(w->fan_in, 4);
+	CU_ASSERT_EQUAL(m->nparams, 4 * 16 + 16 + 16 * 3 + 3);
+	CU_ASSERT_EQUAL(tensor(m, "z.W")->offset, 80);
+	CU_ASSERT_EQUAL(m->noutputs, 1);
+	CU_ASSERT_EQUAL(m->outputs[0].shape.dim[0], 3);
+	CU_ASSERT_EQUAL(r.c.loss->shape.rank, 0);
+	CU_ASSERT_TRUE(r.c.loss->shape.batched);
+	done(&r);
+}
+
+static void test_numbered_layers(void)
+{
+	Run r;
+	Model *m = run(&r, HEAD "z = dense(relu(dense(x, 5)), 3)\n"
+			   "output p = softmax(z)\nloss = cross_entropy(z, y)\n"
+			   TAIL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_PTR_NOT_NULL(tensor(m, "z.1.W"));
+	CU_ASSERT_PTR_NOT_NULL(tensor(m, "z.1.b"));
+	CU_ASSERT_PTR_NOT_NULL(tensor(m, "z.2.W"));
+	CU_ASSERT_EQUAL(tensor(m, "z.2.W")->shape.dim[0], 5);
+	CU_ASSERT_EQUAL(tensor(m, "z.1.W")->init, INIT_HE_NORMAL);
+	done(&r);
+}
+
+static void test_shapes(void)
+{
+	Run r;
+	Model *m = run(&r, HEAD "param P[4, 2, 3] = zeros\nparam W[5, 4] = ones\n"
+			   "a = x @ P\nb = W @ x\ns = sum(a, axis = 1)\n"
+			   "t = mean(a)\nz = dense(s * t, 3) + sum(b)\n"
+			   "output p = softmax(z)\nloss = cross_entropy(z, y)\n"
+			   TAIL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	Expr *z = r.c.outputs[0]->arg[0];
+	CU_ASSERT_EQUAL(z->shape.rank, 1);
+	CU_ASSERT_EQUAL(z->shape.dim[0], 3);
+	Expr *plus = z->arg[1]; /* sum(b): a per-sample scalar */
+	CU_ASSERT_EQUAL(plus->shape.rank, 0);
+	CU_ASSERT_TRUE(plus->shape.batched);
+	done(&r);
+}
+
+static void test_def_inlining(void)
+{
+	Run r;
+	Model *m = run(&r, HEAD "def sq(a) = a * a\ndef f(a, b) = sq(a) + b\n"
+			   "z = f(dense(x, 3), 1)\noutput p = softmax(z)\n"
+			   "loss = cross_entropy(z, y)\n" TAIL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	Expr *z = r.c.outputs[0]->arg[0];
+	CU_ASSERT_EQUAL(z->kind, E_BINOP);
+	CU_ASSERT_EQUAL(z->op, AOP_ADD);
+	CU_ASSERT_EQUAL(z->arg[0]->op, AOP_MUL);
+	/* both operands of a*a are the one dense layer */
+	CU_ASSERT_PTR_EQUAL(z->arg[0]->arg[0], z->arg[0]->arg[1]);
+	CU_ASSERT_EQUAL(m->ntensors, 2);
+	done(&r);
+}
+
+/* Each case: a program and a line its diagnostics must contain. */
+static void expect_error(const char *src, const char *want)
+{
+	Run r;
+	Model *m = run(&r, src);
+	CU_ASSERT_PTR_NULL(m);
+	if (!strstr(r.err, want)) {
+		fprintf(stderr, "\nexpected: %s\ngot:\n%s\n", want, r.err);
+		CU_FAIL("diagnostic not found");
+	}
+	done(&r);
+}
+
+static void test_errors(void)
+{
+	expect_error(HEAD "z = dense(x, 3) + dense(x, 2)\n",
+		     "t.nn:4:17: error: shape mismatch in '+': [3] and [2]");
+	expect_error(HEAD "param W[3, 3] = zeros\nz = x @ W\n",
+		     "t.nn:5:7: error: shape mismatch in '@': [4] @ [3, 3]");
+	expect_error(HEAD "z = dense(x, 3)\nloss = z\n",
+		     "error: the loss must be a per-sample scalar, found shape "
+		     "[3] (use sum(...) or mean(...))");
+	expect_error(HEAD "z = dense(q, 3)\n", "t.nn:4:11: error: unknown "
+		     "name 'q'");
+	expect_error(HEAD "z = 1\nz = 2\n", "t.nn:5:1: error: 'z' is already "
+		     "defined");
+	expect_error(HEAD "z = 1\nz = 2\n", "t.nn:4:1: note: previous "
+		     "definition of 'z' is here");
+	expect_error(HEAD "def f(a) = f(a)\nz = f(x)\n",
+		     "error: recursive call to 'f'");
+	expect_error(HEAD "def f(a) = f(a)\nz = f(x)\n",
+		     "note: in 'f', inlined here");
+	expect_error(HEAD "z = conv2d(x, 3)\n", "t.nn:4:5: error: not "
+		     "supported yet: 'conv2d'");
+	expect_error(HEAD "z = y * 2\n", "error: 'y' is a class label; it can "
+		     "only be the target of cross_entropy");
+	expect_error(HEAD "z = dense(x, 3, units = 2)\n",
+		     "error: dense(): argument 'units' given twice");
+	expect_error(HEAD "z = dense(x)\n",
+		     "error: dense() is missing argument 'units'");
+	expect_error(HEAD "z = dense(x, 3)\nloss = cross_entropy(z, y)\n"
+		     "output z\noptimizer adam()\ntrain {\n  data = csv(\"d.csv\", "
+		     "x = 0:3, y = 4)\n}\n", "error: csv(): x = 0:3 gives 3 "
+		     "columns but 'x' needs 4");
+	expect_error(HEAD "z = dense(x, 4)\nloss = cross_entropy(z, y)\n",
+		     "error: cross_entropy(): the logits have 4 classes but 'y' "
+		     "is class(3)");
+	expect_error(HEAD "z = x > 1\n", "error: comparison '>' outside "
+		     "where()");
+	expect_error(HEAD "output p = dense(x, 3) * y\n", "class label");
+	expect_error("model t\n", "t.nn:1:1: error: the program has no "
+		     "'input' statement");
+}
+
+static void test_missing_statements(void)
+{
+	Run r;
+	run(&r, "model t\ninput x[2]\n");
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "the program has no 'target' "
+				      "statement"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "the program has no 'loss' "
+				      "statement"));
+	CU_ASSERT_EQUAL(r.diag.nerrors, 5);
+	done(&r);
+}
+
+void suite_sema(void)
+{
+	CU_pSuite s = CU_add_suite("sema", NULL, NULL);
+	CU_add_test(s, "mlp tensors, init = auto, layout", test_mlp_tensors);
+	CU_add_test(s, "layers numbered within a statement",
+		    test_numbered_layers);
+	CU_add_test(s, "shapes of @, sum, mean, broadcasting", test_shapes);
+	CU_add_test(s, "def inlining shares arguments", test_def_inlining);
+	CU_add_test(s, "error messages", test_errors);
+	CU_add_test(s, "missing statements", test_missing_statements);
+}
