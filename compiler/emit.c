@@ -111,8 +111,10 @@ static int collect(Fn *F, int i, Kernel *k)
 			continue;
 		if (x->group != n->group)
 			break;
-		if (k->nmembers == 64)
-			break;
+		if (k->nmembers == (int)(sizeof(k->members) /
+					 sizeof(k->members[0])))
+			ice("group %d has more members than a kernel holds "
+			    "(fuse.c caps groups at KMAX)", n->group);
 		k->members[k->nmembers++] = x;
 	}
 	for (int m = 0; m < k->nmembers; m++) {

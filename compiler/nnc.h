@@ -296,7 +296,7 @@ const OpInfo *ir_info(const Node *n);
 
 /* irprint.c */
 void ir_print(FILE *f, Graph *g);
-/* irverify.c: topological order, shapes, use counts; ice() on failure */
+/* irverify.c: topological order, input counts, shapes; ice() on failure */
 void ir_verify(Graph *g);
 /* irsort.c: stable topological sort of g->nodes (unchanged if already
  * in order; appended nodes move up to just before their first user) */

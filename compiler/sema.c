@@ -256,6 +256,18 @@ static bool check_not_class(Sema *s, Expr *x, Loc loc)
 	return true;
 }
 
+/* Points at where a named operand got its shape. */
+static void note_decl(Sema *s, const Expr *x)
+{
+	char buf[64];
+	const char *what = x->kind == E_PARAM ? s->m->tensors[x->tensor[0]].name
+		: x->kind == E_INPUT ? s->m->input_name
+		: x->kind == E_TARGET ? s->m->target_name : NULL;
+	if (what)
+		diag_note(s->d, x->loc, "'%s' declared here with shape %s", what,
+			  shape_user_str(x->shape, buf, sizeof(buf)));
+}
+
 static Expr *check_binop(Sema *s, Ast *e)
 {
 	char a[64], b[64];
@@ -284,6 +296,8 @@ static Expr *check_binop(Sema *s, Ast *e)
 				   ast_op_name(e->op),
 				   shape_user_str(l->shape, a, 64),
 				   shape_user_str(r->shape, b, 64));
+			note_decl(s, l);
+			note_decl(s, r);
 			return NULL;
 		}
 		return x;
@@ -293,6 +307,8 @@ static Expr *check_binop(Sema *s, Ast *e)
 	    ls.dim[ls.rank - 1] != rs.dim[0]) {
 		sema_error(s, e->loc, "shape mismatch in '@': %s @ %s",
 			   shape_user_str(ls, a, 64), shape_user_str(rs, b, 64));
+		note_decl(s, l);
+		note_decl(s, r);
 		return NULL;
 	}
 	if (ls.rank - 1 + rs.rank - 1 > MAXRANK) {
@@ -639,7 +655,7 @@ static void check_stmt(Sema *s, Stmt *st, Checked *c, bool *seen)
 
 static void check_missing(Sema *s, Program *p, Checked *c, bool *seen)
 {
-	Loc top = {p->file, 1, 1, 1, 2};
+	Loc top = {p->file, 0, 0, 0, 0}; /* the whole file */
 	static const struct { int kind; const char *what; } need[] = {
 		{S_MODEL, "'model NAME' statement"},
 		{S_INPUT, "'input' statement"},

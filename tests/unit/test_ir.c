@@ -3,36 +3,13 @@
  * ops.c called directly on hand-made nodes, graph construction, replace
  * and compact, the stable topological sort and the printed text form.
  */
-#include "nnc.h"
+#include "unit.h"
 
 #include <CUnit/CUnit.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static Shape s0(bool b)
-{
-	return shape_scalar(b);
-}
-
-static Shape s1(bool b, int d0)
-{
-	int d[] = {d0};
-	return shape_make(b, 1, d);
-}
-
-static Shape s2(bool b, int d0, int d1)
-{
-	int d[] = {d0, d1};
-	return shape_make(b, 2, d);
-}
-
-static Shape s3(bool b, int d0, int d1, int d2)
-{
-	int d[] = {d0, d1, d2};
-	return shape_make(b, 3, d);
-}
 
 /* Whether s prints as `want`; shows both when not. */
 static bool shape_is(Shape s, const char *want)
@@ -42,28 +19,6 @@ static bool shape_is(Shape s, const char *want)
 	if (strcmp(buf, want) != 0)
 		fprintf(stderr, "\nshape %s, expected %s\n", buf, want);
 	return strcmp(buf, want) == 0;
-}
-
-/* ir_print's text; the caller frees it. */
-static char *dump(Graph *g)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	ir_print(f, g);
-	fclose(f);
-	return buf;
-}
-
-/* Compares the text form with `want`, showing both when they differ. */
-static bool same_text(Graph *g, const char *want)
-{
-	char *got = dump(g);
-	bool ok = strcmp(got, want) == 0;
-	if (!ok)
-		fprintf(stderr, "\n--- expected:\n%s--- got:\n%s", want, got);
-	free(got);
-	return ok;
 }
 
 /* A node made by hand, not through ir_node, so that its shape rule can
@@ -290,7 +245,7 @@ static void test_print(void)
 	ir_add_root(g, ROOT_LOSS, "loss", 0, s);
 	ir_add_root(g, ROOT_GRAD, "grad:W", 0, NULL);
 	ir_verify(g);
-	CU_ASSERT(same_text(g,
+	CU_ASSERT(ir_text_is(g,
 		"  %0 = input x : [B, 4]\n"
 		"  %1 = param W : [4, 2]\n"
 		"  %2 = matmul %0, %1 ta=0 tb=0 ca=4 cb=2 : [B, 2]  ; line 3\n"
@@ -305,7 +260,7 @@ static void test_print(void)
 	m->group = 0;
 	m->keep = true;
 	k->fval = 0.1;
-	CU_ASSERT(same_text(g,
+	CU_ASSERT(ir_text_is(g,
 		"  %0 = input x : [B, 4]\n"
 		"  %1 = param W : [4, 2]\n"
 		"  %2 = matmul %0, %1 ta=0 tb=0 ca=4 cb=2 : [B, 2]  ; line 3\n"
@@ -337,7 +292,7 @@ static void test_replace_compact(void)
 	ir_verify(g);
 	CU_ASSERT_EQUAL(g->nnodes, 3);
 	CU_ASSERT_EQUAL(a->nuses, 3);
-	CU_ASSERT(same_text(g,
+	CU_ASSERT(ir_text_is(g,
 		"  %0 = input x : [B, 3]\n"
 		"  %1 = exp %0 : [B, 3]\n"
 		"  %2 = add %1, %1 : [B, 3]\n"
@@ -358,15 +313,15 @@ static void test_toposort(void)
 	Node *k = ir_const(g, 2);
 	Node *m = ir_op2(g, OP_MUL, x, k);
 	ir_add_root(g, ROOT_OUTPUT, "out", 0, r);
-	char *before = dump(g);
+	char *before = ir_text(g);
 	ir_toposort(g);
-	CU_ASSERT(same_text(g, before));
+	CU_ASSERT(ir_text_is(g, before));
 	free(before);
 	/* tanh now reads m, built after it */
 	t->in[0] = m;
 	ir_toposort(g);
 	ir_verify(g);
-	CU_ASSERT(same_text(g,
+	CU_ASSERT(ir_text_is(g,
 		"  %0 = input x : [B, 3]\n"
 		"  %1 = exp %0 : [B, 3]\n"
 		"  %2 = const 2 : []\n"

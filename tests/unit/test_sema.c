@@ -183,7 +183,7 @@ static void test_errors(void)
 	expect_error(HEAD "z = x > 1\n", "error: comparison '>' outside "
 		     "where()");
 	expect_error(HEAD "output p = dense(x, 3) * y\n", "class label");
-	expect_error("model t\n", "t.nn:1:1: error: the program has no "
+	expect_error("model t\n", "t.nn: error: the program has no "
 		     "'input' statement");
 }
 
