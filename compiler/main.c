@@ -221,6 +221,7 @@ static int compile(const Opts *o)
 		print_summary(stdout, m);
 	if (m && o->check) {
 		rc = 0;
+		sema_free(m, &c);
 	} else if (m) {
 		lower(m, &c);
 		autodiff(m->train_g, m);
@@ -231,10 +232,7 @@ static int compile(const Opts *o)
 		ir_free(m->train_g);
 		ir_free(m->eval_g);
 		ir_free(m->pred_g);
-		free(m->tensors);
-		free(m->layers);
-		free(m->outputs);
-		free(c.outputs);
+		sema_free(m, &c);
 	}
 	if (d.nerrors)
 		fprintf(stderr, "%d error%s generated.\n", d.nerrors,

@@ -448,6 +448,8 @@ typedef struct Checked {
 /* Checks the program and fills the model; errors go to d. Returns NULL
  * when there were errors. */
 Model *sema(Program *p, Arena *a, Diag *d, Checked *out);
+/* Frees what sema() allocated outside the arena. */
+void sema_free(Model *m, Checked *c);
 
 /* The checker's state, shared by sema.c, sema_call.c and sema_train.c. */
 typedef struct Sym Sym;

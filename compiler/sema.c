@@ -14,6 +14,7 @@
 #include "nnc.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { SYM_INPUT, SYM_TARGET, SYM_PARAM, SYM_VALUE, SYM_DEF };
@@ -701,5 +702,21 @@ Model *sema(Program *p, Arena *a, Diag *d, Checked *out)
 	check_missing(&s, p, out, seen);
 	sema_train_finish(&s);
 	layout_tensors(m);
-	return d->nerrors ? NULL : m;
+	if (d->nerrors) {
+		sema_free(m, out);
+		return NULL;
+	}
+	return m;
+}
+
+void sema_free(Model *m, Checked *c)
+{
+	free(m->tensors);
+	free(m->layers);
+	free(m->outputs);
+	free(c->outputs);
+	m->tensors = NULL;
+	m->layers = NULL;
+	m->outputs = NULL;
+	c->outputs = NULL;
 }

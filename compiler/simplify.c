@@ -192,13 +192,24 @@ static Node *simp_where(Graph *g, Node *n)
 	return NULL;
 }
 
-/* To the input's own shape: the input. Twice in a row: once, since
- * reshapes compose, broadcasting is transitive and sums associate. */
+/* To the input's own shape: the input. Over size-1 dimensions only: a
+ * reshape. Twice in a row: once, since reshapes compose, broadcasting is
+ * transitive and sums associate. */
 static Node *simp_shape(Graph *g, Node *n)
 {
 	Node *x = n->in[0];
 	if (shape_eq(x->shape, n->shape))
 		return x;
+	/* summing or broadcasting over dimensions of size 1 moves nothing */
+	if (n->op != OP_RESHAPE && x->shape.batched == n->shape.batched &&
+	    shape_numel(x->shape) == shape_numel(n->shape))
+		return ir_reshape(g, x, n->shape);
+	/* a reshaped broadcast of one value per sample (or of one value) is
+	 * that value broadcast to the new shape */
+	if (n->op == OP_RESHAPE && x->op == OP_BROADCAST &&
+	    shape_numel(x->in[0]->shape) == 1 &&
+	    shape_broadcasts_to(x->in[0]->shape, n->shape))
+		return ir_broadcast(g, x->in[0], n->shape);
 	if (x->op != n->op)
 		return NULL;
 	switch (n->op) {

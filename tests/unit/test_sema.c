@@ -36,12 +36,8 @@ static Model *run(Run *r, const char *src)
 
 static void done(Run *r)
 {
-	if (r->m) {
-		free(r->m->tensors);
-		free(r->m->layers);
-		free(r->m->outputs);
-		free(r->c.outputs);
-	}
+	if (r->m)
+		sema_free(r->m, &r->c);
 	fclose(r->errf);
 	free(r->err);
 	diag_free(&r->diag);

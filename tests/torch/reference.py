@@ -1,0 +1,576 @@
+#!/usr/bin/python3
+"""The torch tier's reference: the same programs trained by PyTorch.
+
+    /usr/bin/python3 tests/torch/reference.py init DIR
+    /usr/bin/python3 tests/torch/reference.py check DIR
+
+`init` (numpy only) writes every case's initial tensors, drawn from a
+fixed seed and rounded to float32, to DIR/CASE/init/<tensor>.npy in nnc's
+layout (a dense layer's W is [n_in, units], the transpose of
+torch.nn.Linear.weight). run.sh imports them into a checkpoint, trains
+each case's f32 and f64 trainers from it, exports and predicts:
+
+    DIR/CASE/PREC/out.ckpt   the checkpoint after the train block's epochs
+    DIR/CASE/PREC/npy/       export --npy of it
+    DIR/CASE/PREC/log.csv    the per-epoch losses (%.9g)
+    DIR/CASE/PREC/pred.csv   predict on the training file
+
+`check` trains the same model with torch.nn modules, losses and
+torch.optim from the same tensors on the same batches, and prints one
+`NAME ... ok` or `NAME ... FAILED (why)` line per comparison. f64
+trainers are compared with float64 torch, f32 trainers with float32
+torch; docs/testing-torch.md explains what is compared and the
+tolerances. Exit status 0 even on FAILED lines (run.sh counts them); 2
+if something it needs is missing.
+"""
+import glob
+import os
+import struct
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+torch = None  # imported by `check` only: it takes a second or two
+nn = None
+
+# --- tolerances: |got - want| <= ATOL + RTOL * |want| ------------------
+TOL = {
+    # the tensors after K steps, the per-epoch losses
+    "f64": (1e-12, 1e-12),
+    "f32": (1e-5, 1e-5),
+}
+LOG_RTOL = {"f64": 2e-8, "f32": 1e-4}      # the log has %.9g
+PRED_TOL = {"f64": (1e-9, 1e-5), "f32": (1e-5, 1e-5)}  # predict has %.6g
+
+
+class Case:
+    """One .nn program and what PyTorch does with it."""
+
+    def __init__(self, name, data, x, y, tensors, build, optim, loss,
+                 classes=0, normalize=None, init=None, known_bug=None):
+        self.name = name
+        self.data = data          # (path, skip)
+        self.x = x                # feature columns [a, b)
+        self.y = y                # target columns [c, d)
+        self.classes = classes    # K for a class target, else 0
+        self.normalize = normalize
+        self.tensors = tensors    # [(nnc name, shape)], descriptor order
+        self.build = build        # () -> nn.Module: forward(x) -> (z, outs)
+        self.optim = optim        # params -> torch.optim.Optimizer
+        self.loss = loss          # () -> loss module, applied to (z, y)
+        self.init = init          # {name: array} overriding the draws
+        self.known_bug = known_bug
+
+
+# --- the models, written with torch.nn; each forward returns what the
+# loss takes and the trainer's outputs (in `output` order) --------------
+
+def dense_mlp(n_in, hidden, n_out, act, out, head):
+    """h = act(dense(x, hidden)); OUT = dense(h, n_out); head(OUT) gives
+    (what the loss takes, the trainer's output)."""
+    class Mlp(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.h = nn.Linear(n_in, hidden)
+            setattr(self, out, nn.Linear(hidden, n_out))
+
+        def forward(self, x):
+            return head(getattr(self, out)(act(self.h(x))))
+    return Mlp()
+
+
+def logits_softmax(z):
+    return z, torch.softmax(z, dim=-1)
+
+
+def sigmoid_both(z):
+    p = torch.sigmoid(z)
+    return p, p
+
+
+def both(z):
+    return z, z
+
+
+class HandWhere:
+    """hand_where.nn: W @ x + b, leaky via where, where, h @ V."""
+
+    @staticmethod
+    def build():
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.W = nn.Parameter(torch.empty(5, 3))
+                self.b = nn.Parameter(torch.empty(5))
+                self.V = nn.Parameter(torch.empty(5, 2))
+
+            def forward(self, x):
+                z = x @ self.W.T + self.b
+                h = torch.where(z > 0, z, 0.01 * z)
+                g = torch.where(h <= 0.5, h * h, h)
+                yhat = g @ self.V
+                return yhat, yhat
+        return M()
+
+
+class Ops:
+    """ops.nn: x @ P per sample, sums and means over axes, exp, log, ^,
+    /, log_softmax, cross_entropy with a distribution target."""
+
+    @staticmethod
+    def build():
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.P = nn.Parameter(torch.empty(4, 2, 3))
+                self.z = nn.Linear(3, 3)
+
+            def forward(self, x):
+                h = torch.tanh(torch.einsum("bi,ijk->bjk", x, self.P))
+                s = h.sum(dim=1)
+                m = h.mean(dim=2)
+                z = (self.z(s) + torch.log(1 + torch.exp(s)) / (2 + s ** 2)
+                     - m.mean(dim=1, keepdim=True))
+                return z, torch.log_softmax(z, dim=-1)
+        return M()
+
+
+def sat_build():
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.yhat = nn.Linear(1, 1)
+
+        def forward(self, x):
+            p = torch.sigmoid(self.yhat(x))
+            return p, p
+    return M()
+
+
+IRIS = ("examples/data/iris.csv", 1)
+BINARY = ("tests/torch/data/binary.csv", 1)
+REGRESS = ("tests/torch/data/regress.csv", 1)
+DIST = ("tests/torch/data/dist.csv", 1)
+SATURATED = ("tests/torch/data/saturated.csv", 1)
+
+
+def mlp_tensors(n_in, hidden, n_out, out):
+    return [("h.W", (n_in, hidden)), ("h.b", (hidden,)),
+            (out + ".W", (hidden, n_out)), (out + ".b", (n_out,))]
+
+
+CASES = [
+    Case("mlp_adam", IRIS, (0, 4), (4, 5), mlp_tensors(4, 8, 3, "logits"),
+         classes=3, normalize="standard",
+         build=lambda: dense_mlp(4, 8, 3, torch.relu, "logits",
+                                   logits_softmax),
+         optim=lambda p: torch.optim.Adam(p, lr=0.01),
+         loss=lambda: nn.CrossEntropyLoss()),
+    Case("bce_momentum", BINARY, (0, 3), (3, 4),
+         mlp_tensors(3, 6, 1, "yhat"),
+         build=lambda: dense_mlp(3, 6, 1, torch.tanh, "yhat",
+                                   sigmoid_both),
+         optim=lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+         loss=lambda: nn.BCELoss()),
+    Case("nesterov_wd", IRIS, (0, 4), (4, 5),
+         mlp_tensors(4, 6, 3, "logits"),
+         classes=3, normalize="minmax",
+         build=lambda: dense_mlp(4, 6, 3, torch.tanh, "logits",
+                                   logits_softmax),
+         optim=lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9,
+                                         nesterov=True, weight_decay=0.01),
+         loss=lambda: nn.CrossEntropyLoss()),
+    Case("mse_adam", REGRESS, (0, 3), (3, 5), mlp_tensors(3, 5, 2, "yhat"),
+         build=lambda: dense_mlp(3, 5, 2, torch.relu, "yhat", both),
+         optim=lambda p: torch.optim.Adam(p, lr=0.005, betas=(0.8, 0.99),
+                                          eps=1e-6, weight_decay=0.01),
+         loss=lambda: nn.MSELoss()),
+    Case("label_smoothing", IRIS, (0, 4), (4, 5),
+         mlp_tensors(4, 5, 3, "logits"),
+         classes=3, normalize="standard",
+         build=lambda: dense_mlp(4, 5, 3, torch.sigmoid, "logits",
+                                   logits_softmax),
+         optim=lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.5,
+                                         dampening=0.3),
+         loss=lambda: nn.CrossEntropyLoss(label_smoothing=0.1)),
+    Case("hand_where", REGRESS, (0, 3), (3, 5),
+         [("W", (5, 3)), ("b", (5,)), ("V", (5, 2))],
+         build=HandWhere.build,
+         optim=lambda p: torch.optim.SGD(p, lr=0.05),
+         loss=lambda: nn.MSELoss()),
+    Case("ops", DIST, (0, 4), (4, 7),
+         [("P", (4, 2, 3)), ("z.W", (3, 3)), ("z.b", (3,))],
+         build=Ops.build,
+         optim=lambda p: torch.optim.SGD(p, lr=0.2, momentum=0.9),
+         loss=lambda: nn.CrossEntropyLoss()),
+    Case("bce_saturated", SATURATED, (0, 1), (1, 2),
+         [("yhat.W", (1, 1)), ("yhat.b", (1,))],
+         build=sat_build,
+         optim=lambda p: torch.optim.SGD(p, lr=0.1),
+         loss=lambda: nn.BCELoss(),
+         init={"yhat.W": np.array([[40.0]]), "yhat.b": np.array([0.0])},
+         known_bug="nnc bug: bce's backward is NaN where sigmoid saturates "
+                   "to exactly 1 (0/0 in d log(1 - p)); torch's gradient "
+                   "is 0 there"),
+]
+
+# the train blocks' batch and epochs, checked against the checkpoint's
+# step and epoch counts
+SCHEDULE = {
+    "mlp_adam": (30, 5), "bce_momentum": (8, 4), "nesterov_wd": (50, 6),
+    "mse_adam": (10, 5), "label_smoothing": (150, 10), "hand_where": (8, 3),
+    "ops": (6, 4), "bce_saturated": (2, 2),
+}
+
+
+# --- init ---------------------------------------------------------------
+
+def init(root):
+    for i, c in enumerate(CASES):
+        rng = np.random.default_rng(1000 + i)
+        d = os.path.join(root, c.name, "init")
+        os.makedirs(d, exist_ok=True)
+        for name, shape in c.tensors:
+            if c.init and name in c.init:
+                a = c.init[name]
+            elif name.endswith("b") and len(shape) == 1:
+                a = 0.1 * rng.standard_normal(shape)
+            else:
+                a = rng.standard_normal(shape) / np.sqrt(shape[0])
+            np.save(os.path.join(d, name + ".npy"), a.astype("<f4"))
+
+
+# --- reading what the trainers wrote -----------------------------------
+
+def read_ckpt(path):
+    """The documented checkpoint format (docs/trainer.md): the tensors at
+    full precision, step, epoch and normalisation."""
+    with open(path, "rb") as f:
+        b = f.read()
+    pos = [0]
+
+    def take(fmt):
+        v = struct.unpack_from("<" + fmt, b, pos[0])
+        pos[0] += struct.calcsize("<" + fmt)
+        return v if len(v) > 1 else v[0]
+
+    def string():
+        n = take("I")
+        s = b[pos[0]:pos[0] + n].decode()
+        pos[0] += n
+        return s
+
+    if b[:8] != b"NNRTCKPT":
+        raise ValueError("%s: not a checkpoint" % path)
+    pos[0] = 8
+    take("I")
+    string()
+    real = take("I")
+    n_params, _ = take("QQ")
+    tensors = []
+    for _ in range(take("I")):
+        name = string()
+        rank = take("I")
+        dims = [take("I") for _ in range(rank)]
+        off, size, _ = take("QQI")
+        tensors.append((name, dims, off, size))
+    step = take("Q")
+    epoch = take("I")
+    take("Q")
+    take("d")
+    string()
+    take("I")
+    for _ in range(take("I")):
+        string()
+    kind = take("I")
+    n = take("Q")
+    shift = np.array(struct.unpack_from("<%dd" % n, b, pos[0]))
+    pos[0] += 8 * n
+    scale = np.array(struct.unpack_from("<%dd" % n, b, pos[0]))
+    pos[0] += 8 * n
+    take("IIdI")
+    dt = "<f8" if real == 8 else "<f4"
+    p = np.frombuffer(b, dt, n_params, pos[0]).astype(np.float64)
+    params = {name: p[off:off + size].reshape(dims)
+              for name, dims, off, size in tensors}
+    return {"params": params, "step": step, "epoch": epoch,
+            "norm": (kind, shift, scale)}
+
+
+def read_predict(path):
+    with open(path) as f:
+        head = f.readline().strip().split(",")
+        rows = [r.strip().split(",") for r in f if r.strip()]
+    a = np.array(rows, dtype=np.float64)
+    if head[-1] == "class":
+        return a[:, :-1], a[:, -1]
+    return a, None
+
+
+def read_log(path):
+    a = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+    return a[:, 1]          # epoch,loss,...,lr
+
+
+# --- torch --------------------------------------------------------------
+
+def tensor_of(model, name):
+    """nnc's name -> (torch parameter, transposed): `h.W` is the
+    transpose of model.h.weight, `h.b` model.h.bias, `W` model.W."""
+    if "." not in name:
+        return getattr(model, name), False
+    layer, what = name.rsplit(".", 1)
+    mod = getattr(model, layer)
+    return (mod.weight, True) if what == "W" else (mod.bias, False)
+
+
+def set_params(model, params):
+    with torch.no_grad():
+        for name, a in params.items():
+            p, t = tensor_of(model, name)
+            p.copy_(torch.from_numpy(np.ascontiguousarray(a.T if t else a)))
+
+
+def get_params(model, names):
+    out = {}
+    for name in names:
+        p, t = tensor_of(model, name)
+        a = p.detach().double().numpy()
+        out[name] = a.T if t else a
+    return out
+
+
+def load_data(c):
+    """The rows as the runtime holds them: every CSV value read as a
+    double and stored as a float."""
+    path, skip = c.data
+    a = np.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2)
+    x = a[:, c.x[0]:c.x[1]].astype(np.float32).astype(np.float64)
+    y = a[:, c.y[0]:c.y[1]].astype(np.float32).astype(np.float64)
+    return x, y
+
+
+def fit_norm(c, x):
+    """Population std (or min and range) of each feature; 1 if constant."""
+    if c.normalize == "standard":
+        shift, scale = x.mean(axis=0), x.std(axis=0)
+    else:
+        shift, scale = x.min(axis=0), x.max(axis=0) - x.min(axis=0)
+    scale[scale == 0] = 1.0
+    return shift, scale
+
+
+def targets(c, y, dtype):
+    if c.classes:
+        return torch.from_numpy(y[:, 0].astype(np.int64))
+    return torch.from_numpy(y).to(dtype)
+
+
+def train_torch(c, x, y, init_params, dtype):
+    """K epochs of the train block's batches, in file order. Returns the
+    tensors and the per-epoch losses (batch losses weighted by size)."""
+    torch.manual_seed(0)
+    model = c.build().to(dtype)
+    set_params(model, init_params)
+    opt = c.optim(list(model.parameters()))
+    lossf = c.loss()
+    batch, epochs = SCHEDULE[c.name]
+    X = torch.from_numpy(x).to(dtype)
+    Y = targets(c, y, dtype)
+    losses = []
+    for _ in range(epochs):
+        total = 0.0
+        for lo in range(0, len(X), batch):
+            xb, yb = X[lo:lo + batch], Y[lo:lo + batch]
+            opt.zero_grad()
+            loss = lossf(model(xb)[0], yb)
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(xb)
+        losses.append(total / len(X))
+    return get_params(model, [n for n, _ in c.tensors]), np.array(losses)
+
+
+def forward_torch(c, x, params, dtype):
+    model = c.build().to(dtype)
+    set_params(model, params)
+    with torch.no_grad():
+        out = model(torch.from_numpy(x).to(dtype))[1]
+    return out.double().numpy().reshape(len(x), -1)
+
+
+# --- comparing ----------------------------------------------------------
+
+class Report:
+    def ok(self, name):
+        print("%s ... ok" % name)
+
+    def fail(self, name, why, details=()):
+        print("%s ... FAILED (%s)" % (name, why))
+        for d in list(details)[:20]:
+            print("    | " + d)
+
+
+def excess(got, want, atol, rtol):
+    """max |got - want| and whether every element is within tolerance;
+    NaN never is."""
+    got = np.asarray(got, dtype=np.float64)
+    want = np.asarray(want, dtype=np.float64)
+    if got.shape != want.shape:
+        return np.inf, False
+    d = np.abs(got - want)
+    good = np.all(d <= atol + rtol * np.abs(want))
+    return (float(np.max(d)) if d.size else 0.0), bool(good)
+
+
+def compare_tensors(rep, c, prec, got, want, what):
+    atol, rtol = TOL[prec]
+    worst, bad = 0.0, []
+    for name, _ in c.tensors:
+        d, good = excess(got[name], want[name], atol, rtol)
+        worst = max(worst, d) if np.isfinite(d) else np.inf
+        if not good:
+            g = np.asarray(got[name]).ravel()
+            w = np.asarray(want[name]).ravel()
+            k = int(np.nanargmax(np.abs(g - w))) if np.any(
+                np.isfinite(g - w)) else 0
+            bad.append("%s: max |diff| %.3g; element %d: nnc %.17g, torch "
+                       "%.17g" % (name, d, k, g[k], w[k]))
+    label = "torch %s %s: %s" % (c.name, prec, what)
+    if bad:
+        why = "%d of %d tensors differ, tolerance %g + %g |x|" % (
+            len(bad), len(c.tensors), atol, rtol)
+        if not all(np.all(np.isfinite(v)) for v in got.values()):
+            why += "; nnc's are NaN, so losses and predict are not compared"
+        if c.known_bug:
+            why = "KNOWN " + c.known_bug + "; " + why
+        rep.fail(label, why, bad)
+    else:
+        rep.ok("%s (max |diff| %.1e)" % (label, worst))
+
+
+def check_case(rep, c, root):
+    x, y = load_data(c)
+    init_params = {n: np.load(os.path.join(root, c.name, "init",
+                                           n + ".npy")).astype(np.float64)
+                   for n, _ in c.tensors}
+    batch, epochs = SCHEDULE[c.name]
+    steps = epochs * -(-len(x) // batch)
+    for prec, dtype in (("f64", torch.float64), ("f32", torch.float32)):
+        d = os.path.join(root, c.name, prec)
+        label = "torch %s %s" % (c.name, prec)
+        try:
+            ck = read_ckpt(os.path.join(d, "out.ckpt"))
+        except (OSError, ValueError, struct.error) as e:
+            rep.fail(label + ": checkpoint", str(e))
+            continue
+        if ck["step"] != steps or ck["epoch"] != epochs:
+            rep.fail(label + ": schedule",
+                     "checkpoint at epoch %d step %d, reference %d and %d"
+                     % (ck["epoch"], ck["step"], epochs, steps))
+            continue
+
+        # normalisation: the fitted statistics, then the inputs as the
+        # runtime scales them (in double, stored as float)
+        kind, shift, scale = ck["norm"]
+        xn = x
+        if c.normalize:
+            s, k = fit_norm(c, x)
+            ds, good1 = excess(shift, s, 1e-12, 1e-12)
+            dk, good2 = excess(scale, k, 1e-12, 1e-12)
+            if prec == "f64":
+                if good1 and good2 and kind == (1 if c.normalize ==
+                                                "standard" else 2):
+                    rep.ok("torch %s: normalize = %s statistics (max |diff| "
+                           "%.1e)" % (c.name, c.normalize, max(ds, dk)))
+                else:
+                    rep.fail("torch %s: normalize = %s statistics" %
+                             (c.name, c.normalize),
+                             "kind %d, shift %s vs %s, scale %s vs %s" %
+                             (kind, shift, s, scale, k))
+            xn = ((x - shift) / scale).astype(np.float32).astype(np.float64)
+
+        # the trajectory: every tensor after K epochs, and the losses
+        want, losses = train_torch(c, xn, y, init_params, dtype)
+        if prec == "f64":
+            got = ck["params"]      # export would round to float32
+            what = "%d tensors after %d steps (checkpoint)" % (
+                len(c.tensors), steps)
+        else:
+            got = {n: np.load(os.path.join(d, "npy", n + ".npy"))
+                   for n, _ in c.tensors}
+            what = "%d tensors after %d steps (export --npy)" % (
+                len(c.tensors), steps)
+        compare_tensors(rep, c, prec, got, want, what)
+        if not all(np.all(np.isfinite(v)) for v in got.values()):
+            continue    # said by compare_tensors
+
+        try:
+            log = read_log(os.path.join(d, "log.csv"))
+        except (OSError, ValueError) as e:
+            rep.fail(label + ": epoch losses", str(e))
+            log = None
+        if log is not None:
+            rt = LOG_RTOL[prec]
+            dl, good = excess(log, losses, 1e-12, rt)
+            if good:
+                rep.ok("%s: %d epoch losses (max |diff| %.1e)" %
+                       (label, epochs, dl))
+            else:
+                rep.fail(label + ": epoch losses", "tolerance %g |x|" % rt,
+                         ["nnc   " + " ".join("%.9g" % v for v in log),
+                          "torch " + " ".join("%.9g" % v for v in losses)])
+
+        # predict: the trainer's outputs for its final tensors against a
+        # torch forward pass with those tensors
+        try:
+            out, cls = read_predict(os.path.join(d, "pred.csv"))
+        except (OSError, ValueError) as e:
+            rep.fail(label + ": predict", str(e))
+            continue
+        fwd = forward_torch(c, xn, ck["params"], dtype)
+        atol, rtol = PRED_TOL[prec]
+        dp, good = excess(out, fwd, atol, rtol)
+        if good and cls is not None:
+            good = np.array_equal(cls, fwd.argmax(axis=1))
+        if good:
+            rep.ok("%s: predict, %d rows x %d outputs (max |diff| %.1e)" %
+                   (label, out.shape[0], out.shape[1], dp))
+        else:
+            rep.fail(label + ": predict", "tolerance %g + %g |x|, or the "
+                     "class column" % (atol, rtol),
+                     ["row 0 nnc   " + " ".join("%.6g" % v for v in out[0]),
+                      "row 0 torch " + " ".join("%.6g" % v for v in fwd[0])])
+
+
+def check(root):
+    global torch, nn
+    import torch as t
+    import torch.nn as tnn
+    torch, nn = t, tnn
+    torch.set_num_threads(1)
+    rep = Report()
+    known = {c.name for c in CASES}
+    for p in sorted(glob.glob(os.path.join(HERE, "*.nn"))):
+        name = os.path.basename(p)[:-3]
+        if name not in known:
+            rep.fail("torch %s" % name, "no reference in reference.py")
+    for c in CASES:
+        check_case(rep, c, root)
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[1] not in ("init", "check"):
+        sys.stderr.write("usage: reference.py init|check DIR\n")
+        return 2
+    if sys.argv[1] == "init":
+        init(sys.argv[2])
+    else:
+        check(sys.argv[2])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
