@@ -5,7 +5,8 @@
 #   make test       install what is missing, run every test tier
 #   make golden     rewrite the golden files (review the diff)
 #   make install    PREFIX=/usr/local
-#   make deps       install the Debian packages the build and tests need
+#   make deps       install the Debian packages the build needs
+#   make test-deps  ... and those the tests need (PyTorch for tests/torch)
 #   make clean
 #
 # V=1 shows the commands.
@@ -29,6 +30,8 @@ endif
 
 DEB_PACKAGES := build-essential flex bison pkg-config libopenblas-dev \
                 libcunit1-dev zlib1g-dev
+# the tests also compare against PyTorch (tests/torch)
+TEST_PACKAGES := $(DEB_PACKAGES) python3-numpy python3-torch
 
 COMPILER_SRC := $(sort $(wildcard compiler/*.c))
 RUNTIME_SRC  := $(sort $(wildcard runtime/*.c))
@@ -96,8 +99,9 @@ $(BUILD)/tests/unit: $(UNIT_OBJ) $(LIB_OBJ)
 
 # ---------------------------------------------------------------------
 
-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+deps test-deps: PKGS = $(if $(filter test-deps,$@),$(TEST_PACKAGES),$(DEB_PACKAGES))
+deps test-deps:
+	@missing=""; for p in $(PKGS); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
@@ -110,7 +114,7 @@ demo: deps
 	$(MAKE) all
 	$(Q)tests/tools/demo.sh
 
-test: deps
+test: test-deps
 	$(MAKE) all $(BUILD)/tests/unit
 	$(Q)tests/tools/run_tests.sh
 
@@ -132,6 +136,6 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps demo test golden install clean
+.PHONY: all deps test-deps demo test golden install clean
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -19,60 +19,6 @@
 #include <math.h>
 #include <string.h>
 
-static double fold1(OpKind op, double x)
-{
-	switch (op) {
-	case OP_NEG:
-		return -x;
-	case OP_EXP:
-		return exp(x);
-	case OP_LOG:
-		return log(x);
-	case OP_RELU:
-		return x > 0 ? x : 0;
-	case OP_SIGMOID:
-		return 1 / (1 + exp(-x));
-	case OP_TANH:
-		return tanh(x);
-	case OP_BROADCAST:
-		return x;
-	default:
-		ice("constfold: %s is not unary elementwise", op_info[op].name);
-	}
-}
-
-static double fold2(OpKind op, double a, double b)
-{
-	switch (op) {
-	case OP_ADD:
-		return a + b;
-	case OP_SUB:
-		return a - b;
-	case OP_MUL:
-		return a * b;
-	case OP_DIV:
-		return a / b;
-	case OP_POW:
-		return pow(a, b);
-	case OP_MAX:
-		return a >= b ? a : b;
-	case OP_LT:
-		return a < b;
-	case OP_LE:
-		return a <= b;
-	case OP_GT:
-		return a > b;
-	case OP_GE:
-		return a >= b;
-	case OP_EQ:
-		return a == b;
-	case OP_NE:
-		return a != b;
-	default:
-		ice("constfold: %s is not binary elementwise", op_info[op].name);
-	}
-}
-
 /* Whether n can fold: elementwise, a scalar CONST's shape, CONST inputs. */
 static bool foldable(const Node *n)
 {
@@ -91,18 +37,7 @@ static double fold(const Node *n)
 	double v[3] = {0, 0, 0};
 	for (int i = 0; i < n->nin; i++)
 		v[i] = n->in[i]->fval;
-	switch (n->nin) {
-	case 1:
-		return fold1(n->op, v[0]);
-	case 2:
-		return fold2(n->op, v[0], v[1]);
-	case 3:
-		if (n->op != OP_WHERE)
-			ice("constfold: %s is not where", op_info[n->op].name);
-		return v[0] != 0 ? v[1] : v[2];
-	default:
-		ice("constfold: %s has %d inputs", op_info[n->op].name, n->nin);
-	}
+	return op_eval(n->op, v);
 }
 
 /* Turns n into CONST v, keeping its identity, position and location. */

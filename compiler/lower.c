@@ -98,16 +98,11 @@ static Node *lower_reduce(Lower *L, Expr *e, Node *x)
 	return s;
 }
 
-/* PyTorch's BCELoss: -(y log p + (1 - y) log(1 - p)), each log clamped
- * at -100, averaged over the sample's elements. */
+/* PyTorch's BCELoss, averaged over the sample's elements (the op itself
+ * clamps each log at -100 and has PyTorch's derivative). */
 static Node *lower_bce(Lower *L, Node *p, Node *y)
 {
-	Node *lp = op2(L, OP_MAX, op1(L, OP_LOG, p), cst(L, -100));
-	Node *lq = op2(L, OP_MAX, op1(L, OP_LOG, op2(L, OP_SUB, cst(L, 1), p)),
-		       cst(L, -100));
-	Node *t = op2(L, OP_ADD, op2(L, OP_MUL, y, lp),
-		      op2(L, OP_MUL, op2(L, OP_SUB, cst(L, 1), y), lq));
-	return op1(L, OP_NEG, sample_mean(L, t));
+	return sample_mean(L, op2(L, OP_BCE, p, y));
 }
 
 /* cross_entropy(z, y) = -sum(t * log_softmax(z)), t the one-hot class (or

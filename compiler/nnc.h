@@ -266,6 +266,8 @@ typedef struct OpInfo {
 } OpInfo;
 
 extern const OpInfo op_info[OP_COUNT];
+/* ops.c: an elementwise op's value on constants, in double */
+double op_eval(OpKind op, const double *v);
 
 Graph *ir_new(void);
 void ir_free(Graph *g);

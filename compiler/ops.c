@@ -12,6 +12,7 @@
  */
 #include "nnc.h"
 
+#include <math.h>
 #include <string.h>
 
 #define FAIL(...) (snprintf(msg, msgsz, __VA_ARGS__), false)
@@ -156,6 +157,25 @@ static Node *grad_max(Graph *g, Node *n, Node *dy, int i)
 	OpKind cmp = i == 0 ? OP_GE : OP_LT;
 	Node *mask = ir_op2(g, cmp, n->in[0], n->in[1]);
 	return to_input(g, n, i, mul(g, dy, mask));
+}
+
+/* PyTorch's BCELoss, elementwise, each log clamped at -100:
+ *   bce(p, y) = -(y max(log p, -100) + (1 - y) max(log(1 - p), -100))
+ * d/dp = dy (p - y) / max(p (1 - p), 1e-12)   (PyTorch's backward: finite
+ *        where p is exactly 0 or 1, so a saturated sigmoid gets 0)
+ * d/dy = dy (max(log(1 - p), -100) - max(log p, -100)) */
+static Node *grad_bce(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *p = n->in[0], *y = n->in[1];
+	if (i == 0) {
+		Node *pq = mul(g, p, sub(g, c(g, 1), p));
+		Node *den = ir_op2(g, OP_MAX, pq, c(g, 1e-12));
+		return to_input(g, n, 0, mul(g, dy, dvd(g, sub(g, p, y), den)));
+	}
+	Node *lq = ir_op2(g, OP_MAX, ir_op1(g, OP_LOG, sub(g, c(g, 1), p)),
+			  c(g, -100));
+	Node *lp = ir_op2(g, OP_MAX, ir_op1(g, OP_LOG, p), c(g, -100));
+	return to_input(g, n, 1, mul(g, dy, sub(g, lq, lp)));
 }
 
 static bool shape_where(Node *n, char *msg, size_t msgsz)
@@ -332,6 +352,46 @@ static bool shape_reshape(Node *n, char *msg, size_t msgsz)
 static Node *grad_reshape(Graph *g, Node *n, Node *dy, int i)
 {
 	return ir_reshape(g, dy, n->in[0]->shape);
+}
+
+/* ---- values on constants --------------------------------------------- */
+
+static double clamp_log(double x)
+{
+	double l = log(x);
+	return l < -100 ? -100 : l;
+}
+
+/* An elementwise op's value on constant operands, in double: what its C
+ * template computes. */
+double op_eval(OpKind op, const double *v)
+{
+	switch (op) {
+	case OP_NEG: return -v[0];
+	case OP_EXP: return exp(v[0]);
+	case OP_LOG: return log(v[0]);
+	case OP_RELU: return v[0] > 0 ? v[0] : 0;
+	case OP_SIGMOID: return 1 / (1 + exp(-v[0]));
+	case OP_TANH: return tanh(v[0]);
+	case OP_BROADCAST: return v[0];
+	case OP_ADD: return v[0] + v[1];
+	case OP_SUB: return v[0] - v[1];
+	case OP_MUL: return v[0] * v[1];
+	case OP_DIV: return v[0] / v[1];
+	case OP_POW: return pow(v[0], v[1]);
+	case OP_MAX: return v[0] < v[1] ? v[1] : v[0];
+	case OP_BCE:
+		return -(v[1] * clamp_log(v[0]) + (1 - v[1]) * clamp_log(1 - v[0]));
+	case OP_LT: return v[0] < v[1];
+	case OP_LE: return v[0] <= v[1];
+	case OP_GT: return v[0] > v[1];
+	case OP_GE: return v[0] >= v[1];
+	case OP_EQ: return v[0] == v[1];
+	case OP_NE: return v[0] != v[1];
+	case OP_WHERE: return v[0] != 0 ? v[1] : v[2];
+	default:
+		ice("op_eval: %s is not elementwise", op_info[op].name);
+	}
 }
 
 /* ---- the table ------------------------------------------------------ */

@@ -36,6 +36,8 @@ tier errors tests/tools/errors.sh
 tier gradcheck tests/tools/gradcheck.sh
 tier e2e tests/tools/e2e.sh
 tier runtime tests/runtime/run.sh
+tier regress tests/tools/regress.sh
+tier torch tests/torch/run.sh
 echo
 cat "$log"
 echo "$total_pass passed, $total_fail failed"

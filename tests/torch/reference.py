@@ -20,8 +20,8 @@ torch.optim from the same tensors on the same batches, and prints one
 `NAME ... ok` or `NAME ... FAILED (why)` line per comparison. f64
 trainers are compared with float64 torch, f32 trainers with float32
 torch; docs/testing-torch.md explains what is compared and the
-tolerances. Exit status 0 even on FAILED lines (run.sh counts them); 2
-if something it needs is missing.
+tolerances. Exit status 0 even with FAILED lines (run.sh counts them);
+anything else means the script itself broke.
 """
 import glob
 import os
@@ -48,12 +48,15 @@ PRED_TOL = {"f64": (1e-9, 1e-5), "f32": (1e-5, 1e-5)}  # predict has %.6g
 class Case:
     """One .nn program and what PyTorch does with it."""
 
-    def __init__(self, name, data, x, y, tensors, build, optim, loss,
-                 classes=0, normalize=None, init=None, known_bug=None):
+    def __init__(self, name, data, x, y, batch, epochs, tensors, build,
+                 optim, loss, classes=0, normalize=None, init=None,
+                 known_bug=None):
         self.name = name
         self.data = data          # (path, skip)
         self.x = x                # feature columns [a, b)
         self.y = y                # target columns [c, d)
+        self.batch = batch        # the train block's; checked against
+        self.epochs = epochs      # the checkpoint's step and epoch
         self.classes = classes    # K for a class target, else 0
         self.normalize = normalize
         self.tensors = tensors    # [(nnc name, shape)], descriptor order
@@ -94,50 +97,46 @@ def both(z):
     return z, z
 
 
-class HandWhere:
-    """hand_where.nn: W @ x + b, leaky via where, where, h @ V."""
+def hand_where_build():
+    """hand_where.nn: W @ x + b (x @ W^T with a batch), leaky via where,
+    where, g @ V."""
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.W = nn.Parameter(torch.empty(5, 3))
+            self.b = nn.Parameter(torch.empty(5))
+            self.V = nn.Parameter(torch.empty(5, 2))
 
-    @staticmethod
-    def build():
-        class M(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.W = nn.Parameter(torch.empty(5, 3))
-                self.b = nn.Parameter(torch.empty(5))
-                self.V = nn.Parameter(torch.empty(5, 2))
-
-            def forward(self, x):
-                z = x @ self.W.T + self.b
-                h = torch.where(z > 0, z, 0.01 * z)
-                g = torch.where(h <= 0.5, h * h, h)
-                yhat = g @ self.V
-                return yhat, yhat
-        return M()
+        def forward(self, x):
+            z = x @ self.W.T + self.b
+            h = torch.where(z > 0, z, 0.01 * z)
+            g = torch.where(h <= 0.5, h * h, h)
+            yhat = g @ self.V
+            return yhat, yhat
+    return M()
 
 
-class Ops:
+def ops_build():
     """ops.nn: x @ P per sample, sums and means over axes, exp, log, ^,
     /, log_softmax, cross_entropy with a distribution target."""
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.P = nn.Parameter(torch.empty(4, 2, 3))
+            self.z = nn.Linear(3, 3)
 
-    @staticmethod
-    def build():
-        class M(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.P = nn.Parameter(torch.empty(4, 2, 3))
-                self.z = nn.Linear(3, 3)
-
-            def forward(self, x):
-                h = torch.tanh(torch.einsum("bi,ijk->bjk", x, self.P))
-                s = h.sum(dim=1)
-                m = h.mean(dim=2)
-                z = (self.z(s) + torch.log(1 + torch.exp(s)) / (2 + s ** 2)
-                     - m.mean(dim=1, keepdim=True))
-                return z, torch.log_softmax(z, dim=-1)
-        return M()
+        def forward(self, x):
+            h = torch.tanh(torch.einsum("bi,ijk->bjk", x, self.P))
+            s = h.sum(dim=1)
+            m = h.mean(dim=2)
+            z = (self.z(s) + torch.log(1 + torch.exp(s)) / (2 + s ** 2)
+                 - m.mean(dim=1, keepdim=True))
+            return z, torch.log_softmax(z, dim=-1)
+    return M()
 
 
 def sat_build():
+    """bce_saturated.nn: sigmoid(dense(x, 1))."""
     class M(nn.Module):
         def __init__(self):
             super().__init__()
@@ -162,67 +161,56 @@ def mlp_tensors(n_in, hidden, n_out, out):
 
 
 CASES = [
-    Case("mlp_adam", IRIS, (0, 4), (4, 5), mlp_tensors(4, 8, 3, "logits"),
-         classes=3, normalize="standard",
+    Case("mlp_adam", IRIS, (0, 4), (4, 5), 30, 5,
+         mlp_tensors(4, 8, 3, "logits"), classes=3, normalize="standard",
          build=lambda: dense_mlp(4, 8, 3, torch.relu, "logits",
-                                   logits_softmax),
+                                 logits_softmax),
          optim=lambda p: torch.optim.Adam(p, lr=0.01),
          loss=lambda: nn.CrossEntropyLoss()),
-    Case("bce_momentum", BINARY, (0, 3), (3, 4),
+    Case("bce_momentum", BINARY, (0, 3), (3, 4), 8, 4,
          mlp_tensors(3, 6, 1, "yhat"),
-         build=lambda: dense_mlp(3, 6, 1, torch.tanh, "yhat",
-                                   sigmoid_both),
+         build=lambda: dense_mlp(3, 6, 1, torch.tanh, "yhat", sigmoid_both),
          optim=lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
          loss=lambda: nn.BCELoss()),
-    Case("nesterov_wd", IRIS, (0, 4), (4, 5),
-         mlp_tensors(4, 6, 3, "logits"),
-         classes=3, normalize="minmax",
+    Case("nesterov_wd", IRIS, (0, 4), (4, 5), 50, 6,
+         mlp_tensors(4, 6, 3, "logits"), classes=3, normalize="minmax",
          build=lambda: dense_mlp(4, 6, 3, torch.tanh, "logits",
-                                   logits_softmax),
+                                 logits_softmax),
          optim=lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9,
                                          nesterov=True, weight_decay=0.01),
          loss=lambda: nn.CrossEntropyLoss()),
-    Case("mse_adam", REGRESS, (0, 3), (3, 5), mlp_tensors(3, 5, 2, "yhat"),
+    Case("mse_adam", REGRESS, (0, 3), (3, 5), 16, 5,
+         mlp_tensors(3, 5, 2, "yhat"),
          build=lambda: dense_mlp(3, 5, 2, torch.relu, "yhat", both),
          optim=lambda p: torch.optim.Adam(p, lr=0.005, betas=(0.8, 0.99),
                                           eps=1e-6, weight_decay=0.01),
          loss=lambda: nn.MSELoss()),
-    Case("label_smoothing", IRIS, (0, 4), (4, 5),
-         mlp_tensors(4, 5, 3, "logits"),
-         classes=3, normalize="standard",
+    Case("label_smoothing", IRIS, (0, 4), (4, 5), 150, 10,
+         mlp_tensors(4, 5, 3, "logits"), classes=3, normalize="standard",
          build=lambda: dense_mlp(4, 5, 3, torch.sigmoid, "logits",
-                                   logits_softmax),
+                                 logits_softmax),
          optim=lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.5,
                                          dampening=0.3),
          loss=lambda: nn.CrossEntropyLoss(label_smoothing=0.1)),
-    Case("hand_where", REGRESS, (0, 3), (3, 5),
+    Case("hand_where", REGRESS, (0, 3), (3, 5), 8, 3,
          [("W", (5, 3)), ("b", (5,)), ("V", (5, 2))],
-         build=HandWhere.build,
+         build=hand_where_build,
          optim=lambda p: torch.optim.SGD(p, lr=0.05),
          loss=lambda: nn.MSELoss()),
-    Case("ops", DIST, (0, 4), (4, 7),
+    Case("ops", DIST, (0, 4), (4, 7), 6, 4,
          [("P", (4, 2, 3)), ("z.W", (3, 3)), ("z.b", (3,))],
-         build=Ops.build,
+         build=ops_build,
          optim=lambda p: torch.optim.SGD(p, lr=0.2, momentum=0.9),
          loss=lambda: nn.CrossEntropyLoss()),
-    Case("bce_saturated", SATURATED, (0, 1), (1, 2),
+    Case("bce_saturated", SATURATED, (0, 1), (1, 2), 2, 2,
          [("yhat.W", (1, 1)), ("yhat.b", (1,))],
          build=sat_build,
          optim=lambda p: torch.optim.SGD(p, lr=0.1),
          loss=lambda: nn.BCELoss(),
-         init={"yhat.W": np.array([[40.0]]), "yhat.b": np.array([0.0])},
-         known_bug="nnc bug: bce's backward is NaN where sigmoid saturates "
-                   "to exactly 1 (0/0 in d log(1 - p)); torch's gradient "
-                   "is 0 there"),
+         # regression: bce's backward was NaN where sigmoid saturates to
+         # exactly 1 (0/0 in d log(1 - p)); torch's gradient is 0 there
+         init={"yhat.W": np.array([[40.0]]), "yhat.b": np.array([0.0])}),
 ]
-
-# the train blocks' batch and epochs, checked against the checkpoint's
-# step and epoch counts
-SCHEDULE = {
-    "mlp_adam": (30, 5), "bce_momentum": (8, 4), "nesterov_wd": (50, 6),
-    "mse_adam": (10, 5), "label_smoothing": (150, 10), "hand_where": (8, 3),
-    "ops": (6, 4), "bce_saturated": (2, 2),
-}
 
 
 # --- init ---------------------------------------------------------------
@@ -376,7 +364,7 @@ def train_torch(c, x, y, init_params, dtype):
     set_params(model, init_params)
     opt = c.optim(list(model.parameters()))
     lossf = c.loss()
-    batch, epochs = SCHEDULE[c.name]
+    batch, epochs = c.batch, c.epochs
     X = torch.from_numpy(x).to(dtype)
     Y = targets(c, y, dtype)
     losses = []
@@ -456,7 +444,7 @@ def check_case(rep, c, root):
     init_params = {n: np.load(os.path.join(root, c.name, "init",
                                            n + ".npy")).astype(np.float64)
                    for n, _ in c.tensors}
-    batch, epochs = SCHEDULE[c.name]
+    batch, epochs = c.batch, c.epochs
     steps = epochs * -(-len(x) // batch)
     for prec, dtype in (("f64", torch.float64), ("f32", torch.float32)):
         d = os.path.join(root, c.name, prec)
@@ -539,10 +527,14 @@ def check_case(rep, c, root):
             rep.ok("%s: predict, %d rows x %d outputs (max |diff| %.1e)" %
                    (label, out.shape[0], out.shape[1], dp))
         else:
+            r = int(np.argmax(np.max(np.abs(out - fwd), axis=1))) \
+                if out.shape == fwd.shape else 0
             rep.fail(label + ": predict", "tolerance %g + %g |x|, or the "
                      "class column" % (atol, rtol),
-                     ["row 0 nnc   " + " ".join("%.6g" % v for v in out[0]),
-                      "row 0 torch " + " ".join("%.6g" % v for v in fwd[0])])
+                     ["row %d nnc   " % r + " ".join("%.6g" % v
+                                                     for v in out[r]),
+                      "row %d torch " % r + " ".join("%.6g" % v
+                                                     for v in fwd[r])])
 
 
 def check(root):

@@ -22,7 +22,7 @@ fi
 
 cases=$(for f in tests/torch/*.nn; do basename "$f" .nn; done)
 
-# build every trainer, two cases at a time per core is plenty
+# build every trainer: one background job per program, f32 then f64
 for c in $cases; do
 	mkdir -p "$TMP/$c/f32" "$TMP/$c/f64"
 	(build_trainer "tests/torch/$c.nn" "$TMP/$c/f32/prog" &&
