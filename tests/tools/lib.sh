@@ -6,6 +6,7 @@ NNC=${NNC:-build/nnc}
 CC=${CC:-cc}
 BLAS_CFLAGS=$(pkg-config --cflags openblas 2>/dev/null)
 BLAS_LIBS=$(pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+: "${TIER:?set TIER before sourcing tests/tools/lib.sh}"
 TMP=${TMP_ROOT:-build/tests/tmp}/$TIER
 rm -rf "$TMP" && mkdir -p "$TMP"
 passed=0
