@@ -194,7 +194,7 @@ static void group_body(Emitter *E, Kernel *k)
 
 /* ---- kernel ops --------------------------------------------------- */
 
-static void sum_to_body(Emitter *E, Kernel *k)
+void emit_sum_to(Emitter *E, Kernel *k)
 {
 	Node *x = k->members[0];
 	Shape dom = x->in[0]->shape;
@@ -221,7 +221,7 @@ static void rows_loop(Emitter *E, Node *x, long kdim)
 }
 
 /* softmax / log_softmax over the last axis, shifted by the row max */
-static void softmax_body(Emitter *E, Kernel *k, bool logsm)
+static void softmax_rows(Emitter *E, Kernel *k, bool logsm)
 {
 	Node *x = k->members[0];
 	long kd = x->shape.dim[x->shape.rank - 1];
@@ -250,7 +250,17 @@ static void softmax_body(Emitter *E, Kernel *k, bool logsm)
 	emit(E, "}");
 }
 
-static void onehot_body(Emitter *E, Kernel *k)
+void emit_softmax(Emitter *E, Kernel *k)
+{
+	softmax_rows(E, k, false);
+}
+
+void emit_logsoftmax(Emitter *E, Kernel *k)
+{
+	softmax_rows(E, k, true);
+}
+
+void emit_onehot(Emitter *E, Kernel *k)
 {
 	Node *x = k->members[0];
 	int kd = x->attr[0];
@@ -271,7 +281,7 @@ static void dim_str(char *buf, size_t n, Dim d)
 }
 
 /* C = op(A) @ op(B): row-major GEMM, transposes as flags */
-static void matmul_body(Emitter *E, Kernel *k)
+void emit_matmul(Emitter *E, Kernel *k)
 {
 	Node *x = k->members[0];
 	Dim m, kk, nn;
@@ -305,28 +315,15 @@ static bool uses_n(Kernel *k)
 static void kernel_body(Emitter *E, Kernel *k)
 {
 	Node *x = k->members[0];
+	const OpInfo *info = &op_info[x->op];
 	if (!uses_n(k))
 		emit(E, "(void)n;");
-	switch (op_info[x->op].cls == OK_ELEMWISE ? OP_ADD : x->op) {
-	case OP_ADD:
+	if (info->cls == OK_ELEMWISE)
 		group_body(E, k);
-		break;
-	case OP_MATMUL:
-		matmul_body(E, k);
-		break;
-	case OP_SUM_TO:
-		sum_to_body(E, k);
-		break;
-	case OP_SOFTMAX:
-	case OP_LOGSOFTMAX:
-		softmax_body(E, k, x->op == OP_LOGSOFTMAX);
-		break;
-	case OP_ONEHOT:
-		onehot_body(E, k);
-		break;
-	default:
-		ice("no kernel for op %s", op_info[x->op].name);
-	}
+	else if (info->emit)
+		info->emit(E, k);
+	else
+		ice("no kernel for op %s", info->name);
 }
 
 /* ---- definition and reuse ----------------------------------------- */

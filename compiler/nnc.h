@@ -192,7 +192,7 @@ char *shape_user_str(Shape s, char *buf, size_t n);
 /* ir.c: the tensor IR */
 
 typedef enum {
-#define OP(id, name, nin, kind, shape, grad, emit) OP_##id,
+#define OP(id, name, nin, kind, shape, grad, tmpl, emit) OP_##id,
 #include "ops.def"
 #undef OP
 	OP_COUNT
@@ -208,6 +208,8 @@ typedef enum {
 
 typedef struct Node Node;
 typedef struct Graph Graph;
+typedef struct Kernel Kernel;
+typedef struct Emitter Emitter;
 
 struct Node {
 	int id;          /* dense, in creation order; renumbered by printing */
@@ -263,6 +265,8 @@ typedef struct OpInfo {
 	Node *(*grad)(Graph *g, Node *n, Node *dy, int i);
 	/* C expression template for elementwise ops, else NULL */
 	const char *ctmpl;
+	/* the body of a kernel op's C function (emit_kernel.c), else NULL */
+	void (*emit)(Emitter *E, Kernel *k);
 } OpInfo;
 
 extern const OpInfo op_info[OP_COUNT];
@@ -516,7 +520,7 @@ void emit_c(FILE *f, Model *m, const EmitOpts *o);
 
 #define KMAX 32
 /* A kernel: one loop nest or library call of the generated code. */
-typedef struct Kernel {
+struct Kernel {
 	Node *members[64];  /* a fused group, or one kernel op */
 	int nmembers;
 	Node *ins[KMAX];    /* operands read from memory */
@@ -524,9 +528,9 @@ typedef struct Kernel {
 	Node *outs[KMAX];   /* results written to memory */
 	int nouts;
 	const char *name;   /* set by emit_kernel_def */
-} Kernel;
+};
 
-typedef struct Emitter {
+struct Emitter {
 	FILE *f;
 	int indent;
 	Model *m;
@@ -539,7 +543,7 @@ typedef struct Emitter {
 	const char **kname;
 	int nk, kcap;
 	int kcount;
-} Emitter;
+};
 
 void emit(Emitter *E, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -548,6 +552,12 @@ const char *emit_basename(const char *path);
 /* emit_kernel.c: defines the kernel's static function (or reuses an
  * identical one) and sets k->name */
 void emit_kernel_def(Emitter *E, Kernel *k);
+/* the kernel ops' emitters, named in ops.def */
+void emit_matmul(Emitter *E, Kernel *k);
+void emit_sum_to(Emitter *E, Kernel *k);
+void emit_softmax(Emitter *E, Kernel *k);
+void emit_logsoftmax(Emitter *E, Kernel *k);
+void emit_onehot(Emitter *E, Kernel *k);
 /* emit_optim.c: the update function */
 void emit_update(Emitter *E);
 long emit_state_size(const Model *m);

@@ -2,7 +2,7 @@
  * ops.c - every primitive op's shape rule and derivative rule, side by
  * side, in the order of ops.def. The C emission of elementwise ops is the
  * template in ops.def; kernels (matmul, sum_to, softmax, log_softmax,
- * onehot) are emitted by emit_kernel.c.
+ * onehot) name their emitter there, defined in emit_kernel.c.
  *
  * A derivative rule receives dy, the gradient of the loss with respect to
  * the op's output (same shape as the output), and returns the contribution
@@ -397,8 +397,8 @@ double op_eval(OpKind op, const double *v)
 /* ---- the table ------------------------------------------------------ */
 
 const OpInfo op_info[OP_COUNT] = {
-#define OP(id, nm, nin, cls, shape, grad, tmpl) \
-	[OP_##id] = {nm, nin, cls, shape, grad, tmpl},
+#define OP(id, nm, nin, cls, shape, grad, tmpl, emit) \
+	[OP_##id] = {nm, nin, cls, shape, grad, tmpl, emit},
 #include "ops.def"
 #undef OP
 };
