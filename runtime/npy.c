@@ -3,7 +3,8 @@
  * files (format version 1.0; numpy.lib.format).
  *
  * export --checkpoint CKPT --npy DIR writes DIR/<tensor name>.npy for
- * every tensor ('<f4', C order, the tensor's shape) and, when the model
+ * every tensor ('<f4', or '<f8' from a double-precision trainer; C order,
+ * the tensor's shape) and, when the model
  * normalises its inputs, DIR/normalize.shift.npy and
  * DIR/normalize.scale.npy ('<f8', [input_size]; x' = (x - shift) /
  * scale: shift is the mean or min, scale the std or max - min).
@@ -240,7 +241,9 @@ static char *tensor_path(const Rt *rt, const char *name)
 	return nnrt_base_printf(rt, "%s/%s.npy", rt->opt.npy, name);
 }
 
-static NpyArray tensor_array(const NnrtTensor *t)
+/* A tensor's file: '<f4' from a float trainer, '<f8' from a double one,
+ * so an export loses nothing. */
+static NpyArray tensor_array(const NnrtModel *m, const NnrtTensor *t)
 {
 	NpyArray a;
 
@@ -248,6 +251,7 @@ static NpyArray tensor_array(const NnrtTensor *t)
 	a.rank = t->rank;
 	memcpy(a.dims, t->dims, sizeof a.dims);
 	a.size = t->size;
+	a.f8 = m->real_size == 8;
 	return a;
 }
 
@@ -276,7 +280,7 @@ int nnrt_npy_export(Rt *rt)
 	nnrt_base_mkdirs(rt, rt->opt.npy);
 	for (i = 0; i < m->n_tensors; i++) {
 		const NnrtTensor *t = &m->tensors[i];
-		NpyArray a = tensor_array(t);
+		NpyArray a = tensor_array(m, t);
 		char *path = tensor_path(rt, t->name);
 		for (k = 0; k < t->size; k++)
 			v[k] = nnrt_base_get_real(rt, rt->params, t->offset + k);
@@ -345,7 +349,7 @@ int nnrt_npy_import(Rt *rt)
 		import_norm(rt);
 	for (i = 0; i < m->n_tensors; i++) {
 		const NnrtTensor *t = &m->tensors[i];
-		NpyArray a = tensor_array(t);
+		NpyArray a = tensor_array(m, t);
 		char *path = tensor_path(rt, t->name);
 		snprintf(what, sizeof what, "tensor '%s'", t->name);
 		npy_read(rt, path, &a, what, v);

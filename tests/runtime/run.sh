@@ -226,7 +226,7 @@ t_export_npy() {
 import numpy as np
 d = "npy/soft/"
 W, b, n = (np.load(d + f + ".npy") for f in ("out.W", "out.b", "stat.count"))
-assert W.shape == (2, 3) and W.dtype == np.float32, W
+assert W.shape == (2, 3) and W.dtype == np.float64, W  # a double trainer
 assert b.shape == (3,) and n.shape == (1,), (b.shape, n.shape)
 assert n[0] > 5 and n[0] == int(n[0]), n       # running stat: 5 + updates
 shift, scale = np.load(d + "normalize.shift.npy"), np.load(d + "normalize.scale.npy")
