@@ -60,7 +60,7 @@ static Node *lower_binop(Lower *L, Expr *e)
 	Node *l = lower_expr(L, e->arg[0]), *r = lower_expr(L, e->arg[1]);
 	if (e->op == AOP_MATMUL)
 		return lower_matmul(L, e, l, r);
-	if (e->op >= sizeof(ops) / sizeof(ops[0]) || e->op == AOP_MATMUL)
+	if (e->op >= sizeof(ops) / sizeof(ops[0]) || !ops[e->op])
 		ice("no IR op for '%s'", ast_op_name(e->op));
 	return op2(L, ops[e->op], l, r);
 }
