@@ -9,8 +9,9 @@
  * entry function, then the optimizer update, the descriptor the runtime
  * reads, and main(). Entry functions plan their memory once: parameters
  * and gradients are slices of the flat buffers the runtime passes, every
- * other stored value a slice of the workspace sized for the maximum batch.
- * Nothing is allocated while training.
+ * other stored value a slice of the workspace sized for the maximum batch,
+ * shared by values whose lifetimes do not overlap. Nothing is allocated
+ * while training.
  */
 #include "nnc.h"
 
@@ -21,7 +22,7 @@ typedef struct Fn {
 	Emitter *E;
 	Graph *g;
 	const char *name;     /* "grad", "eval", "predict" */
-	char **cname;         /* by node id: the C pointer holding it */
+	const char **cname;   /* by node id: the C pointer holding it */
 	long *offset;         /* by node id: workspace offset, or -1 */
 	int *grad_of;         /* by node id: tensor whose grad it is, or -1 */
 	Kernel *k;
@@ -157,6 +158,107 @@ static long buf_size(Emitter *E, Shape s)
 	return (n + 15) / 16 * 16;
 }
 
+/*
+ * Workspace allocation by liveness: a stored value occupies its slice
+ * from the kernel that writes it to the last kernel that reads it (roots
+ * and the f64 input copies: to the end). A slice whose value is dead is
+ * reused, best fit, by a later kernel's results. A kernel's results never
+ * share memory with its operands, which are live while it runs.
+ */
+typedef struct Block {
+	long off, size;
+	int last;        /* index of the last kernel reading it */
+	bool free;
+} Block;
+
+typedef struct Pool {
+	Block *b;
+	int n;
+	long top;        /* workspace elements used */
+} Pool;
+
+static Node *base_of(Node *x)
+{
+	while (op_info[x->op].cls == OK_VIEW)
+		x = x->in[0];
+	return x;
+}
+
+/* last[id]: the last kernel reading node id (F->nk for roots) */
+static int *last_uses(Fn *F)
+{
+	int *last = xcalloc(F->g->nnodes, sizeof(int));
+	for (int i = 0; i < F->g->nnodes; i++)
+		last[i] = -1;
+	for (int k = 0; k < F->nk; k++)
+		for (int a = 0; a < F->k[k].nins; a++)
+			last[base_of(F->k[k].ins[a])->id] = k;
+	for (int r = 0; r < F->g->nroots; r++)
+		if (F->g->roots[r].node)
+			last[base_of(F->g->roots[r].node)->id] = F->nk;
+	return last;
+}
+
+static long pool_take(Pool *p, long size, int last)
+{
+	int best = -1;
+	for (int i = 0; i < p->n; i++)
+		if (p->b[i].free && p->b[i].size >= size &&
+		    (best < 0 || p->b[i].size < p->b[best].size))
+			best = i;
+	if (best < 0) {
+		p->b = xrealloc(p->b, (p->n + 1) * sizeof(Block));
+		p->b[p->n] = (Block){p->top, size, last, false};
+		p->top += size;
+		return p->b[p->n++].off;
+	}
+	p->b[best].free = false;
+	p->b[best].last = last;
+	return p->b[best].off;
+}
+
+/* Frees the blocks no kernel from k on reads. */
+static void pool_release(Pool *p, int k)
+{
+	for (int i = 0; i < p->n; i++)
+		if (p->b[i].last < k)
+			p->b[i].free = true;
+}
+
+static void assign_ws(Fn *F, Node *x, const char *name, Pool *p, int last)
+{
+	Emitter *E = F->E;
+	F->cname[x->id] = name;
+	F->offset[x->id] = pool_take(p, buf_size(E, x->shape), last);
+}
+
+static void allocate(Fn *F)
+{
+	Emitter *E = F->E;
+	Graph *g = F->g;
+	int *last = last_uses(F);
+	Pool p = {0};
+	for (int i = 0; i < g->nnodes; i++) {
+		Node *x = g->nodes[i];
+		if (x->op == OP_INPUT && E->o->f64)
+			assign_ws(F, x, x->attr[0] ? "ty" : "tx", &p, F->nk);
+	}
+	for (int k = 0; k < F->nk; k++) {
+		pool_release(&p, k);
+		for (int o = 0; o < F->k[k].nouts; o++) {
+			Node *x = F->k[k].outs[o];
+			if (F->cname[x->id])
+				continue;
+			int end = last[x->id] > k ? last[x->id] : k;
+			assign_ws(F, x, arena_printf(&E->arena, "t%d", x->id),
+				  &p, end);
+		}
+	}
+	F->ws = p.top;
+	free(p.b);
+	free(last);
+}
+
 static void plan(Fn *F)
 {
 	Graph *g = F->g;
@@ -187,23 +289,7 @@ static void plan(Fn *F)
 			F->cname[i] = arena_printf(&E->arena, "g%d",
 						   F->grad_of[i]);
 	}
-	for (int k = 0; k < F->nk; k++)
-		for (int o = 0; o < F->k[k].nouts; o++) {
-			Node *x = F->k[k].outs[o];
-			if (F->cname[x->id])
-				continue;
-			F->cname[x->id] = arena_printf(&E->arena, "t%d", x->id);
-			F->offset[x->id] = F->ws;
-			F->ws += buf_size(E, x->shape);
-		}
-	for (int i = 0; i < nn; i++) {
-		Node *x = g->nodes[i];
-		if (x->op == OP_INPUT && E->o->f64) {
-			F->cname[i] = x->attr[0] ? "ty" : "tx";
-			F->offset[i] = F->ws;
-			F->ws += buf_size(E, x->shape);
-		}
-	}
+	allocate(F);
 	for (int i = 0; i < nn; i++) /* views alias what they view */
 		if (op_info[g->nodes[i]->op].cls == OK_VIEW)
 			F->cname[i] = F->cname[g->nodes[i]->in[0]->id];
