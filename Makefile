@@ -4,6 +4,7 @@
 #   make demo       install what is missing, train examples/iris.nn
 #   make test       install what is missing, run every test tier
 #   make golden     rewrite the golden files (review the diff)
+#   make asan       nnc, the unit tests and a trainer under ASan + UBSan
 #   make install    PREFIX=/usr/local
 #   make deps       install the Debian packages the build needs
 #   make test-deps  ... and those the tests need (PyTorch for tests/torch)
@@ -121,6 +122,24 @@ test: test-deps
 golden: all
 	$(Q)tests/tools/golden.sh --update
 
+# nnc and the unit tests under AddressSanitizer and UBSan, then nnc on
+# every program in the tree and a sanitized trainer's training run.
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+asan: deps
+	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_FLAGS)" build/asan/nnc \
+	  build/asan/libnnrt.a build/asan/tests/unit
+	UBSAN_OPTIONS=halt_on_error=1 build/asan/tests/unit
+	$(Q)for f in examples/*.nn tests/*/*.nn; do \
+	  UBSAN_OPTIONS=halt_on_error=1 build/asan/nnc $$f -o build/asan/t.c \
+	    2>/dev/null; [ $$? -le 1 ] || { echo "asan: nnc $$f"; exit 1; }; done
+	build/asan/nnc examples/iris.nn -o build/asan/iris.c
+	$(CC) $(ASAN_FLAGS) -Iruntime build/asan/iris.c build/asan/libnnrt.a \
+	  $(BLAS_LIBS) -lz -lm -o build/asan/iris
+	@# the trainer's few large buffers live until exit by design: no leak check
+	UBSAN_OPTIONS=halt_on_error=1 ASAN_OPTIONS=detect_leaks=0 \
+	  build/asan/iris train --epochs 5 --checkpoint build/asan/iris.ckpt
+	@echo "asan: ok"
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
 	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
@@ -136,6 +155,6 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps test-deps demo test golden install clean
+.PHONY: all deps test-deps demo test golden asan install clean
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
