@@ -194,9 +194,9 @@ static bool shape_where(Node *n, char *msg, size_t msgsz)
 /* d where(c, a, b)/da = where(c, dy, 0) ; d/db = where(c, 0, dy) */
 static Node *grad_where(Graph *g, Node *n, Node *dy, int i)
 {
-	Node *zero = c(g, 0);
 	if (i == 0)
 		return NULL;
+	Node *zero = c(g, 0);
 	Node *v = i == 1 ? ir_op3(g, OP_WHERE, n->in[0], dy, zero)
 			 : ir_op3(g, OP_WHERE, n->in[0], zero, dy);
 	return to_input(g, n, i, v);

@@ -197,6 +197,30 @@ static void test_simplify_pow(void)
 	ir_free(g);
 }
 
+/* Summing or broadcasting over size-1 dimensions is a reshape; a reshaped
+ * broadcast of one value is a broadcast (so it still fuses). */
+static void test_simplify_unit_dims(void)
+{
+	Graph *g = ir_new();
+	Node *x = in(g, "x", 0, s2(true, 1, 3));
+	Node *c = in(g, "c", 1, s0(false));
+	root(g, "sum", ir_sum_to(g, x, s1(true, 3)));
+	root(g, "bc", ir_broadcast(g, x, s3(true, 1, 1, 3)));
+	root(g, "rb", ir_reshape(g, ir_broadcast(g, c, s0(true)), s1(true, 1)));
+	simplify(g);
+	CU_ASSERT(ir_is(g,
+		"  %0 = input x : [B, 1, 3]\n"
+		"  %1 = input c : []\n"
+		"  %2 = broadcast %1 : [B]\n"	/* dead: dce's job */
+		"  %3 = reshape %0 : [B, 3]\n"
+		"  %4 = reshape %0 : [B, 1, 1, 3]\n"
+		"  %5 = broadcast %1 : [B, 1]\n"
+		"  root sum = %3\n"
+		"  root bc = %4\n"
+		"  root rb = %5\n"));
+	ir_free(g);
+}
+
 static void test_simplify_shape_ops(void)
 {
 	Graph *g = ir_new();
@@ -644,6 +668,7 @@ void suite_passes(void)
 	CU_add_test(s, "simplify sign absorption", test_simplify_absorb);
 	CU_add_test(s, "simplify pow", test_simplify_pow);
 	CU_add_test(s, "simplify shape ops", test_simplify_shape_ops);
+	CU_add_test(s, "simplify size-1 dimensions", test_simplify_unit_dims);
 	CU_add_test(s, "simplify where, root shapes",
 		    test_simplify_where_and_roots);
 	CU_add_test(s, "simplify broadcasts", test_simplify_broadcasts);
