@@ -424,41 +424,41 @@ static Node *root_node(Graph *g, int kind)
 	return NULL;
 }
 
+/* Every entry point takes one NnrtStep (runtime/nnrt.h) and names what
+ * it uses of it as locals: p, g, ws, x, y, n. */
 static void signature(Fn *F)
 {
 	Emitter *E = F->E;
 	const char *mn = E->m->name;
-	if (strcmp(F->name, "grad") == 0) {
-		emit(E, "static double %s_grad(const void *params, void *grads, "
-		     "void *work,", mn);
-		emit(E, "\t\tconst float *x, const float *y, int n)");
-	} else if (strcmp(F->name, "eval") == 0) {
-		emit(E, "static void %s_eval(const void *params, void *work, "
-		     "const float *x,", mn);
-		emit(E, "\t\tconst float *y, int n, double *loss, float *out)");
-	} else {
-		emit(E, "static void %s_predict(const void *params, void *work, "
-		     "const float *x,", mn);
-		emit(E, "\t\tint n, float *out)");
-	}
+	bool grad = strcmp(F->name, "grad") == 0;
+	if (grad)
+		emit(E, "static double %s_grad(const NnrtStep *s)", mn);
+	else if (strcmp(F->name, "eval") == 0)
+		emit(E, "static void %s_eval(const NnrtStep *s, double *loss, "
+		     "float *out)", mn);
+	else
+		emit(E, "static void %s_predict(const NnrtStep *s, float *out)",
+		     mn);
 	emit(E, "{");
 	E->indent++;
-	emit(E, "const %s *p = params;", E->real);
-	if (strcmp(F->name, "grad") == 0)
-		emit(E, "%s *g = grads;", E->real);
-	emit(E, "%s *ws = work;", E->real);
-	if (!F->ws)
-		emit(E, "(void)ws;");
-	bool hasx = false, hasy = false;
-	for (int i = 0; i < F->g->nnodes; i++)
-		if (F->g->nodes[i]->op == OP_INPUT) {
-			hasx |= F->g->nodes[i]->attr[0] == 0;
-			hasy |= F->g->nodes[i]->attr[0] == 1;
-		}
-	if (!hasx)
-		emit(E, "(void)x;");
-	if (!hasy && strcmp(F->name, "predict") != 0)
-		emit(E, "(void)y;");
+	bool uses_p = false, hasx = false, hasy = false;
+	for (int i = 0; i < F->g->nnodes; i++) {
+		Node *x = F->g->nodes[i];
+		uses_p |= x->op == OP_PARAM;
+		hasx |= x->op == OP_INPUT && x->attr[0] == 0;
+		hasy |= x->op == OP_INPUT && x->attr[0] == 1;
+	}
+	if (uses_p)
+		emit(E, "const %s *p = s->params;", E->real);
+	if (grad)
+		emit(E, "%s *g = s->grads;", E->real);
+	if (F->ws)
+		emit(E, "%s *ws = s->ws;", E->real);
+	if (hasx)
+		emit(E, "const float *x = s->x;");
+	if (hasy)
+		emit(E, "const float *y = s->y;");
+	emit(E, "const int n = s->n;");
 }
 
 static void emit_function(Emitter *E, Graph *g, const char *name)
@@ -471,11 +471,6 @@ static void emit_function(Emitter *E, Graph *g, const char *name)
 	for (int i = 0; i < F.nk; i++)
 		emit_kernel_def(E, &F.k[i]);
 	signature(&F);
-	bool uses_p = false;
-	for (int i = 0; i < g->nnodes; i++)
-		uses_p |= g->nodes[i]->op == OP_PARAM;
-	if (!uses_p)
-		emit(E, "(void)p;");
 	declare_pointers(&F);
 	emit_calls(&F);
 	emit_roots(&F);
@@ -633,15 +628,20 @@ static void emit_descriptor(Emitter *E)
 	emit(E, "\t.n_layers = %d,", m->nlayers + 1);
 	emit(E, "\t.layers = %s_layers,", mn);
 	emit(E, "\t.n_params = %ld,", m->nparams);
+	emit(E, "\t.n_trainable = %ld,", m->ntrainable);
 	emit(E, "\t.n_state = %ld,", emit_state_size(m));
 	emit(E, "\t.ws_size = %ld,", m->ws_size);
+	emit(E, "\t.n_sched = %d,", emit_sched_size(m));
 	emit(E, "\t.optimizer = %s,", cstr(E, optim_str(E)));
+	emit(E, "\t.schedule = %s,", cstr(E, emit_sched_str(E)));
 	emit(E, "\t.lr = %.17g,", m->optim.lr);
 	emit_train_config(E);
 	emit(E, "\t.grad = %s_grad,", mn);
 	emit(E, "\t.update = %s_update,", mn);
 	emit(E, "\t.eval = %s_eval,", mn);
 	emit(E, "\t.predict = %s_predict,", mn);
+	emit(E, "\t.lr_at = %s_lr_at,", mn);
+	emit(E, "\t.lr_epoch = %s_lr_epoch,", mn);
 	emit(E, "};");
 	emit(E, "%s", "");
 	emit(E, "int main(int argc, char **argv)");
@@ -666,8 +666,8 @@ static void emit_header(Emitter *E)
 	emit(E, "#include <cblas.h>");
 	emit(E, "#include <nnrt.h>");
 	emit(E, "%s", "");
-	emit(E, "/* ==== parameters: one flat buffer of %ld %ss ====", m->nparams,
-	     E->real);
+	emit(E, "/* ==== parameters: one flat buffer of %ld %ss, %ld trainable "
+	     "====", m->nparams, E->real, m->ntrainable);
 	emit(E, " *");
 	for (int i = 0; i < m->ntensors; i++) {
 		Tensor *t = &m->tensors[i];
@@ -701,6 +701,9 @@ void emit_c(FILE *f, Model *m, const EmitOpts *o)
 	emit(&E, "/* ==== optimizer ==== */");
 	emit(&E, "%s", "");
 	emit_update(&E);
+	emit(&E, "/* ==== learning-rate schedule ==== */");
+	emit(&E, "%s", "");
+	emit_schedule(&E);
 	emit(&E, "/* ==== descriptor for the runtime ==== */");
 	emit(&E, "%s", "");
 	emit_tables(&E);

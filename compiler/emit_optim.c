@@ -20,22 +20,15 @@ long emit_state_size(const Model *m)
 {
 	const Optim *o = &m->optim;
 	if (o->kind == OPT_ADAM)
-		return 2 * m->nparams;
-	return o->momentum > 0 ? m->nparams : 0;
+		return 2 * m->ntrainable;
+	return o->momentum > 0 ? m->ntrainable : 0;
 }
 
-/* The trainable elements are contiguous runs of the flat buffer. */
+/* The trainable elements are the prefix [0, ntrainable) of the flat
+ * buffer; the buffers after them are never touched. */
 static void open_loops(Emitter *E)
 {
-	Model *m = E->m;
-	long lo = 0, hi = 0;
-	bool all = true;
-	for (int i = 0; i < m->ntensors; i++)
-		all &= m->tensors[i].trainable;
-	if (!all)
-		ice("non-trainable tensors are not supported by the optimizer");
-	hi = m->nparams;
-	emit(E, "for (long i = %ld; i < %ld; i++) {", lo, hi);
+	emit(E, "for (long i = 0; i < %ld; i++) {", E->m->ntrainable);
 	E->indent++;
 }
 
@@ -80,7 +73,7 @@ static void emit_adam(Emitter *E)
 	Optim *o = &E->m->optim;
 	const char *r = E->real;
 	emit(E, "%s *m = state;", r);
-	emit(E, "%s *v = m + %ld;", r, E->m->nparams);
+	emit(E, "%s *v = m + %ld;", r, E->m->ntrainable);
 	emit(E, "const double bc1 = 1 - pow(%.17g, (double)step);", o->beta1);
 	emit(E, "const double bc2 = 1 - pow(%.17g, (double)step);", o->beta2);
 	emit(E, "const %s step_size = (%s)(lr / bc1);", r, r);
@@ -100,13 +93,14 @@ static void emit_adam(Emitter *E)
 void emit_update(Emitter *E)
 {
 	Model *m = E->m;
-	emit(E, "static void %s_update(void *params, const void *grads, "
-	     "void *state,", m->name);
-	emit(E, "\t\tdouble lr, long step)");
+	emit(E, "static void %s_update(const NnrtStep *s)", m->name);
 	emit(E, "{");
 	E->indent++;
-	emit(E, "%s *p = params;", E->real);
-	emit(E, "const %s *g = grads;", E->real);
+	emit(E, "%s *p = s->params;", E->real);
+	emit(E, "const %s *g = s->grads;", E->real);
+	emit(E, "void *state = s->state;");
+	emit(E, "const double lr = s->lr;");
+	emit(E, "const long step = s->step;");
 	if (m->optim.kind == OPT_SGD)
 		emit_sgd(E);
 	else

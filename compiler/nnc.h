@@ -395,7 +395,8 @@ typedef struct Model {
 	int nclasses;       /* 0 = real-valued target */
 	Tensor *tensors;
 	int ntensors, tensorcap;
-	long nparams;
+	long nparams;       /* every tensor: trainable, then buffers */
+	long ntrainable;    /* the trainable prefix of the flat buffer */
 	Layer *layers;
 	int nlayers, layercap;
 	Output *outputs;
@@ -561,5 +562,9 @@ void emit_onehot(Emitter *E, Kernel *k);
 /* emit_optim.c: the update function */
 void emit_update(Emitter *E);
 long emit_state_size(const Model *m);
+/* emit_sched.c: the learning-rate functions lr_at and lr_epoch */
+void emit_schedule(Emitter *E);
+int emit_sched_size(const Model *m);       /* doubles of schedule state */
+const char *emit_sched_str(Emitter *E);    /* for summary */
 
 #endif

@@ -676,12 +676,22 @@ static void check_missing(Sema *s, Program *p, Checked *c, bool *seen)
 	(void)c;
 }
 
+/* The flat parameter buffer: the trainable tensors first, in statement
+ * order, then the buffers (running statistics), so gradients and the
+ * optimizer cover one prefix [0, ntrainable). */
 static void layout_tensors(Model *m)
 {
 	long off = 0;
-	for (int i = 0; i < m->ntensors; i++) {
-		m->tensors[i].offset = off;
-		off += shape_numel(m->tensors[i].shape);
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < m->ntensors; i++) {
+			Tensor *t = &m->tensors[i];
+			if (t->trainable != (pass == 0))
+				continue;
+			t->offset = off;
+			off += shape_numel(t->shape);
+		}
+		if (pass == 0)
+			m->ntrainable = off;
 	}
 	m->nparams = off;
 }

@@ -242,3 +242,20 @@ void nnrt_base_shape(char *buf, size_t n, int rank, const int *dims)
 	if (len < n)
 		snprintf(buf + len, n - len, "]");
 }
+
+NnrtStep nnrt_base_step(const Rt *rt, const float *x, const float *y, int n)
+{
+	NnrtStep s;
+
+	memset(&s, 0, sizeof s);
+	s.params = rt->params;
+	s.grads = rt->grads;
+	s.state = rt->state;
+	s.ws = rt->ws;
+	s.x = x;
+	s.y = y;
+	s.n = n;
+	s.step = rt->step + 1;
+	s.seed = rt->seed;
+	return s;
+}

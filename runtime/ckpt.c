@@ -4,7 +4,7 @@
  * A checkpoint is one little-endian binary file:
  *
  *   magic       8 bytes  "NNRTCKPT"
- *   version     u32      1
+ *   version     u32      2
  *   model       str      the model's name  (str = u32 length, bytes)
  *   real_size   u32      4 (f32 build) or 8 (f64)
  *   n_params    u64
@@ -22,6 +22,7 @@
  *               f64 shift[n], f64 scale[n]     x' = (x - shift) / scale
  *   early stop  u32 best epoch, u32 epochs since, f64 best value,
  *               u32 has_best
+ *   schedule    u32 n_sched, f64[n_sched]   the schedule's state
  *   params      real[n_params]
  *   state       real[n_state]
  *   best        real[n_params]   only if has_best (restore_best's copy)
@@ -41,7 +42,7 @@
 #include "rt.h"
 
 #define MAGIC "NNRTCKPT"
-#define VERSION 1u
+#define VERSION 2u
 
 typedef struct Writer {
 	Rt *rt;
@@ -149,6 +150,9 @@ static void put_run(Writer *w, const void *best)
 	put_u32(w, (uint32_t)rt->es.wait);
 	put_f64(w, rt->es.value);
 	put_u32(w, best != NULL);
+	put_u32(w, (uint32_t)rt->m->n_sched);
+	for (i = 0; i < rt->m->n_sched; i++)
+		put_f64(w, rt->sched[i]);
 }
 
 /* Writes rt's params, state and run counters (and `best`, if not NULL)
@@ -368,6 +372,22 @@ static void get_norm(Cursor *c, Rt *rt)
 	}
 }
 
+static void get_sched(Cursor *c, Rt *rt)
+{
+	uint32_t n = get_u32(c), i;
+
+	if (n != (uint32_t)rt->m->n_sched)
+		nnrt_base_die(rt, "%s: checkpoint has %u numbers of schedule "
+			      "state; this model has %d", c->path, n,
+			      rt->m->n_sched);
+	for (i = 0; i < n; i++) {
+		rt->sched[i] = get_f64(c);
+		if (isnan(rt->sched[i]))
+			nnrt_base_die(rt, "%s: schedule state %u is NaN",
+				      c->path, i);
+	}
+}
+
 static void get_run(Cursor *c, Rt *rt, int *has_best)
 {
 	rt->step = (long)get_u64(c);
@@ -383,6 +403,7 @@ static void get_run(Cursor *c, Rt *rt, int *has_best)
 	rt->es.wait = (int)get_u32(c);
 	rt->es.value = get_f64(c);
 	*has_best = get_u32(c) != 0;
+	get_sched(c, rt);
 }
 
 /* Loads path into rt: params, state, step, epoch, seed, validation

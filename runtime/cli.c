@@ -61,6 +61,8 @@ static const Command commands[] = {
 	  O(OPT_EPOCHS) | O(OPT_LR) | O(OPT_SEED) | O(OPT_DATA) | O(OPT_TEST) |
 	  O(OPT_RESUME) | O(OPT_CKPT) | O(OPT_LOG),
 	  "train the model, saving a checkpoint every epoch" },
+	{ "init", nnrt_train_init, O(OPT_SEED) | O(OPT_DATA) | O(OPT_CKPT),
+	  "write the checkpoint training would start from, without training" },
 	{ "eval", nnrt_infer_eval, O(OPT_CKPT) | O(OPT_DATA),
 	  "loss and accuracy of a checkpoint on the validation split or a file" },
 	{ "predict", nnrt_infer_predict, O(OPT_CKPT) | O(OPT_INPUT) | O(OPT_OUTPUT),
@@ -243,9 +245,12 @@ static void check_model(Rt *rt)
 	if (m->real_size != 4 && m->real_size != 8)
 		BAD("real_size %d", m->real_size);
 	if (m->max_batch <= 0 || m->input_size <= 0 || m->n_outputs <= 0 ||
-	    m->n_params < 0 || m->n_state < 0 || m->ws_size < 0)
+	    m->n_params < 0 || m->n_trainable < 0 ||
+	    m->n_trainable > m->n_params || m->n_state < 0 ||
+	    m->ws_size < 0 || m->n_sched < 0)
 		BAD("bad sizes");
-	if (!m->grad || !m->update || !m->eval || !m->predict)
+	if (!m->grad || !m->update || !m->eval || !m->predict ||
+	    !m->lr_at || !m->lr_epoch)
 		BAD("an entry point is missing");
 	if (m->train.batch > m->max_batch)
 		BAD("batch %d > max_batch %d", m->train.batch, m->max_batch);
@@ -262,7 +267,9 @@ static void check_model(Rt *rt)
 			n *= t->dims[d];
 		end = t->offset + t->size;
 		if (t->rank < 0 || t->rank > NNRT_MAX_RANK || n != t->size ||
-		    t->offset < 0 || end > m->n_params || !t->name)
+		    t->offset < 0 || end > m->n_params || !t->name ||
+		    (t->trainable ? end > m->n_trainable
+				  : t->offset < m->n_trainable))
 			BAD("tensor %d ('%s')", i, t->name ? t->name : "?");
 	}
 	if (s->kind == NNRT_SRC_CSV &&

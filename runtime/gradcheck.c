@@ -75,10 +75,16 @@ static int pick(Rt *rt, Check *c, long size)
 	return n;
 }
 
-static double batch_loss(Rt *rt, const Check *c)
+/* The loss of the checked batch; the gradient goes to `grads`. Every
+ * call is the same step (step 1, the run's seed), so dropout draws the
+ * same masks, and running statistics are left alone. */
+static double batch_loss(Rt *rt, const Check *c, void *grads)
 {
-	return rt->m->grad(rt->params, c->scratch, rt->ws, rt->bx, rt->by,
-			   c->n);
+	NnrtStep s = nnrt_base_step(rt, rt->bx, rt->by, c->n);
+
+	s.grads = grads;
+	s.step = 1;
+	return rt->m->grad(&s);
 }
 
 /* Checks one tensor and prints its line; returns 1 if it passed. */
@@ -94,10 +100,10 @@ static int check_tensor(Rt *rt, Check *c, const NnrtTensor *t)
 		double hi, lo, lp, lm, num, ana, abs_err, rel;
 		nnrt_base_set_real(rt, rt->params, i, p + c->h);
 		hi = nnrt_base_get_real(rt, rt->params, i);
-		lp = batch_loss(rt, c);
+		lp = batch_loss(rt, c, c->scratch);
 		nnrt_base_set_real(rt, rt->params, i, p - c->h);
 		lo = nnrt_base_get_real(rt, rt->params, i);
-		lm = batch_loss(rt, c);
+		lm = batch_loss(rt, c, c->scratch);
 		nnrt_base_set_real(rt, rt->params, i, p);
 		num = (lp - lm) / (hi - lo);
 		ana = nnrt_base_get_real(rt, rt->grads, i);
@@ -128,7 +134,7 @@ static void setup(Rt *rt, Check *c)
 	rt->seed = rt->opt.has_seed ? rt->opt.seed : m->train.seed;
 	rt->validation = m->train.validation;
 	nnrt_prep_buffers(rt);
-	c->scratch = nnrt_base_alloc(rt, (size_t)m->n_params,
+	c->scratch = nnrt_base_alloc(rt, (size_t)m->n_trainable,
 				     (size_t)m->real_size);
 	nnrt_prep_data(rt, nnrt_prep_data_path(rt), 1, rt->params);
 	want = want < m->max_batch ? want : m->max_batch;
@@ -160,7 +166,7 @@ int nnrt_gradcheck_run(Rt *rt)
 	setup(rt, &c);
 	printf("gradcheck %s: %d samples, h %g, tol %g\n", m->name, c.n, c.h,
 	       c.tol);
-	loss = m->grad(rt->params, rt->grads, rt->ws, rt->bx, rt->by, c.n);
+	loss = batch_loss(rt, &c, rt->grads);
 	if (!isfinite(loss))
 		nnrt_base_die(rt, "gradcheck: the loss is %g", loss);
 	for (i = 0; i < m->n_tensors; i++) {

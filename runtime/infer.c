@@ -91,8 +91,8 @@ void nnrt_infer_score(Rt *rt, const Data *d, const long *rows, long n,
 	for (lo = 0; lo < n; lo += m->max_batch) {
 		long k = n - lo < m->max_batch ? n - lo : m->max_batch;
 		nnrt_infer_gather(d, rows + lo, k, rt->bx, rt->by);
-		m->eval(rt->params, rt->ws, rt->bx, rt->by, (int)k, rt->loss,
-			want_acc ? rt->out : NULL);
+		NnrtStep st = nnrt_base_step(rt, rt->bx, rt->by, (int)k);
+		m->eval(&st, rt->loss, want_acc ? rt->out : NULL);
 		for (i = 0; i < k; i++)
 			sum += rt->loss[i];
 		if (want_acc)
@@ -208,8 +208,9 @@ int nnrt_infer_predict(Rt *rt)
 	write_header(f, m);
 	for (lo = 0; lo < d.n; lo += m->max_batch) {
 		long k = d.n - lo < m->max_batch ? d.n - lo : m->max_batch;
-		m->predict(rt->params, rt->ws, d.x + lo * d.nx, (int)k,
-			   rt->out);
+		NnrtStep st = nnrt_base_step(rt, d.x + lo * d.nx, NULL,
+					     (int)k);
+		m->predict(&st, rt->out);
 		write_rows(f, m, rt->out, k);
 	}
 	if (rt->opt.output)

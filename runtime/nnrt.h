@@ -3,8 +3,9 @@
  *
  * A trainer is one generated C file plus this library. The generated code
  * does the math: it fills in one NnrtModel descriptor (shapes, tensors,
- * the train block's settings) and provides four entry points (grad,
- * update, eval, predict). The runtime does everything else: command line,
+ * the train block's settings) and provides its entry points (grad,
+ * update, eval, predict, and the learning-rate schedule). Every math entry
+ * point takes one NnrtStep. The runtime does everything else: command line,
  * data loading, RNG, initializers, the epoch loop, metrics, early
  * stopping, checkpoints, progress, export/import and gradient checks. It
  * knows nothing about a particular model.
@@ -12,6 +13,11 @@
  * Buffers of model numbers (params, grads, optimizer state, workspace)
  * hold `real` elements, float or double as the descriptor's real_size
  * says. Data (x, y, outputs) always crosses the interface as float.
+ *
+ * The parameter buffer holds every tensor: the trainable ones first, in
+ * [0, n_trainable), then the buffers (batchnorm's running statistics) in
+ * [n_trainable, n_params). Gradients and the optimizer cover only the
+ * trainable prefix; checkpoints, export and import carry all of it.
  */
 #ifndef NNRT_H
 #define NNRT_H
@@ -93,6 +99,37 @@ typedef struct NnrtTrainConfig {
 	const char *log;          /* NULL = no CSV log */
 } NnrtTrainConfig;
 
+/*
+ * One call of a generated entry point. grad runs the model in training
+ * mode (batch statistics, dropout) and, when update_buffers is set, writes
+ * the new running statistics into the buffers region of params; eval and
+ * predict run in inference mode (running statistics, no dropout) and read
+ * only params, ws and x (and y). Randomness inside a step is a pure
+ * function of (seed, step, element), so a step can be repeated exactly.
+ */
+typedef struct NnrtStep {
+	void *params;             /* n_params reals */
+	void *grads;              /* n_trainable reals: grad writes them */
+	void *state;              /* n_state reals: update's optimizer state */
+	void *ws;                 /* ws_size reals */
+	const float *x;           /* [n, input_size] */
+	const float *y;           /* [n, target_size] (NULL for predict) */
+	int n;                    /* rows, 1..max_batch */
+	int update_buffers;       /* grad: write new running statistics */
+	long step;                /* the optimizer step this batch feeds, from 1 */
+	unsigned long seed;       /* the run's seed */
+	double lr;                /* update: this step's learning rate */
+} NnrtStep;
+
+/* Where training is, for the learning-rate schedule. */
+typedef struct NnrtClock {
+	long step;                /* optimizer steps taken before this one */
+	long epoch;               /* epochs completed before this one */
+	long steps_per_epoch;
+	long total_steps;         /* epochs x steps_per_epoch of the run */
+	double base_lr;           /* the optimizer's lr, or --lr */
+} NnrtClock;
+
 typedef struct NnrtModel {
 	const char *name;         /* model name */
 	const char *source;       /* the .nn file it came from */
@@ -115,28 +152,33 @@ typedef struct NnrtModel {
 	const NnrtTensor *tensors;
 	int n_layers;
 	const NnrtLayer *layers;
-	long n_params;            /* elements of params and of grads */
+	long n_params;            /* elements of params: tensors and buffers */
+	long n_trainable;         /* the trainable prefix: elements of grads */
 	long n_state;             /* elements of optimizer state */
 	long ws_size;             /* elements of workspace */
+	int n_sched;              /* doubles of schedule state (checkpointed) */
 
 	const char *optimizer;    /* "adam(lr = 0.01)": for summary */
+	const char *schedule;     /* "constant", ...: for summary */
 	double lr;                /* the optimizer's learning rate */
 	NnrtTrainConfig train;
 
-	/* Forward and backward on n samples in training mode: returns the
-	 * batch-mean loss and writes d(loss)/d(params) into grads. */
-	double (*grad)(const void *params, void *grads, void *ws,
-		       const float *x, const float *y, int n);
-	/* One optimizer step; `step` counts updates from 1. */
-	void (*update)(void *params, const void *grads, void *state,
-		       double lr, long step);
+	/* Forward and backward on s->n samples in training mode: returns the
+	 * batch-mean loss and writes d(loss)/d(params) into s->grads. */
+	double (*grad)(const NnrtStep *s);
+	/* One optimizer step with s->lr; s->step counts updates from 1. */
+	void (*update)(const NnrtStep *s);
 	/* Forward in inference mode: per-sample loss [n] and outputs
 	 * [n, output_size] (either may be NULL). */
-	void (*eval)(const void *params, void *ws, const float *x,
-		     const float *y, int n, double *loss, float *out);
+	void (*eval)(const NnrtStep *s, double *loss, float *out);
 	/* Outputs only: [n, output_size]. */
-	void (*predict)(const void *params, void *ws, const float *x, int n,
-			float *out);
+	void (*predict)(const NnrtStep *s, float *out);
+	/* The learning rate of the step c->step + 1. sched (n_sched doubles,
+	 * zero at the start of a run) is the schedule's own state. */
+	double (*lr_at)(double *sched, const NnrtClock *c);
+	/* After each epoch, with its validation loss (the training loss
+	 * without a validation split): plateau schedules react here. */
+	void (*lr_epoch)(double *sched, const NnrtClock *c, double val_loss);
 } NnrtModel;
 
 /* The trainer's main: `return nnrt_main(&model, argc, argv);` */

@@ -358,6 +358,7 @@ int nnrt_npy_import(Rt *rt)
 		free(path);
 	}
 	memset(rt->state, 0, (size_t)m->n_state * (size_t)m->real_size);
+	memset(rt->sched, 0, (size_t)m->n_sched * sizeof(double));
 	rt->step = 0;
 	memset(&rt->es, 0, sizeof rt->es);
 	nnrt_ckpt_save(rt, ckpt, NULL);

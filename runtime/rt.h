@@ -98,6 +98,7 @@ typedef struct Rt {
 	Rng rng;
 
 	void *params, *grads, *state, *ws;
+	double *sched;            /* the schedule's state: n_sched doubles */
 	void *best;               /* best epoch's params, or NULL */
 	long step;                /* optimizer steps taken */
 	int epoch;                /* epochs completed */
@@ -136,6 +137,8 @@ void nnrt_base_commit(Rt *rt, AtomicFile *af);
 void nnrt_base_mkdirs(const Rt *rt, const char *dir);
 int nnrt_base_exists(const char *path);
 void nnrt_base_shape(char *buf, size_t n, int rank, const int *dims);
+/* A step over rt's buffers with the batch (x, y, n); step rt->step + 1. */
+NnrtStep nnrt_base_step(const Rt *rt, const float *x, const float *y, int n);
 
 /* ------------------------------------------------------------------ */
 /* rng.c: PCG32 */
@@ -209,6 +212,7 @@ void nnrt_ckpt_load(Rt *rt, const char *path);
 /* Subcommands: train.c, gradcheck.c, summary.c, npy.c */
 
 int nnrt_train_run(Rt *rt);
+int nnrt_train_init(Rt *rt);
 int nnrt_gradcheck_run(Rt *rt);
 int nnrt_summary_run(Rt *rt);
 int nnrt_npy_export(Rt *rt);

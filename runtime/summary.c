@@ -161,16 +161,16 @@ static void print_totals(const Rt *rt)
 	const NnrtModel *m = rt->m;
 	double rs = m->real_size, flops = 0, total;
 	long trainable = 0;
-	char a[32], b[32], c[32], d[32], e[32];
+	char a[32], b[32], c[32], d[32], e[32], g[32];
 	int i;
 
-	for (i = 0; i < m->n_tensors; i++)
-		trainable += m->tensors[i].trainable ? m->tensors[i].size : 0;
+	trainable = m->n_trainable;
 	for (i = 0; i < m->n_layers; i++)
 		flops += m->layers[i].flops;
-	total = rs * (2.0 * (double)m->n_params + (double)m->n_state +
-		      (double)m->ws_size);
+	total = rs * ((double)m->n_params + (double)m->n_trainable +
+		      (double)m->n_state + (double)m->ws_size);
 	bytes(a, sizeof a, rs * (double)m->n_params);
+	bytes(g, sizeof g, rs * (double)m->n_trainable);
 	bytes(b, sizeof b, rs * (double)m->n_state);
 	bytes(c, sizeof c, rs * (double)m->ws_size);
 	bytes(d, sizeof d, total);
@@ -180,7 +180,7 @@ static void print_totals(const Rt *rt)
 	printf("flops/sample    %.0f (forward)\n", flops);
 	printf("memory          params %s, grads %s, optimizer state %s,\n"
 	       "                workspace %s (activations of a batch of %d, "
-	       "%s a sample); total %s\n", a, a, b, c, m->max_batch, e, d);
+	       "%s a sample); total %s\n", a, g, b, c, m->max_batch, e, d);
 }
 
 static void print_train(const Rt *rt)
@@ -190,6 +190,7 @@ static void print_train(const Rt *rt)
 	const NnrtSource *s = &t->data;
 
 	printf("optimizer       %s\n", m->optimizer ? m->optimizer : "?");
+	printf("schedule        %s\n", m->schedule ? m->schedule : "constant");
 	if (s->kind == NNRT_SRC_CSV)
 		printf("data            csv(\"%s\", skip = %d, x = %d:%d, "
 		       "y = %d:%d)\n", s->path ? s->path : "", s->skip,

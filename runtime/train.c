@@ -3,10 +3,12 @@
  *
  * Per epoch: shuffle the training rows (train.shuffle), then for each
  * batch of train.batch rows (the last one partial unless drop_last)
- * gather the rows, call m->grad and m->update(lr, step), step counting
- * from 1 across the run (and across --resume). After the epoch: the
- * validation loss and metrics, early stopping, one printed line, a log
- * row and a checkpoint. At the end: restore_best puts back the best
+ * gather the rows, ask the schedule for the step's rate (m->lr_at), call
+ * m->grad (which also updates running statistics) and m->update, step
+ * counting from 1 across the run (and across --resume). After the epoch:
+ * the validation loss and metrics, the schedule's epoch hook
+ * (m->lr_epoch, for plateau), early stopping, one printed line (with the
+ * rate of the epoch's last step), a log row and a checkpoint. At the end: restore_best puts back the best
  * epoch's tensors, the kept tensors are measured once more for the
  * `final` line, and the final checkpoint is written.
  *
@@ -28,7 +30,7 @@ typedef struct Loop {
 	long batch;               /* rows per step */
 	long nb;                  /* steps per epoch */
 	int epochs;               /* the last epoch of the run */
-	double lr;
+	double lr;                /* the base rate: --lr or the optimizer's */
 	int early;
 	NnrtMonitor monitor;
 	const char *ckpt;
@@ -152,8 +154,21 @@ static void setup(Rt *rt, Loop *L)
 			   ? (long)(L->epochs - rt->epoch) * L->nb : 0);
 }
 
-/* One pass over the training rows; returns the mean batch loss. */
-static double steps(Rt *rt, Loop *L, const EpochStats *s)
+static NnrtClock clock_at(const Rt *rt, const Loop *L)
+{
+	NnrtClock c;
+
+	c.step = rt->step;
+	c.epoch = rt->epoch;
+	c.steps_per_epoch = L->nb;
+	c.total_steps = (long)L->epochs * L->nb;
+	c.base_lr = L->lr;
+	return c;
+}
+
+/* One pass over the training rows; returns the mean batch loss and
+ * leaves the last step's rate in s->lr. */
+static double steps(Rt *rt, Loop *L, EpochStats *s)
 {
 	const NnrtModel *m = rt->m;
 	double sum = 0;
@@ -163,22 +178,35 @@ static double steps(Rt *rt, Loop *L, const EpochStats *s)
 		long lo = b * L->batch;
 		long n = rt->n_train - lo < L->batch ? rt->n_train - lo
 						     : L->batch;
+		NnrtClock c = clock_at(rt, L);
+		NnrtStep st = nnrt_base_step(rt, rt->bx, rt->by, (int)n);
 		double loss;
 		nnrt_infer_gather(&rt->data, rt->train_rows + lo, n,
 				  rt->bx, rt->by);
-		loss = m->grad(rt->params, rt->grads, rt->ws, rt->bx, rt->by,
-			       (int)n);
+		st.update_buffers = 1;
+		st.lr = m->lr_at(rt->sched, &c);
+		loss = m->grad(&st);
 		if (!isfinite(loss))
 			nnrt_base_die(rt, "loss is %g at epoch %d, step %ld; "
 				      "try a smaller --lr", loss, s->epoch,
-				      rt->step + 1);
+				      st.step);
+		m->update(&st);
 		rt->step++;
-		m->update(rt->params, rt->grads, rt->state, L->lr, rt->step);
+		s->lr = st.lr;
 		sum += loss * (double)n;
 		seen += n;
 		nnrt_progress_batch(&L->prog, s, b, L->nb, sum / (double)seen);
 	}
 	return sum / (double)seen;
+}
+
+/* The schedule's end-of-epoch hook sees the validation loss (the
+ * training loss without a split) and the clock before the epoch counts. */
+static void schedule_epoch(Rt *rt, const Loop *L, const EpochStats *s)
+{
+	NnrtClock c = clock_at(rt, L);
+
+	rt->m->lr_epoch(rt->sched, &c, s->has_val ? s->val_loss : s->loss);
 }
 
 static void measure(Rt *rt, EpochStats *s)
@@ -244,6 +272,7 @@ static int epoch(Rt *rt, Loop *L, int e)
 		nnrt_rng_shuffle(&rt->rng, rt->train_rows, rt->n_train);
 	s.loss = steps(rt, L, &s);
 	measure(rt, &s);
+	schedule_epoch(rt, L, &s);
 	rt->epoch = e;
 	stop = early_stop(rt, L, &s);
 	nnrt_progress_epoch(rt, &L->prog, &s);
@@ -314,5 +343,21 @@ int nnrt_train_run(Rt *rt)
 	for (e = rt->epoch + 1; e <= L.epochs && !stop; e++)
 		stop = epoch(rt, &L, e);
 	finish(rt, &L);
+	return 0;
+}
+
+/* `init`: the checkpoint `train` would start from (initial tensors and
+ * buffers, the split, the normalisation), written without training. */
+int nnrt_train_init(Rt *rt)
+{
+	const char *path = nnrt_prep_ckpt_path(rt);
+
+	nnrt_prep_buffers(rt);
+	rt->opt.resume = NULL;
+	load_state(rt);
+	nnrt_ckpt_save(rt, path, NULL);
+	printf("init %s: %ld rows (%ld train, %ld validation), seed %lu\n",
+	       rt->m->name, rt->data.n, rt->n_train, rt->n_val, rt->seed);
+	printf("checkpoint %s\n", path);
 	return 0;
 }

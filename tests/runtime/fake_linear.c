@@ -60,15 +60,14 @@ static double sigmoid(double z)
 	return 1 / (1 + exp(-z));
 }
 
-static double fake_grad(const void *params, void *grads, void *ws,
-			const float *x, const float *y, int n)
+static double fake_grad(const NnrtStep *s)
 {
-	const real *p = params;
-	real *g = grads;
+	const real *p = s->params;
+	real *g = s->grads;
+	const float *x = s->x, *y = s->y;
 	double loss = 0, g0 = 0, g1 = 0, g2 = 0;
-	int i;
+	int i, n = s->n;
 
-	(void)ws;
 	for (i = 0; i < n; i++) {
 		double z = logit(p, x + 2 * i);
 		double d = (sigmoid(z) - y[i]) / n;
@@ -87,28 +86,25 @@ static double fake_grad(const void *params, void *grads, void *ws,
 }
 
 /* torch.optim.SGD with momentum: v = mu v + g; p -= lr v */
-static void fake_update(void *params, const void *grads, void *state,
-			double lr, long step)
+static void fake_update(const NnrtStep *s)
 {
-	real *p = params, *v = state;
-	const real *g = grads;
+	real *p = s->params, *v = s->state;
+	const real *g = s->grads;
 	int i;
 
-	(void)step;
 	for (i = 0; i < N_PARAMS; i++) {
 		v[i] = (real)(0.9 * v[i] + g[i]);
-		p[i] = (real)(p[i] - lr * v[i]);
+		p[i] = (real)(p[i] - s->lr * v[i]);
 	}
 }
 
-static void fake_eval(const void *params, void *ws, const float *x,
-		      const float *y, int n, double *loss, float *out)
+static void fake_eval(const NnrtStep *s, double *loss, float *out)
 {
+	const float *x = s->x, *y = s->y;
 	int i;
 
-	(void)ws;
-	for (i = 0; i < n; i++) {
-		double z = logit(params, x + 2 * i);
+	for (i = 0; i < s->n; i++) {
+		double z = logit(s->params, x + 2 * i);
 		if (loss)
 			loss[i] = bce_logit(z, y[i]);
 		if (out)
@@ -116,14 +112,26 @@ static void fake_eval(const void *params, void *ws, const float *x,
 	}
 }
 
-static void fake_predict(const void *params, void *ws, const float *x,
-			 int n, float *out)
+static void fake_predict(const NnrtStep *s, float *out)
 {
 	int i;
 
-	(void)ws;
-	for (i = 0; i < n; i++)
-		out[i] = (float)sigmoid(logit(params, x + 2 * i));
+	for (i = 0; i < s->n; i++)
+		out[i] = (float)sigmoid(logit(s->params, s->x + 2 * i));
+}
+
+/* a constant rate */
+static double fake_lr_at(double *sched, const NnrtClock *c)
+{
+	(void)sched;
+	return c->base_lr;
+}
+
+static void fake_lr_epoch(double *sched, const NnrtClock *c, double loss)
+{
+	(void)sched;
+	(void)c;
+	(void)loss;
 }
 
 static const NnrtModel model = {
@@ -146,6 +154,7 @@ static const NnrtModel model = {
 	.n_layers = 3,
 	.layers = layers,
 	.n_params = N_PARAMS,
+	.n_trainable = N_PARAMS,
 	.n_state = N_PARAMS,
 	.ws_size = 1,
 	.optimizer = "sgd(lr = 0.5, momentum = 0.9)",
@@ -168,6 +177,8 @@ static const NnrtModel model = {
 	.update = fake_update,
 	.eval = fake_eval,
 	.predict = fake_predict,
+	.lr_at = fake_lr_at,
+	.lr_epoch = fake_lr_epoch,
 };
 
 int main(int argc, char **argv)

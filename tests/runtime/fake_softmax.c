@@ -17,8 +17,11 @@
  *           early_stop = early_stop(monitor = val_loss, patience = 3,
  *                                   min_delta = 0.002) }
  *
- * plus stat.count [1], a running statistic (not trainable) that the
- * math ignores: it must survive checkpoints, export and import.
+ * plus stat.count [1], a running statistic (not trainable, in the
+ * buffers region after the trainable tensors) that counts training
+ * steps and that the math ignores: it must survive checkpoints, export
+ * and import. Its schedule decays the rate by 0.999 per epoch, counted
+ * in one double of schedule state that checkpoints carry.
  */
 #include <math.h>
 #include <string.h>
@@ -27,7 +30,7 @@
 
 typedef double real;
 
-enum { MAX_BATCH = 16, K = 3, N_PARAMS = 10 };
+enum { MAX_BATCH = 16, K = 3, N_TRAINABLE = 9, N_PARAMS = 10 };
 
 static const NnrtTensor tensors[] = {
 	{ "out.W", 2, { 2, 3 }, 0, 6, NNRT_INIT_XAVIER_NORMAL, 0, 0, 2, 3, 1 },
@@ -59,16 +62,15 @@ static void log_probs(const real *p, const float *x, double *lp)
 		lp[k] = z[k] - mx - log(s);
 }
 
-static double soft_grad(const void *params, void *grads, void *ws,
-			const float *x, const float *y, int n)
+static double soft_grad(const NnrtStep *s)
 {
-	const real *p = params;
-	real *g = grads;
+	real *p = s->params;
+	real *g = s->grads;
+	const float *x = s->x, *y = s->y;
 	double lp[K], loss = 0;
-	int i, k;
+	int i, k, n = s->n;
 
-	(void)ws;
-	memset(g, 0, N_PARAMS * sizeof(real));
+	memset(g, 0, N_TRAINABLE * sizeof(real));
 	for (i = 0; i < n; i++) {
 		const float *xi = x + 2 * i;
 		int c = (int)y[i];
@@ -81,32 +83,29 @@ static double soft_grad(const void *params, void *grads, void *ws,
 			g[6 + k] += d;
 		}
 	}
+	if (s->update_buffers)
+		p[9] += 1;      /* stat.count: a running statistic */
 	return loss / n;
 }
 
-static void soft_update(void *params, const void *grads, void *state,
-			double lr, long step)
+static void soft_update(const NnrtStep *s)
 {
-	real *p = params;
-	const real *g = grads;
+	real *p = s->params;
+	const real *g = s->grads;
 	int i;
 
-	(void)state;
-	(void)step;
-	for (i = 0; i < 9; i++)
-		p[i] -= lr * g[i];
-	p[9] += 1;      /* stat.count: counts updates, like a running stat */
+	for (i = 0; i < N_TRAINABLE; i++)
+		p[i] -= s->lr * g[i];
 }
 
-static void soft_eval(const void *params, void *ws, const float *x,
-		      const float *y, int n, double *loss, float *out)
+static void soft_eval(const NnrtStep *s, double *loss, float *out)
 {
+	const float *x = s->x, *y = s->y;
 	double lp[K];
 	int i, k;
 
-	(void)ws;
-	for (i = 0; i < n; i++) {
-		log_probs(params, x + 2 * i, lp);
+	for (i = 0; i < s->n; i++) {
+		log_probs(s->params, x + 2 * i, lp);
 		if (loss)
 			loss[i] = -lp[(int)y[i]];
 		if (out)
@@ -115,18 +114,29 @@ static void soft_eval(const void *params, void *ws, const float *x,
 	}
 }
 
-static void soft_predict(const void *params, void *ws, const float *x,
-			 int n, float *out)
+static void soft_predict(const NnrtStep *s, float *out)
 {
 	double lp[K];
 	int i, k;
 
-	(void)ws;
-	for (i = 0; i < n; i++) {
-		log_probs(params, x + 2 * i, lp);
+	for (i = 0; i < s->n; i++) {
+		log_probs(s->params, s->x + 2 * i, lp);
 		for (k = 0; k < K; k++)
 			out[K * i + k] = (float)exp(lp[k]);
 	}
+}
+
+static double soft_lr_at(double *sched, const NnrtClock *c)
+{
+	return c->base_lr * pow(0.999, sched[0]);
+}
+
+static void soft_lr_epoch(double *sched, const NnrtClock *c,
+			  double val_loss)
+{
+	(void)c;
+	(void)val_loss;
+	sched[0] += 1;
 }
 
 static const NnrtModel model = {
@@ -149,9 +159,12 @@ static const NnrtModel model = {
 	.n_layers = 3,
 	.layers = layers,
 	.n_params = N_PARAMS,
+	.n_trainable = N_TRAINABLE,
 	.n_state = 0,
 	.ws_size = 0,
+	.n_sched = 1,
 	.optimizer = "sgd(lr = 0.3)",
+	.schedule = "exponential(gamma = 0.999)",
 	.lr = 0.3,
 	.train = {
 		.data = { NNRT_SRC_CSV, "data/blobs.csv", 1, 0, 2, 2, 3 },
@@ -175,6 +188,8 @@ static const NnrtModel model = {
 	.update = soft_update,
 	.eval = soft_eval,
 	.predict = soft_predict,
+	.lr_at = soft_lr_at,
+	.lr_epoch = soft_lr_epoch,
 };
 
 int main(int argc, char **argv)

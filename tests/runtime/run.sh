@@ -77,10 +77,10 @@ field() {
 t_help() {
 	expect 2 "usage: fake <command>" "$B/fake" || return 1
 	expect 0 "predict" "$B/fake" --help || return 1
-	for c in train eval predict gradcheck summary export import; do
+	for c in train init eval predict gradcheck summary export import; do
 		grep -q "^  $c " out.txt || fail "usage does not list $c" || return 1
 	done
-	for c in train eval predict gradcheck summary export import; do
+	for c in train init eval predict gradcheck summary export import; do
 		expect 0 "usage: fake $c [options]" "$B/fake" "$c" --help || return 1
 		grep -q -- "--help" out.txt || return 1
 	done
@@ -123,10 +123,15 @@ t_epoch_lines() {
 		fail "bad epoch line: $(grep '^epoch' f.out | head -1)" || return 1
 	"$B/soft" train >s.out || return 1
 	if grep -E '^epoch ' s.out |
-	   grep -vqE "^epoch [0-9]+/200 loss $num val_loss $num val_accuracy $num lr 0\.3\$"; then
+	   grep -vqE "^epoch [0-9]+/200 loss $num val_loss $num val_accuracy $num lr 0\.[0-9]+\$"; then
 		fail "bad epoch line in: $(grep '^epoch' s.out | head -3)"
 		return 1
 	fi
+	# soft's schedule: 0.3 * 0.999^(epoch - 1), the rate of the last step
+	grep -q '^epoch 1/200 .* lr 0\.3$' s.out &&
+		grep -q '^epoch 2/200 .* lr 0\.2997$' s.out &&
+		grep -q '^epoch 3/200 .* lr 0\.2994$' s.out ||
+		fail "schedule rates: $(grep '^epoch' s.out | head -3)" || return 1
 	! grep -q $'\r' f.out s.out || fail "carriage return without a terminal"
 }
 
@@ -190,6 +195,38 @@ t_resume() {
 	diff <(grep -E '^(epoch [5-9]|epoch 10|final)' a.out) \
 		<(grep -E '^(epoch|final)' b.out) || return 1
 	expect 1 "--seed cannot be combined with --resume" "$B/fake" train --resume b.ckpt --seed 1
+}
+
+# soft has a running statistic (stat.count, bumped by every training
+# step) and one number of schedule state: both survive a resume exactly.
+t_resume_state() {
+	"$B/soft" train --epochs 8 --checkpoint a.ckpt >a.out || return 1
+	"$B/soft" train --epochs 3 --checkpoint b.ckpt >/dev/null || return 1
+	"$B/soft" train --epochs 8 --resume b.ckpt --checkpoint b.ckpt >b.out || return 1
+	cmp a.ckpt b.ckpt || fail "resumed run differs from an uninterrupted one" || return 1
+	diff <(grep -E '^(epoch [4-8]|final)' a.out) <(grep -E '^(epoch|final)' b.out) || return 1
+	"$B/soft" export --checkpoint a.ckpt --npy npy >/dev/null || return 1
+	# stat.count starts at 5 and counts steps: 8 epochs of ceil(train / 16)
+	local rows steps
+	rows=$(sed -n 's/.*(\([0-9]*\) train.*/\1/p' a.out)
+	steps=$(( (rows + 15) / 16 * 8 + 5 ))
+	$PY -c 'import numpy as np, sys
+c = np.load("npy/stat.count.npy")
+sys.exit(0 if c.shape == (1,) and c[0] == int(sys.argv[1]) else "stat.count %r" % c)' "$steps" ||
+		fail "stat.count is not 5 + 8 epochs of steps ($steps)" || return 1
+}
+
+# init writes the checkpoint train starts from: resuming it is training
+t_init() {
+	"$B/soft" init --checkpoint i.ckpt >i.out || return 1
+	grep -q '^checkpoint i.ckpt$' i.out || fail "init: $(cat i.out)" || return 1
+	"$B/soft" train --epochs 4 --checkpoint a.ckpt >/dev/null || return 1
+	"$B/soft" train --epochs 4 --resume i.ckpt --checkpoint i.ckpt >/dev/null || return 1
+	cmp a.ckpt i.ckpt || fail "train from init differs from train" || return 1
+	"$B/fake" init --seed 9 --checkpoint f.ckpt >/dev/null || return 1
+	"$B/fake" export --checkpoint f.ckpt --npy a >/dev/null || return 1
+	"$B/fake" init --seed 9 --checkpoint g.ckpt >/dev/null || return 1
+	cmp f.ckpt g.ckpt || fail "init is not deterministic" || return 1
 }
 
 t_ckpt_corrupt() {
@@ -409,7 +446,7 @@ else
 fi
 
 for t in help misuse train_converges deterministic epoch_lines early_stop \
-	 ckpt_roundtrip f32 resume ckpt_corrupt export_npy import_npy predict \
+	 ckpt_roundtrip f32 resume resume_state init ckpt_corrupt export_npy import_npy predict \
 	 bad_data gzip gradcheck summary log test_file tty; do
 	rm -rf "$W"
 	mkdir -p "$W"

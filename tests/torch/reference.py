@@ -279,6 +279,8 @@ def read_ckpt(path):
     scale = np.array(struct.unpack_from("<%dd" % n, b, pos[0]))
     pos[0] += 8 * n
     take("IIdI")
+    for _ in range(take("I")):  # the schedule's state
+        take("d")
     dt = "<f8" if real == 8 else "<f4"
     p = np.frombuffer(b, dt, n_params, pos[0]).astype(np.float64)
     params = {name: p[off:off + size].reshape(dims)
