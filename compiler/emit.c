@@ -492,9 +492,9 @@ static void emit_function(Emitter *E, Graph *g, const char *name)
 /* ---- descriptor --------------------------------------------------- */
 
 static const char *init_names[] = {
-	"NNRT_INIT_ZEROS", "NNRT_INIT_ONES", "NNRT_INIT_CONSTANT",
-	"NNRT_INIT_NORMAL", "NNRT_INIT_UNIFORM", "NNRT_INIT_XAVIER_UNIFORM",
-	"NNRT_INIT_XAVIER_NORMAL", "NNRT_INIT_HE_UNIFORM", "NNRT_INIT_HE_NORMAL",
+#define INIT_NAME(id, name, nargs) "NNRT_INIT_" #id,
+	NNRT_INITS(INIT_NAME)
+#undef INIT_NAME
 };
 
 static const char *dims_init(Emitter *E, Shape s)

@@ -23,6 +23,22 @@ typedef struct Lower {
 
 static Node *lower_expr(Lower *L, Expr *e);
 
+/* Each builtin's lowering (named in builtins.def) gets the call and its
+ * operands, already lowered. */
+typedef Node *LowerFn(Lower *L, Expr *e, Node **a);
+static LowerFn lower_dense, lower_unary, lower_reduce, lower_where,
+	lower_mse, lower_bce, lower_cross_entropy;
+
+#define NO_OP OP_COUNT
+static const struct {
+	LowerFn *lower;
+	OpKind op;
+} builtin_ir[B_COUNT] = {
+#define BUILTIN(id, name, req, params, check, lower, op) [B_##id] = {lower, op},
+#include "builtins.def"
+#undef BUILTIN
+};
+
 static Node *cst(Lower *L, double v) { return ir_const(L->g, v); }
 static Node *op1(Lower *L, OpKind k, Node *a) { return ir_op1(L->g, k, a); }
 static Node *op2(Lower *L, OpKind k, Node *a, Node *b) { return ir_op2(L->g, k, a, b); }
@@ -72,24 +88,44 @@ static Node *tensor(Lower *L, int t)
 }
 
 /* dense(x) = x @ W + b */
-static Node *lower_dense(Lower *L, Expr *e, Node *x)
+static Node *lower_dense(Lower *L, Expr *e, Node **a)
 {
+	Node *x = a[0];
 	int n = x->shape.dim[x->shape.rank - 1];
-	Node *y = ir_matmul(L->g, x, tensor(L, e->tensor[0]), false, false, n,
-			    (int)e->opt[0], e->shape);
+	Node *y = ir_matmul(L->g, x, tensor(L, e->tensor), false, false, n,
+			    (int)e->opt[1], e->shape);
 	if (e->flag)
-		y = op2(L, OP_ADD, y, tensor(L, e->tensor[1]));
+		y = op2(L, OP_ADD, y, tensor(L, e->tensor + 1));
 	return y;
 }
 
-static Node *lower_reduce(Lower *L, Expr *e, Node *x)
+/* a pointwise builtin is its primitive op */
+static Node *lower_unary(Lower *L, Expr *e, Node **a)
 {
+	return op1(L, builtin_ir[e->fn].op, a[0]);
+}
+
+static Node *lower_where(Lower *L, Expr *e, Node **a)
+{
+	return ir_op3(L->g, OP_WHERE, a[0], a[1], a[2]);
+}
+
+/* mse(p, y) = mean((p - y)^2) */
+static Node *lower_mse(Lower *L, Expr *e, Node **a)
+{
+	Node *d = op2(L, OP_SUB, a[0], a[1]);
+	return sample_mean(L, op2(L, OP_MUL, d, d));
+}
+
+static Node *lower_reduce(Lower *L, Expr *e, Node **a)
+{
+	Node *x = a[0];
 	if (!e->flag) {
 		if (e->fn == B_MEAN)
 			return sample_mean(L, x);
 		return ir_sum_to(L->g, x, shape_scalar(x->shape.batched));
 	}
-	int axis = (int)e->opt[0];
+	int axis = (int)e->opt[1];
 	Shape keep = x->shape;
 	keep.dim[axis] = 1;
 	Node *s = ir_reshape(L->g, ir_sum_to(L->g, x, keep), e->shape);
@@ -100,19 +136,20 @@ static Node *lower_reduce(Lower *L, Expr *e, Node *x)
 
 /* PyTorch's BCELoss, averaged over the sample's elements (the op itself
  * clamps each log at -100 and has PyTorch's derivative). */
-static Node *lower_bce(Lower *L, Node *p, Node *y)
+static Node *lower_bce(Lower *L, Expr *e, Node **a)
 {
-	return sample_mean(L, op2(L, OP_BCE, p, y));
+	return sample_mean(L, op2(L, OP_BCE, a[0], a[1]));
 }
 
 /* cross_entropy(z, y) = -sum(t * log_softmax(z)), t the one-hot class (or
  * the given distribution), smoothed as (1 - eps) t + eps / K. */
-static Node *lower_cross_entropy(Lower *L, Expr *e, Node *z, Node *y)
+static Node *lower_cross_entropy(Lower *L, Expr *e, Node **a)
 {
+	Node *z = a[0], *y = a[1];
 	int k = z->shape.dim[0];
 	Node *t = L->m->nclasses && e->arg[1]->kind == E_TARGET
 			  ? ir_onehot(L->g, y, k) : y;
-	double eps = e->opt[0];
+	double eps = e->opt[2];
 	if (eps > 0)
 		t = op2(L, OP_ADD, op2(L, OP_MUL, t, cst(L, 1 - eps)),
 			cst(L, eps / k));
@@ -124,37 +161,12 @@ static Node *lower_cross_entropy(Lower *L, Expr *e, Node *z, Node *y)
 
 static Node *lower_call(Lower *L, Expr *e)
 {
-	static const OpKind unary[] = {
-		[B_RELU] = OP_RELU, [B_SIGMOID] = OP_SIGMOID,
-		[B_TANH] = OP_TANH, [B_SOFTMAX] = OP_SOFTMAX,
-		[B_LOGSOFTMAX] = OP_LOGSOFTMAX, [B_EXP] = OP_EXP,
-		[B_LOG] = OP_LOG,
-	};
-	Node *a[3] = {0};
+	Node **a = arena_alloc(&L->g->arena, (e->nargs + 1) * sizeof(Node *));
 	for (int i = 0; i < e->nargs; i++)
 		a[i] = lower_expr(L, e->arg[i]);
-	switch (e->fn) {
-	case B_DENSE:
-		return lower_dense(L, e, a[0]);
-	case B_SUM:
-	case B_MEAN:
-		return lower_reduce(L, e, a[0]);
-	case B_WHERE:
-		return ir_op3(L->g, OP_WHERE, a[0], a[1], a[2]);
-	case B_MSE: {
-		Node *d = op2(L, OP_SUB, a[0], a[1]);
-		return sample_mean(L, op2(L, OP_MUL, d, d));
-	}
-	case B_BCE:
-		return lower_bce(L, a[0], a[1]);
-	case B_CROSS_ENTROPY:
-		return lower_cross_entropy(L, e, a[0], a[1]);
-	default:
-		if ((size_t)e->fn < sizeof(unary) / sizeof(unary[0]) &&
-		    unary[e->fn])
-			return op1(L, unary[e->fn], a[0]);
+	if (e->fn <= B_NONE || e->fn >= B_COUNT || !builtin_ir[e->fn].lower)
 		ice("no lowering for builtin %d", e->fn);
-	}
+	return builtin_ir[e->fn].lower(L, e, a);
 }
 
 static Node *lower_expr(Lower *L, Expr *e)
@@ -178,7 +190,7 @@ static Node *lower_expr(Lower *L, Expr *e)
 			     e->kind == E_TARGET, e->shape);
 		break;
 	case E_PARAM:
-		n = tensor(L, e->tensor[0]);
+		n = tensor(L, e->tensor);
 		break;
 	case E_NEG:
 		n = op1(L, OP_NEG, lower_expr(L, e->arg[0]));

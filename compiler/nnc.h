@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "nnrt.h"   /* the enums the compiler shares with the runtime */
+
 #define NNC_VERSION "0.1.0"
 #define MAXRANK 4
 
@@ -321,16 +323,11 @@ void mm_dims(const Node *n, Dim *m, Dim *k, Dim *nn);
 /* ------------------------------------------------------------------ */
 /* model.c: what sema learns about the program, besides the IR */
 
-typedef enum {
-	INIT_ZEROS, INIT_ONES, INIT_CONSTANT, INIT_NORMAL, INIT_UNIFORM,
-	INIT_XAVIER_UNIFORM, INIT_XAVIER_NORMAL, INIT_HE_UNIFORM,
-	INIT_HE_NORMAL,
-} InitKind;
 
 typedef struct Tensor {
 	const char *name;   /* "h.W", "W1" */
 	Shape shape;        /* unbatched */
-	InitKind init;
+	NnrtInit init;      /* runtime/nnrt.h's list of initializers */
 	double init_a, init_b;
 	int fan_in, fan_out;
 	bool trainable;
@@ -414,11 +411,14 @@ typedef struct Model {
 /* ------------------------------------------------------------------ */
 /* sema.c: names, def inlining, shapes, layer parameters */
 
-/* The builtins sema knows, with their lowering in lower.c. */
+/* The functions of the language: one line each in builtins.def, with
+ * their checker (sema_call.c) and lowering (lower.c). */
 typedef enum {
 	B_NONE,
-	B_DENSE, B_RELU, B_SIGMOID, B_TANH, B_SOFTMAX, B_LOGSOFTMAX, B_EXP,
-	B_LOG, B_SUM, B_MEAN, B_WHERE, B_MSE, B_BCE, B_CROSS_ENTROPY,
+#define BUILTIN(id, name, req, params, check, lower, op) B_##id,
+#include "builtins.def"
+#undef BUILTIN
+	B_COUNT
 } BuiltinKind;
 
 /* A checked expression: names resolved, defs inlined, builtin arguments
@@ -437,11 +437,14 @@ struct Expr {
 	double num;          /* E_NUM */
 	AstOp op;            /* E_BINOP */
 	BuiltinKind fn;      /* E_CALL */
-	Expr *arg[3];
+	Expr **arg;          /* operands: nargs of them */
 	int nargs;
-	double opt[2];       /* numeric options: units, axis, smoothing */
+	double *opt;         /* E_CALL: numeric options by parameter index
+	                        (builtins.def), e.g. dense's units in opt[1] */
 	bool flag;           /* dense: bias; sum/mean: axis given */
-	int tensor[2];       /* parameters a layer created (-1 = none) */
+	int tensor;          /* the first tensor a layer created (E_PARAM:
+	                        its tensor), -1 = none */
+	int ntensors;        /* tensors tensor .. tensor + ntensors - 1 */
 	/* lowering memo, valid while memo_graph is the graph being built */
 	Graph *memo_graph;
 	Node *memo;
@@ -479,6 +482,7 @@ void sema_error(Sema *s, Loc loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 Expr *sema_expr(Sema *s, Ast *e);          /* a value expression */
 Expr *sema_new_expr(Sema *s, ExprKind k, Loc loc);
+void sema_set_args(Sema *s, Expr *e, int n, Expr **args); /* copies */
 bool sema_const(Sema *s, Ast *e, double *v); /* a constant number */
 bool sema_int(Sema *s, Ast *e, const char *what, int lo, int *v);
 bool sema_bool(Sema *s, Ast *e, bool *v);

@@ -85,8 +85,16 @@ Expr *sema_new_expr(Sema *s, ExprKind k, Loc loc)
 	e->kind = k;
 	e->loc = loc;
 	e->text = s->stmt_text;
-	e->tensor[0] = e->tensor[1] = -1;
+	e->tensor = -1;
 	return e;
+}
+
+void sema_set_args(Sema *s, Expr *e, int n, Expr **args)
+{
+	e->arg = arena_alloc(s->a, n * sizeof(*e->arg));
+	for (int i = 0; i < n; i++)
+		e->arg[i] = args[i];
+	e->nargs = n;
 }
 
 bool sema_is_class(Sema *s, const Expr *e)
@@ -261,7 +269,7 @@ static bool check_not_class(Sema *s, Expr *x, Loc loc)
 static void note_decl(Sema *s, const Expr *x)
 {
 	char buf[64];
-	const char *what = x->kind == E_PARAM ? s->m->tensors[x->tensor[0]].name
+	const char *what = x->kind == E_PARAM ? s->m->tensors[x->tensor].name
 		: x->kind == E_INPUT ? s->m->input_name
 		: x->kind == E_TARGET ? s->m->target_name : NULL;
 	if (what)
@@ -288,9 +296,7 @@ static Expr *check_binop(Sema *s, Ast *e)
 		return NULL;
 	Expr *x = sema_new_expr(s, E_BINOP, e->loc);
 	x->op = e->op;
-	x->arg[0] = l;
-	x->arg[1] = r;
-	x->nargs = 2;
+	sema_set_args(s, x, 2, (Expr *[]){l, r});
 	if (e->op != AOP_MATMUL) {
 		if (!shape_broadcast(l->shape, r->shape, &x->shape)) {
 			sema_error(s, e->loc, "shape mismatch in '%s': %s and %s",
@@ -404,8 +410,7 @@ static Expr *expr_in(Sema *s, Ast *e, Ast *parent)
 		if (!a || !check_not_class(s, a, e->lhs->loc))
 			return NULL;
 		x = sema_new_expr(s, E_NEG, e->loc);
-		x->arg[0] = a;
-		x->nargs = 1;
+		sema_set_args(s, x, 1, &a);
 		x->shape = a->shape;
 		return x;
 	}
@@ -511,7 +516,8 @@ static void check_param(Sema *s, Stmt *st)
 		return;
 	Expr *x = sema_new_expr(s, E_PARAM, st->name_loc);
 	x->shape = sh;
-	x->tensor[0] = t;
+	x->tensor = t;
+	x->ntensors = 1;
 	declare(s, st->name, st->name_loc, SYM_PARAM, x, NULL);
 	sema_add_layer(s, "param", sh, shape_numel(sh), 0);
 }

@@ -2,52 +2,39 @@
  * sema_call.c - the builtin functions: argument matching, shapes, the
  * parameters layers create, and initializer specs.
  *
- * Every builtin of the language is in the table; those whose kind is
- * B_NONE are part of the language but not supported yet, and using one is
- * a "not supported yet" error at its location.
+ * The table is builtins.def; a builtin without a checker is part of the
+ * language but not supported yet, and using one is a "not supported yet"
+ * error at its location.
  */
 #include "nnc.h"
 
 #include <string.h>
 
-#define MAXARGS 4
+#define MAXARGS 8
 
-typedef struct Builtin {
+typedef struct Builtin Builtin;
+typedef Expr *CheckFn(Sema *s, Ast *e, const Builtin *b, Ast **a,
+		      Ast *parent);
+
+struct Builtin {
 	const char *name;
 	BuiltinKind kind;
 	int required;                 /* leading arguments with no default */
 	const char *params[MAXARGS];  /* names, for keywords and messages */
-} Builtin;
-
-static const Builtin builtins[] = {
-	{"dense", B_DENSE, 2, {"x", "units", "init", "bias"}},
-	{"relu", B_RELU, 1, {"x"}},
-	{"sigmoid", B_SIGMOID, 1, {"x"}},
-	{"tanh", B_TANH, 1, {"x"}},
-	{"softmax", B_SOFTMAX, 1, {"x"}},
-	{"log_softmax", B_LOGSOFTMAX, 1, {"x"}},
-	{"exp", B_EXP, 1, {"x"}},
-	{"log", B_LOG, 1, {"x"}},
-	{"sum", B_SUM, 1, {"x", "axis"}},
-	{"mean", B_MEAN, 1, {"x", "axis"}},
-	{"where", B_WHERE, 3, {"cond", "a", "b"}},
-	{"mse", B_MSE, 2, {"yhat", "y"}},
-	{"bce", B_BCE, 2, {"p", "y"}},
-	{"cross_entropy", B_CROSS_ENTROPY, 2, {"logits", "y", "label_smoothing"}},
-	/* in the language, not supported yet */
-	{"conv2d", B_NONE, 0, {0}}, {"maxpool", B_NONE, 0, {0}},
-	{"avgpool", B_NONE, 0, {0}}, {"flatten", B_NONE, 0, {0}},
-	{"batchnorm", B_NONE, 0, {0}}, {"layernorm", B_NONE, 0, {0}},
-	{"dropout", B_NONE, 0, {0}}, {"leaky_relu", B_NONE, 0, {0}},
-	{"elu", B_NONE, 0, {0}}, {"gelu", B_NONE, 0, {0}},
-	{"softplus", B_NONE, 0, {0}}, {"silu", B_NONE, 0, {0}},
-	{"sqrt", B_NONE, 0, {0}}, {"abs", B_NONE, 0, {0}},
-	{"square", B_NONE, 0, {0}}, {"min", B_NONE, 0, {0}},
-	{"max", B_NONE, 0, {0}}, {"clamp", B_NONE, 0, {0}},
-	{"mae", B_NONE, 0, {0}}, {"huber", B_NONE, 0, {0}},
-	{"bce_logits", B_NONE, 0, {0}}, {"l1", B_NONE, 0, {0}},
-	{"l2", B_NONE, 0, {0}},
+	CheckFn *check;               /* NULL: not supported yet */
 };
+
+static CheckFn check_dense, check_unary, check_last_axis, check_reduce,
+	check_where, check_pair_loss, check_cross_entropy;
+
+#define PARAMS(...) {__VA_ARGS__}
+static const Builtin builtins[] = {
+#define BUILTIN(id, name, req, params, check, lower, op) \
+	{name, B_##id, req, params, check},
+#include "builtins.def"
+#undef BUILTIN
+};
+#undef PARAMS
 
 static const Builtin *find_builtin(const char *name)
 {
@@ -57,12 +44,18 @@ static const Builtin *find_builtin(const char *name)
 	return NULL;
 }
 
-/* Matches positional then keyword arguments to the builtin's parameters. */
-static bool match_args(Sema *s, const Builtin *b, Ast *e, Ast **slot)
+static int nparams(const Builtin *b)
 {
 	int n = 0;
 	while (n < MAXARGS && b->params[n])
 		n++;
+	return n;
+}
+
+/* Matches positional then keyword arguments to the builtin's parameters. */
+static bool match_args(Sema *s, const Builtin *b, Ast *e, Ast **slot)
+{
+	int n = nparams(b);
 	memset(slot, 0, MAXARGS * sizeof(*slot));
 	if (e->nargs > n) {
 		sema_error(s, e->args[n]->loc, "%s() takes at most %d argument%s, "
@@ -107,52 +100,58 @@ static Expr *value_arg(Sema *s, Ast *a, Ast *parent, bool class_ok)
 	return x;
 }
 
-static Expr *new_call(Sema *s, Ast *e, BuiltinKind fn, Shape sh)
+/* A checked call of b with operands args[0..n) and room for an option
+ * per parameter. */
+static Expr *new_call(Sema *s, Ast *e, const Builtin *b, Shape sh, int n,
+		      Expr **args)
 {
 	Expr *x = sema_new_expr(s, E_CALL, e->loc);
-	x->fn = fn;
+	x->fn = b->kind;
 	x->shape = sh;
+	x->opt = arena_alloc(s->a, nparams(b) * sizeof(double));
+	sema_set_args(s, x, n, args);
 	return x;
 }
 
 /* ---- initializers ----------------------------------------------------- */
 
+/* runtime/nnrt.h lists the initializers: names and argument counts */
 static const struct {
 	const char *name;
-	InitKind kind;
-} init_names[] = {
-	{"zeros", INIT_ZEROS}, {"ones", INIT_ONES},
-	{"xavier_uniform", INIT_XAVIER_UNIFORM},
-	{"xavier_normal", INIT_XAVIER_NORMAL},
-	{"he_uniform", INIT_HE_UNIFORM}, {"he_normal", INIT_HE_NORMAL},
+	int nargs;
+} inits[] = {
+#define INIT_ROW(id, name, nargs) {name, nargs},
+	NNRT_INITS(INIT_ROW)
+#undef INIT_ROW
 };
+
+/* The initializer called `name` with (nargs > 0) or without arguments,
+ * or -1. */
+static int find_init(const char *name, bool call)
+{
+	for (int i = 0; i < NNRT_INIT_COUNT; i++)
+		if (strcmp(inits[i].name, name) == 0 &&
+		    (inits[i].nargs > 0) == call)
+			return i;
+	return -1;
+}
 
 static bool init_call(Sema *s, Ast *e, Tensor *t)
 {
-	static const struct {
-		const char *name;
-		InitKind kind;
-		int nargs;
-	} calls[] = {
-		{"constant", INIT_CONSTANT, 1}, {"normal", INIT_NORMAL, 1},
-		{"uniform", INIT_UNIFORM, 2},
-	};
-	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
-		if (strcmp(e->str, calls[i].name) != 0)
-			continue;
-		if (e->nargs != calls[i].nargs || e->nkw) {
-			sema_error(s, e->loc, "%s() takes %d positional "
-				   "argument%s", e->str, calls[i].nargs,
-				   calls[i].nargs == 1 ? "" : "s");
-			return false;
-		}
-		t->init = calls[i].kind;
-		if (!sema_const(s, e->args[0], &t->init_a))
-			return false;
-		return e->nargs < 2 || sema_const(s, e->args[1], &t->init_b);
+	int i = find_init(e->str, true);
+	if (i < 0) {
+		sema_error(s, e->loc, "unknown initializer '%s'", e->str);
+		return false;
 	}
-	sema_error(s, e->loc, "unknown initializer '%s'", e->str);
-	return false;
+	if (e->nargs != inits[i].nargs || e->nkw) {
+		sema_error(s, e->loc, "%s() takes %d positional argument%s",
+			   e->str, inits[i].nargs, inits[i].nargs == 1 ? "" : "s");
+		return false;
+	}
+	t->init = (NnrtInit)i;
+	if (!sema_const(s, e->args[0], &t->init_a))
+		return false;
+	return e->nargs < 2 || sema_const(s, e->args[1], &t->init_b);
 }
 
 bool sema_init_spec(Sema *s, Ast *e, Tensor *t)
@@ -160,12 +159,11 @@ bool sema_init_spec(Sema *s, Ast *e, Tensor *t)
 	const char *id = sema_ident(e);
 	if (e && e->kind == A_CALL)
 		return init_call(s, e, t);
-	for (size_t i = 0; id && i < sizeof(init_names) / sizeof(init_names[0]);
-	     i++)
-		if (strcmp(id, init_names[i].name) == 0) {
-			t->init = init_names[i].kind;
-			return true;
-		}
+	int i = id ? find_init(id, false) : -1;
+	if (i >= 0) {
+		t->init = (NnrtInit)i;
+		return true;
+	}
 	if (id && strcmp(id, "auto") == 0)
 		sema_error(s, e->loc, "init = auto is for layers; a param needs "
 			   "an explicit initializer");
@@ -192,7 +190,9 @@ static bool relu_parent(Ast *parent)
 	return false;
 }
 
-static Expr *check_dense(Sema *s, Ast *e, Ast **a, Ast *parent)
+/* dense(x, units, init, bias): opt[1] units; flag: bias; tensors W, b */
+static Expr *check_dense(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			 Ast *parent)
 {
 	char buf[64];
 	int units;
@@ -214,21 +214,20 @@ static Expr *check_dense(Sema *s, Ast *e, Ast **a, Ast *parent)
 	tw->is_weight = true;
 	const char *id = sema_ident(a[2]);
 	if (!a[2] || (id && strcmp(id, "auto") == 0))
-		tw->init = relu_parent(parent) ? INIT_HE_NORMAL
-					       : INIT_XAVIER_UNIFORM;
+		tw->init = relu_parent(parent) ? NNRT_INIT_HE_NORMAL
+					       : NNRT_INIT_XAVIER_UNIFORM;
 	else if (!sema_init_spec(s, a[2], tw))
 		return NULL;
-	Expr *r = new_call(s, e, B_DENSE, x->shape);
+	Expr *r = new_call(s, e, b, x->shape, 1, &x);
 	r->shape.dim[r->shape.rank - 1] = units;
-	r->arg[0] = x;
-	r->nargs = 1;
-	r->opt[0] = units;
+	r->opt[1] = units;
 	r->flag = bias;
-	r->tensor[0] = w;
-	if (bias)
-		r->tensor[1] = sema_new_tensor(s, "#b",
-					       shape_make(false, 1, &units),
-					       e->loc);
+	r->tensor = w;
+	r->ntensors = 1;
+	if (bias) {
+		sema_new_tensor(s, "#b", shape_make(false, 1, &units), e->loc);
+		r->ntensors = 2;
+	}
 	long rows = shape_numel(x->shape) / n;
 	sema_add_layer(s, "dense", r->shape, (long)n * units + (bias ? units : 0),
 		       2.0 * rows * n * units + (bias ? rows * units : 0));
@@ -237,34 +236,41 @@ static Expr *check_dense(Sema *s, Ast *e, Ast **a, Ast *parent)
 
 /* ---- math and losses -------------------------------------------------- */
 
-static Expr *check_unary(Sema *s, Ast *e, const Builtin *b, Ast **a)
+/* f(x): pointwise, the shape of x */
+static Expr *check_unary(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			 Ast *parent)
 {
-	char buf[64];
 	Expr *x = value_arg(s, a[0], e, false);
 	if (!x)
 		return NULL;
-	bool last_axis = b->kind == B_SOFTMAX || b->kind == B_LOGSOFTMAX;
-	if (last_axis && x->shape.rank == 0) {
-		sema_error(s, a[0]->loc, "%s() works over the last axis and "
-			   "needs a vector, found shape %s", b->name,
-			   shape_user_str(x->shape, buf, 64));
-		return NULL;
-	}
-	Expr *r = new_call(s, e, b->kind, x->shape);
-	r->arg[0] = x;
-	r->nargs = 1;
+	Expr *r = new_call(s, e, b, x->shape, 1, &x);
 	sema_add_layer(s, b->name, r->shape, 0, shape_numel(r->shape));
 	return r;
 }
 
-static Expr *check_reduce(Sema *s, Ast *e, const Builtin *b, Ast **a)
+/* softmax(x), log_softmax(x): over the last axis of a vector or more */
+static Expr *check_last_axis(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			     Ast *parent)
+{
+	char buf[64];
+	Expr *r = check_unary(s, e, b, a, parent);
+	if (r && r->shape.rank == 0) {
+		sema_error(s, a[0]->loc, "%s() works over the last axis and "
+			   "needs a vector, found shape %s", b->name,
+			   shape_user_str(r->shape, buf, 64));
+		return NULL;
+	}
+	return r;
+}
+
+/* sum(x, axis), mean(x, axis): opt[1] the axis; flag: axis given */
+static Expr *check_reduce(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			  Ast *parent)
 {
 	Expr *x = value_arg(s, a[0], e, false);
 	if (!x)
 		return NULL;
-	Expr *r = new_call(s, e, b->kind, shape_scalar(x->shape.batched));
-	r->arg[0] = x;
-	r->nargs = 1;
+	Expr *r = new_call(s, e, b, shape_scalar(x->shape.batched), 1, &x);
 	if (a[1]) {
 		double ax;
 		int rank = x->shape.rank;
@@ -279,7 +285,7 @@ static Expr *check_reduce(Sema *s, Ast *e, const Builtin *b, Ast **a)
 			return NULL;
 		}
 		r->flag = true;
-		r->opt[0] = ax;
+		r->opt[1] = ax;
 		r->shape = x->shape;
 		for (int i = (int)ax; i + 1 < rank; i++)
 			r->shape.dim[i] = r->shape.dim[i + 1];
@@ -288,7 +294,8 @@ static Expr *check_reduce(Sema *s, Ast *e, const Builtin *b, Ast **a)
 	return r;
 }
 
-static Expr *check_where(Sema *s, Ast *e, Ast **a)
+static Expr *check_where(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			 Ast *parent)
 {
 	char b1[64], b2[64];
 	Ast *c = a[0];
@@ -304,9 +311,7 @@ static Expr *check_where(Sema *s, Ast *e, Ast **a)
 		return NULL;
 	Expr *cond = sema_new_expr(s, E_BINOP, c->loc);
 	cond->op = c->op;
-	cond->arg[0] = l;
-	cond->arg[1] = rr;
-	cond->nargs = 2;
+	sema_set_args(s, cond, 2, (Expr *[]){l, rr});
 	if (!shape_broadcast(l->shape, rr->shape, &cond->shape)) {
 		sema_error(s, c->loc, "shape mismatch in '%s': %s and %s",
 			   ast_op_name(c->op), shape_user_str(l->shape, b1, 64),
@@ -321,16 +326,12 @@ static Expr *check_where(Sema *s, Ast *e, Ast **a)
 			   shape_user_str(y->shape, b2, 64));
 		return NULL;
 	}
-	Expr *r = new_call(s, e, B_WHERE, all);
-	r->arg[0] = cond;
-	r->arg[1] = x;
-	r->arg[2] = y;
-	r->nargs = 3;
-	return r;
+	return new_call(s, e, b, all, 3, (Expr *[]){cond, x, y});
 }
 
 /* mse(yhat, y), bce(p, y): elementwise over equal shapes, then a mean */
-static Expr *check_pair_loss(Sema *s, Ast *e, const Builtin *b, Ast **a)
+static Expr *check_pair_loss(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			     Ast *parent)
 {
 	char b1[64], b2[64];
 	Expr *p = value_arg(s, a[0], e, false), *y = value_arg(s, a[1], e, false);
@@ -345,16 +346,13 @@ static Expr *check_pair_loss(Sema *s, Ast *e, const Builtin *b, Ast **a)
 			   shape_user_str(y->shape, b2, 64));
 		return NULL;
 	}
-	Expr *r = new_call(s, e, b->kind, shape_scalar(true));
-	r->arg[0] = p;
-	r->arg[1] = y;
-	r->nargs = 2;
-	return r;
+	return new_call(s, e, b, shape_scalar(true), 2, (Expr *[]){p, y});
 }
 
 /* cross_entropy(logits, y): y a class label or a distribution over the
- * logits' classes; log-softmax is fused in. */
-static Expr *check_cross_entropy(Sema *s, Ast *e, Ast **a)
+ * logits' classes; log-softmax is fused in. opt[2]: label_smoothing. */
+static Expr *check_cross_entropy(Sema *s, Ast *e, const Builtin *b, Ast **a,
+				 Ast *parent)
 {
 	char b1[64], b2[64];
 	Expr *z = value_arg(s, a[0], e, false), *y = value_arg(s, a[1], e, true);
@@ -386,11 +384,8 @@ static Expr *check_cross_entropy(Sema *s, Ast *e, Ast **a)
 			   shape_user_str(y->shape, b2, 64));
 		return NULL;
 	}
-	Expr *r = new_call(s, e, B_CROSS_ENTROPY, shape_scalar(true));
-	r->arg[0] = z;
-	r->arg[1] = y;
-	r->nargs = 2;
-	r->opt[0] = ls;
+	Expr *r = new_call(s, e, b, shape_scalar(true), 2, (Expr *[]){z, y});
+	r->opt[2] = ls;
 	return r;
 }
 
@@ -402,26 +397,11 @@ Expr *sema_call(Sema *s, Ast *e, Ast *parent)
 		sema_error(s, e->loc, "unknown function '%s'", e->str);
 		return NULL;
 	}
-	if (b->kind == B_NONE) {
+	if (!b->check) {
 		sema_error(s, e->loc, "not supported yet: '%s'", e->str);
 		return NULL;
 	}
 	if (!match_args(s, b, e, a))
 		return NULL;
-	switch (b->kind) {
-	case B_DENSE:
-		return check_dense(s, e, a, parent);
-	case B_SUM:
-	case B_MEAN:
-		return check_reduce(s, e, b, a);
-	case B_WHERE:
-		return check_where(s, e, a);
-	case B_MSE:
-	case B_BCE:
-		return check_pair_loss(s, e, b, a);
-	case B_CROSS_ENTROPY:
-		return check_cross_entropy(s, e, a);
-	default:
-		return check_unary(s, e, b, a);
-	}
+	return b->check(s, e, b, a, parent);
 }

@@ -50,6 +50,8 @@ static double draw(Rng *r, const NnrtTensor *t)
 	case NNRT_INIT_HE_NORMAL:
 		a = sqrt(2.0 / fan(t->fan_in));
 		return a * nnrt_rng_normal(r);
+	case NNRT_INIT_COUNT:
+		break;
 	}
 	return 0.0;
 }
@@ -75,36 +77,22 @@ void nnrt_init_tensors(Rt *rt, void *dst)
  * "normal(0.01)", "uniform(-0.1, 0.1)". */
 void nnrt_init_describe(const NnrtTensor *t, char *buf, size_t n)
 {
-	switch (t->init) {
-	case NNRT_INIT_ZEROS:
-		snprintf(buf, n, "zeros");
-		break;
-	case NNRT_INIT_ONES:
-		snprintf(buf, n, "ones");
-		break;
-	case NNRT_INIT_CONSTANT:
-		snprintf(buf, n, "constant(%g)", t->init_a);
-		break;
-	case NNRT_INIT_NORMAL:
-		snprintf(buf, n, "normal(%g)", t->init_a);
-		break;
-	case NNRT_INIT_UNIFORM:
-		snprintf(buf, n, "uniform(%g, %g)", t->init_a, t->init_b);
-		break;
-	case NNRT_INIT_XAVIER_UNIFORM:
-		snprintf(buf, n, "xavier_uniform");
-		break;
-	case NNRT_INIT_XAVIER_NORMAL:
-		snprintf(buf, n, "xavier_normal");
-		break;
-	case NNRT_INIT_HE_UNIFORM:
-		snprintf(buf, n, "he_uniform");
-		break;
-	case NNRT_INIT_HE_NORMAL:
-		snprintf(buf, n, "he_normal");
-		break;
-	default:
+	static const struct {
+		const char *name;
+		int nargs;
+	} inits[] = {
+#define NNRT_INIT_ROW(id, name, nargs) {name, nargs},
+		NNRT_INITS(NNRT_INIT_ROW)
+#undef NNRT_INIT_ROW
+	};
+
+	if ((unsigned)t->init >= NNRT_INIT_COUNT)
 		snprintf(buf, n, "?");
-		break;
-	}
+	else if (inits[t->init].nargs == 2)
+		snprintf(buf, n, "%s(%g, %g)", inits[t->init].name, t->init_a,
+			 t->init_b);
+	else if (inits[t->init].nargs == 1)
+		snprintf(buf, n, "%s(%g)", inits[t->init].name, t->init_a);
+	else
+		snprintf(buf, n, "%s", inits[t->init].name);
 }

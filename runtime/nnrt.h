@@ -27,16 +27,26 @@
 #define NNRT_VERSION "0.1.0"
 #define NNRT_MAX_RANK 4
 
+/*
+ * The initializers, one line each: X(ID, name, arguments). The compiler
+ * reads names and argument counts from this list; init.c draws them.
+ */
+#define NNRT_INITS(X) \
+	X(ZEROS, "zeros", 0) \
+	X(ONES, "ones", 0) \
+	X(CONSTANT, "constant", 1)             /* init_a */ \
+	X(NORMAL, "normal", 1)                 /* mean 0, std init_a */ \
+	X(UNIFORM, "uniform", 2)               /* [init_a, init_b) */ \
+	X(XAVIER_UNIFORM, "xavier_uniform", 0) /* U(-a, a), a = sqrt(6 / (fan_in + fan_out)) */ \
+	X(XAVIER_NORMAL, "xavier_normal", 0)   /* N(0, sqrt(2 / (fan_in + fan_out))) */ \
+	X(HE_UNIFORM, "he_uniform", 0)         /* U(-a, a), a = sqrt(6 / fan_in) */ \
+	X(HE_NORMAL, "he_normal", 0)           /* N(0, sqrt(2 / fan_in)) */
+
 typedef enum {
-	NNRT_INIT_ZEROS,
-	NNRT_INIT_ONES,
-	NNRT_INIT_CONSTANT,       /* init_a */
-	NNRT_INIT_NORMAL,         /* mean 0, std init_a */
-	NNRT_INIT_UNIFORM,        /* [init_a, init_b) */
-	NNRT_INIT_XAVIER_UNIFORM, /* U(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
-	NNRT_INIT_XAVIER_NORMAL,  /* N(0, sqrt(2 / (fan_in + fan_out))) */
-	NNRT_INIT_HE_UNIFORM,     /* U(-a, a), a = sqrt(6 / fan_in) */
-	NNRT_INIT_HE_NORMAL,      /* N(0, sqrt(2 / fan_in)) */
+#define NNRT_INIT_ENUM(id, name, nargs) NNRT_INIT_##id,
+	NNRT_INITS(NNRT_INIT_ENUM)
+#undef NNRT_INIT_ENUM
+	NNRT_INIT_COUNT
 } NnrtInit;
 
 /* One named tensor in the flat parameter buffer. */

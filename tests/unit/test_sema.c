@@ -66,9 +66,9 @@ static void test_mlp_tensors(void)
 	CU_ASSERT_EQUAL(w->shape.rank, 2);
 	CU_ASSERT_EQUAL(w->shape.dim[0], 4);
 	CU_ASSERT_EQUAL(w->shape.dim[1], 16);
-	CU_ASSERT_EQUAL(w->init, INIT_HE_NORMAL);       /* feeds relu */
-	CU_ASSERT_EQUAL(tensor(m, "z.W")->init, INIT_XAVIER_UNIFORM);
-	CU_ASSERT_EQUAL(b->init, INIT_ZEROS);
+	CU_ASSERT_EQUAL(w->init, NNRT_INIT_HE_NORMAL);       /* feeds relu */
+	CU_ASSERT_EQUAL(tensor(m, "z.W")->init, NNRT_INIT_XAVIER_UNIFORM);
+	CU_ASSERT_EQUAL(b->init, NNRT_INIT_ZEROS);
 	CU_ASSERT_EQUAL(w->fan_in, 4);
 	CU_ASSERT_EQUAL(m->nparams, 4 * 16 + 16 + 16 * 3 + 3);
 	CU_ASSERT_EQUAL(tensor(m, "z.W")->offset, 80);
@@ -90,7 +90,7 @@ static void test_numbered_layers(void)
 	CU_ASSERT_PTR_NOT_NULL(tensor(m, "z.1.b"));
 	CU_ASSERT_PTR_NOT_NULL(tensor(m, "z.2.W"));
 	CU_ASSERT_EQUAL(tensor(m, "z.2.W")->shape.dim[0], 5);
-	CU_ASSERT_EQUAL(tensor(m, "z.1.W")->init, INIT_HE_NORMAL);
+	CU_ASSERT_EQUAL(tensor(m, "z.1.W")->init, NNRT_INIT_HE_NORMAL);
 	done(&r);
 }
 
