@@ -375,11 +375,36 @@ static long out_size(const Model *m)
 	return n;
 }
 
+/* After a training step: the new running statistics, if asked. */
+static void emit_buffer_roots(Fn *F)
+{
+	Emitter *E = F->E;
+	bool any = false;
+	for (int r = 0; r < F->g->nroots; r++) {
+		Root *rt = &F->g->roots[r];
+		if (rt->kind != ROOT_BUFFER)
+			continue;
+		if (!any)
+			emit(E, "if (s->update_buffers) {\t/* running statistics */");
+		any = true;
+		Tensor *t = &E->m->tensors[rt->index];
+		emit(E, "\t%s *restrict b%d = (%s *)s->params + %ld;\t/* %s */",
+		     E->real, rt->index, E->real, t->offset, t->name);
+		emit(E, "\tfor (long i = 0; i < %ld; i++) {",
+		     shape_numel(t->shape));
+		emit(E, "\t\tb%d[i] = %s;", rt->index, value_of(F, rt->node, "i"));
+		emit(E, "\t}");
+	}
+	if (any)
+		emit(E, "}");
+}
+
 static void emit_roots(Fn *F)
 {
 	Emitter *E = F->E;
 	Model *m = E->m;
 	long off = 0;
+	emit_buffer_roots(F);
 	for (int r = 0; r < F->g->nroots; r++) {
 		Root *rt = &F->g->roots[r];
 		Node *x = rt->node;

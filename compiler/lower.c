@@ -19,6 +19,7 @@
 typedef struct Lower {
 	Graph *g;
 	Model *m;
+	bool training;   /* the train graph: batch statistics, buffer roots */
 } Lower;
 
 static Node *lower_expr(Lower *L, Expr *e);
@@ -27,7 +28,8 @@ static Node *lower_expr(Lower *L, Expr *e);
  * operands, already lowered. */
 typedef Node *LowerFn(Lower *L, Expr *e, Node **a);
 static LowerFn lower_dense, lower_unary, lower_reduce, lower_where,
-	lower_mse, lower_bce, lower_cross_entropy;
+	lower_mse, lower_bce, lower_cross_entropy, lower_batchnorm,
+	lower_layernorm;
 
 #define NO_OP OP_COUNT
 static const struct {
@@ -159,6 +161,97 @@ static Node *lower_cross_entropy(Lower *L, Expr *e, Node **a)
 	return op1(L, OP_NEG, s);
 }
 
+/* ---- normalization ------------------------------------------------ */
+
+static Node *add(Lower *L, Node *a, Node *b) { return op2(L, OP_ADD, a, b); }
+static Node *mul(Lower *L, Node *a, Node *b) { return op2(L, OP_MUL, a, b); }
+
+/* tensor t viewed with shape s (a [C] vector as [C, 1, 1]) */
+static Node *tensor_as(Lower *L, int t, Shape s)
+{
+	Node *p = tensor(L, t);
+	return shape_eq(p->shape, s) ? p : ir_reshape(L->g, p, s);
+}
+
+/* (x - mean) / sqrt(var + eps) * gamma + beta, with mean and var of
+ * shape st broadcasting over x; 1 / sqrt is pow(., -0.5). */
+static Node *normalize(Lower *L, Node *x, Node *mean, Node *var, double eps,
+		       int gamma, Shape gs)
+{
+	Node *inv = op2(L, OP_POW, add(L, var, cst(L, eps)), cst(L, -0.5));
+	Node *xhat = mul(L, op2(L, OP_SUB, x, mean), inv);
+	return add(L, mul(L, xhat, tensor_as(L, gamma, gs)),
+		   tensor_as(L, gamma + 1, gs));
+}
+
+/* The mean and biased variance of x over the batch and every axis
+ * where st is 1, and the count of values each is taken over. */
+static void moments(Lower *L, Node *x, Shape st, Node **mean, Node **var,
+		    Node **cnt)
+{
+	long per = shape_numel(x->shape) / shape_numel(st);
+	*cnt = mul(L, ir_batchsize(L->g), cst(L, (double)per));
+	*mean = op2(L, OP_DIV, ir_sum_to(L->g, x, st), *cnt);
+	Node *d = op2(L, OP_SUB, x, *mean);
+	*var = op2(L, OP_DIV, ir_sum_to(L->g, mul(L, d, d), st), *cnt);
+}
+
+/* running = (1 - momentum) * running + momentum * v, a ROOT_BUFFER */
+static void update_running(Lower *L, int t, Node *v, double momentum)
+{
+	Tensor *tt = &L->m->tensors[t];
+	Node *old = tensor(L, t);
+	Node *now = add(L, mul(L, old, cst(L, 1 - momentum)),
+			mul(L, ir_reshape(L->g, v, tt->shape),
+			    cst(L, momentum)));
+	ir_add_root(L->g, ROOT_BUFFER,
+		    arena_printf(&L->g->arena, "buffer:%s", tt->name), t, now);
+}
+
+/*
+ * batchnorm, as torch.nn.BatchNorm1d/2d: in training the batch mean and
+ * biased variance over the batch (and the spatial axes), and the running
+ * statistics updated with the unbiased variance, var * N / (N - 1) (N
+ * the count per channel; a batch with N = 1 uses factor 1); outside
+ * training the running statistics.
+ */
+static Node *lower_batchnorm(Lower *L, Expr *e, Node **a)
+{
+	Node *x = a[0], *mean, *var, *cnt;
+	Shape st = shape_scalar(false);
+	st.rank = x->shape.rank;
+	for (int i = 0; i < st.rank; i++)
+		st.dim[i] = i == 0 ? x->shape.dim[0] : 1;
+	int t = e->tensor;
+	if (!L->training)
+		return normalize(L, x, tensor_as(L, t + 2, st),
+				 tensor_as(L, t + 3, st), e->opt[2], t, st);
+	moments(L, x, st, &mean, &var, &cnt);
+	Node *less = op2(L, OP_MAX, op2(L, OP_SUB, cnt, cst(L, 1)),
+			 cst(L, 1));
+	update_running(L, t + 2, mean, e->opt[1]);
+	update_running(L, t + 3, mul(L, var, op2(L, OP_DIV, cnt, less)),
+		       e->opt[1]);
+	return normalize(L, x, mean, var, e->opt[2], t, st);
+}
+
+/* layernorm, as torch.nn.LayerNorm(last axis): the mean and biased
+ * variance of each sample's last axis, in training and outside it. */
+static Node *lower_layernorm(Lower *L, Expr *e, Node **a)
+{
+	Node *x = a[0];
+	Shape st = x->shape, gs = shape_scalar(false);
+	long d = st.dim[st.rank - 1];
+	st.dim[st.rank - 1] = 1;
+	gs.rank = 1;
+	gs.dim[0] = (int)d;
+	Node *mean = mul(L, ir_sum_to(L->g, x, st), cst(L, 1.0 / d));
+	Node *dx = op2(L, OP_SUB, x, mean);
+	Node *var = mul(L, ir_sum_to(L->g, mul(L, dx, dx), st),
+			cst(L, 1.0 / d));
+	return normalize(L, x, mean, var, e->opt[1], e->tensor, gs);
+}
+
 static Node *lower_call(Lower *L, Expr *e)
 {
 	Node **a = arena_alloc(&L->g->arena, (e->nargs + 1) * sizeof(Node *));
@@ -229,7 +322,7 @@ static void add_outputs(Lower *L, Checked *c)
 
 void lower(Model *m, Checked *c)
 {
-	Lower L = {ir_new(), m};
+	Lower L = {ir_new(), m, true};
 	m->train_g = L.g;
 	Node *l = sample_loss(&L, c);
 	L.g->cur_loc = c->loss->loc;
@@ -239,6 +332,7 @@ void lower(Model *m, Checked *c)
 		    ir_op2(L.g, OP_DIV, sum, ir_batchsize(L.g)));
 
 	L.g = m->eval_g = ir_new();
+	L.training = false;
 	ir_add_root(L.g, ROOT_SAMPLE_LOSS, "sample_loss", 0,
 		    sample_loss(&L, c));
 	add_outputs(&L, c);

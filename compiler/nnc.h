@@ -240,7 +240,9 @@ typedef struct Root {
 	int index;        /* output index, tensor index */
 } Root;
 
-enum { ROOT_LOSS, ROOT_SAMPLE_LOSS, ROOT_OUTPUT, ROOT_GRAD };
+/* ROOT_BUFFER: the new value of a buffer tensor (a running statistic),
+ * written after a training step when NnrtStep.update_buffers is set. */
+enum { ROOT_LOSS, ROOT_SAMPLE_LOSS, ROOT_OUTPUT, ROOT_GRAD, ROOT_BUFFER };
 
 struct Graph {
 	Arena arena;

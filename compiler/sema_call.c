@@ -25,7 +25,8 @@ struct Builtin {
 };
 
 static CheckFn check_dense, check_unary, check_last_axis, check_reduce,
-	check_where, check_pair_loss, check_cross_entropy;
+	check_where, check_pair_loss, check_cross_entropy, check_batchnorm,
+	check_layernorm;
 
 #define PARAMS(...) {__VA_ARGS__}
 static const Builtin builtins[] = {
@@ -231,6 +232,99 @@ static Expr *check_dense(Sema *s, Ast *e, const Builtin *b, Ast **a,
 	long rows = shape_numel(x->shape) / n;
 	sema_add_layer(s, "dense", r->shape, (long)n * units + (bias ? units : 0),
 		       2.0 * rows * n * units + (bias ? rows * units : 0));
+	return r;
+}
+
+/* ---- normalization ---------------------------------------------------- */
+
+/* A numeric option of a layer: opt[i] = the argument, or def; false (after
+ * an error) when it is not a constant in [lo, hi] ((lo, hi] if open). */
+static bool layer_opt(Sema *s, Expr *r, Ast **a, int i, const char *name,
+		      double def, double lo, bool open, double hi)
+{
+	r->opt[i] = def;
+	if (!a[i])
+		return true;
+	if (!sema_const(s, a[i], &r->opt[i]))
+		return false;
+	double v = r->opt[i];
+	if (v < lo || (open && v == lo) || v > hi) {
+		sema_error(s, a[i]->loc, "%s must be in %c%g, %g], found %g",
+			   name, open ? '(' : '[', lo, hi, v);
+		return false;
+	}
+	return true;
+}
+
+/* A layer's tensor: trainable with init, or a buffer (running statistic) */
+static void layer_tensor(Sema *s, Expr *r, const char *suffix, int n,
+			 NnrtInit init, bool trainable)
+{
+	int t = sema_new_tensor(s, suffix, shape_make(false, 1, &n), r->loc);
+	s->m->tensors[t].init = init;
+	s->m->tensors[t].trainable = trainable;
+	if (r->ntensors++ == 0)
+		r->tensor = t;
+}
+
+/* batchnorm and layernorm normalize per-sample values of rank >= 1 */
+static Expr *norm_input(Sema *s, Ast *e, const Builtin *b, Ast **a)
+{
+	char buf[64];
+	Expr *x = value_arg(s, a[0], e, false);
+	if (!x)
+		return NULL;
+	if (x->shape.rank == 0)
+		sema_error(s, a[0]->loc, "%s() needs a vector or an image per "
+			   "sample, found shape %s", b->name,
+			   shape_user_str(x->shape, buf, 64));
+	else if (!x->shape.batched)
+		sema_error(s, a[0]->loc, "%s() normalizes per-sample values; "
+			   "this one does not depend on the input", b->name);
+	else
+		return x;
+	return NULL;
+}
+
+/* batchnorm(x, momentum = 0.1, eps = 1e-5): per feature of a [n] value,
+ * per channel (the first axis) of [C, ...]. opt[1] momentum, opt[2] eps;
+ * tensors gamma, beta, running_mean, running_var, each [n] or [C]. */
+static Expr *check_batchnorm(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			     Ast *parent)
+{
+	Expr *x = norm_input(s, e, b, a);
+	if (!x)
+		return NULL;
+	Expr *r = new_call(s, e, b, x->shape, 1, &x);
+	if (!layer_opt(s, r, a, 1, "momentum", 0.1, 0, false, 1) ||
+	    !layer_opt(s, r, a, 2, "eps", 1e-5, 0, true, 1))
+		return NULL;
+	int c = x->shape.dim[0];
+	layer_tensor(s, r, "gamma", c, NNRT_INIT_ONES, true);
+	layer_tensor(s, r, "#beta", c, NNRT_INIT_ZEROS, true);
+	layer_tensor(s, r, "#running_mean", c, NNRT_INIT_ZEROS, false);
+	layer_tensor(s, r, "#running_var", c, NNRT_INIT_ONES, false);
+	sema_add_layer(s, "batchnorm", r->shape, 2L * c,
+		       4.0 * shape_numel(x->shape));
+	return r;
+}
+
+/* layernorm(x, eps = 1e-5): over the last axis of each sample. opt[1]
+ * eps; tensors gamma, beta, each the size of the last axis. */
+static Expr *check_layernorm(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			     Ast *parent)
+{
+	Expr *x = norm_input(s, e, b, a);
+	if (!x)
+		return NULL;
+	Expr *r = new_call(s, e, b, x->shape, 1, &x);
+	if (!layer_opt(s, r, a, 1, "eps", 1e-5, 0, true, 1))
+		return NULL;
+	int d = x->shape.dim[x->shape.rank - 1];
+	layer_tensor(s, r, "gamma", d, NNRT_INIT_ONES, true);
+	layer_tensor(s, r, "#beta", d, NNRT_INIT_ZEROS, true);
+	sema_add_layer(s, "layernorm", r->shape, 2L * d,
+		       8.0 * shape_numel(x->shape));
 	return r;
 }
 

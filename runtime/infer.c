@@ -139,7 +139,7 @@ int nnrt_infer_eval(Rt *rt)
 	} else {
 		/* params come from the checkpoint: draw the initial tensors
 		 * into grads only to reach the split's draws */
-		nnrt_prep_data(rt, nnrt_prep_data_path(rt), 0, rt->grads);
+		nnrt_prep_data(rt, nnrt_prep_data_path(rt), 0, NULL);
 		if (rt->n_val > 0)
 			nnrt_infer_score(rt, &rt->data, rt->val_rows,
 					 rt->n_val, 1, &sc);

@@ -57,19 +57,23 @@ static double draw(Rng *r, const NnrtTensor *t)
 }
 
 /* Fills dst (n_params reals) from rt->rng. Elements no tensor covers
- * are zero. */
+ * are zero. With dst NULL the draws are taken and dropped: a checkpoint
+ * provides the tensors, but the generator must stand where it would. */
 void nnrt_init_tensors(Rt *rt, void *dst)
 {
 	const NnrtModel *m = rt->m;
 	int i;
 	long k;
 
-	memset(dst, 0, (size_t)m->n_params * (size_t)m->real_size);
+	if (dst)
+		memset(dst, 0, (size_t)m->n_params * (size_t)m->real_size);
 	for (i = 0; i < m->n_tensors; i++) {
 		const NnrtTensor *t = &m->tensors[i];
-		for (k = 0; k < t->size; k++)
-			nnrt_base_set_real(rt, dst, t->offset + k,
-					   draw(&rt->rng, t));
+		for (k = 0; k < t->size; k++) {
+			double v = draw(&rt->rng, t);
+			if (dst)
+				nnrt_base_set_real(rt, dst, t->offset + k, v);
+		}
 	}
 }
 

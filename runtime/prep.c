@@ -161,8 +161,8 @@ void nnrt_prep_apply(const Rt *rt, Data *d)
 
 /*
  * Seeds the generator, draws the initial tensors into init_dst (the
- * params, or a scratch buffer when a checkpoint provides them: the
- * draws must still happen for the split to come out the same), reads
+ * params, or NULL when a checkpoint provides them: the draws must still
+ * happen for the split to come out the same), reads
  * the data file, splits it, fits the normalisation if `fit` (else uses
  * rt->norm as a checkpoint left it) and applies it.
  */

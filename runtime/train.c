@@ -115,7 +115,7 @@ static void load_state(Rt *rt)
 		nnrt_base_die(rt, "--seed cannot be combined with --resume: "
 			      "the checkpoint fixes the seed");
 	nnrt_ckpt_load(rt, rt->opt.resume);
-	nnrt_prep_data(rt, nnrt_prep_data_path(rt), 0, rt->grads);
+	nnrt_prep_data(rt, nnrt_prep_data_path(rt), 0, NULL);
 	if (m->train.shuffle)
 		for (k = 0; k < rt->epoch; k++)
 			nnrt_rng_shuffle(&rt->rng, rt->train_rows, rt->n_train);

@@ -148,6 +148,52 @@ def sat_build():
     return M()
 
 
+def norm_layers_build():
+    """norm_layers.nn: relu(batchnorm(dense)), layernorm, dense."""
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.h_1 = nn.Linear(4, 8)
+            self.h_2 = nn.BatchNorm1d(8, momentum=0.2)
+            self.n = nn.LayerNorm(8, eps=1e-3)
+            self.logits = nn.Linear(8, 3)
+
+        def forward(self, x):
+            h = torch.relu(self.h_2(self.h_1(x)))
+            z = self.logits(self.n(h))
+            return z, torch.softmax(z, dim=-1)
+    return M()
+
+
+def bn_channels_build():
+    """batchnorm_channels.nn: BatchNorm2d on [2, 1, 2] samples, a dense
+    over the last axis, sums over the first two."""
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.z = nn.BatchNorm2d(2)
+            self.f = nn.Linear(2, 4)
+            self.logits = nn.Linear(4, 3)
+
+        def forward(self, x):
+            z = self.z(x.reshape(-1, 2, 1, 2))
+            m = torch.tanh(self.f(z)).sum(dim=(1, 2))
+            lg = self.logits(m)
+            return lg, torch.softmax(lg, dim=-1)
+    return M()
+
+
+def norm_init(names, rng):
+    """Batchnorm and layernorm tensors near their defaults, so the test
+    sees each one's role: gamma ~ 1, running_var ~ 1."""
+    out = {}
+    for n, size in names:
+        what = n.rsplit(".", 1)[1]
+        v = 0.1 * rng.standard_normal(size)
+        out[n] = np.abs(1 + v) if what in ("gamma", "running_var") else v
+    return out
+
+
 IRIS = ("examples/data/iris.csv", 1)
 BINARY = ("tests/torch/data/binary.csv", 1)
 REGRESS = ("tests/torch/data/regress.csv", 1)
@@ -202,6 +248,28 @@ CASES = [
          build=ops_build,
          optim=lambda p: torch.optim.SGD(p, lr=0.2, momentum=0.9),
          loss=lambda: nn.CrossEntropyLoss()),
+    Case("norm_layers", IRIS, (0, 4), (4, 5), 32, 5,
+         [("h.1.W", (4, 8)), ("h.1.b", (8,)), ("h.2.gamma", (8,)),
+          ("h.2.beta", (8,)), ("h.2.running_mean", (8,)),
+          ("h.2.running_var", (8,)), ("n.gamma", (8,)), ("n.beta", (8,)),
+          ("logits.W", (8, 3)), ("logits.b", (3,))],
+         classes=3, normalize="standard", build=norm_layers_build,
+         optim=lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+         loss=lambda: nn.CrossEntropyLoss(),
+         init=norm_init([("h.2.gamma", 8), ("h.2.beta", 8),
+                         ("h.2.running_mean", 8), ("h.2.running_var", 8),
+                         ("n.gamma", 8), ("n.beta", 8)],
+                        np.random.default_rng(7))),
+    Case("batchnorm_channels", IRIS, (0, 4), (4, 5), 40, 6,
+         [("z.gamma", (2,)), ("z.beta", (2,)), ("z.running_mean", (2,)),
+          ("z.running_var", (2,)), ("f.W", (2, 4)), ("f.b", (4,)),
+          ("logits.W", (4, 3)), ("logits.b", (3,))],
+         classes=3, build=bn_channels_build,
+         optim=lambda p: torch.optim.Adam(p, lr=0.02),
+         loss=lambda: nn.CrossEntropyLoss(),
+         init=norm_init([("z.gamma", 2), ("z.beta", 2),
+                         ("z.running_mean", 2), ("z.running_var", 2)],
+                        np.random.default_rng(8))),
     Case("bce_saturated", SATURATED, (0, 1), (1, 2), 2, 2,
          [("yhat.W", (1, 1)), ("yhat.b", (1,))],
          build=sat_build,
@@ -307,13 +375,18 @@ def read_log(path):
 # --- torch --------------------------------------------------------------
 
 def tensor_of(model, name):
-    """nnc's name -> (torch parameter, transposed): `h.W` is the
-    transpose of model.h.weight, `h.b` model.h.bias, `W` model.W."""
+    """nnc's name -> (torch parameter or buffer, transposed): `h.W` is
+    the transpose of model.h.weight, `h.b` model.h.bias, `W` model.W;
+    `h.2.gamma` is model.h_2.weight, `beta` bias, `running_mean` and
+    `running_var` the buffers."""
     if "." not in name:
         return getattr(model, name), False
     layer, what = name.rsplit(".", 1)
-    mod = getattr(model, layer)
-    return (mod.weight, True) if what == "W" else (mod.bias, False)
+    mod = getattr(model, layer.replace(".", "_"))
+    if what == "W":
+        return mod.weight, True
+    attr = {"b": "bias", "gamma": "weight", "beta": "bias"}.get(what, what)
+    return getattr(mod, attr), False
 
 
 def set_params(model, params):
@@ -386,6 +459,7 @@ def train_torch(c, x, y, init_params, dtype):
 def forward_torch(c, x, params, dtype):
     model = c.build().to(dtype)
     set_params(model, params)
+    model.eval()
     with torch.no_grad():
         out = model(torch.from_numpy(x).to(dtype))[1]
     return out.double().numpy().reshape(len(x), -1)
