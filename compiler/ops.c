@@ -236,8 +236,9 @@ static Dim rows(const Node *x, long cols)
 
 void mm_dims(const Node *n, Dim *m, Dim *k, Dim *nn)
 {
-	bool ta = n->attr[0], tb = n->attr[1];
-	Dim ca = {n->attr[2], false}, cb = {n->attr[3], false};
+	const Attr_matmul *at = &n->attr.matmul;
+	bool ta = at->ta, tb = at->tb;
+	Dim ca = {at->ca, false}, cb = {at->cb, false};
 	Dim ra = rows(n->in[0], ca.c), rb = rows(n->in[1], cb.c);
 	*m = ta ? ca : ra;
 	Dim ka = ta ? ra : ca;
@@ -251,11 +252,11 @@ static bool shape_matmul(Node *n, char *msg, size_t msgsz)
 {
 	Dim m, k, nn;
 	char a[64], b[64];
+	int cols[2] = {n->attr.matmul.ca, n->attr.matmul.cb};
 	for (int i = 0; i < 2; i++)
-		if (n->attr[2 + i] <= 0 ||
-		    shape_numel(n->in[i]->shape) % n->attr[2 + i])
+		if (cols[i] <= 0 || shape_numel(n->in[i]->shape) % cols[i])
 			return FAIL("operand %d %s has no %d columns", i,
-				    sstr(n->in[i]->shape, a), n->attr[2 + i]);
+				    sstr(n->in[i]->shape, a), cols[i]);
 	mm_dims(n, &m, &k, &nn);
 	if (k.c < 0)
 		return FAIL("inner dimensions differ: %s @ %s",
@@ -275,8 +276,8 @@ static bool shape_matmul(Node *n, char *msg, size_t msgsz)
  */
 static Node *grad_matmul(Graph *g, Node *n, Node *dy, int i)
 {
-	bool ta = n->attr[0], tb = n->attr[1];
-	int ca = n->attr[2], cb = n->attr[3];
+	bool ta = n->attr.matmul.ta, tb = n->attr.matmul.tb;
+	int ca = n->attr.matmul.ca, cb = n->attr.matmul.cb;
 	Dim m, k, nn;
 	mm_dims(n, &m, &k, &nn);
 	Node *A = n->in[0], *B = n->in[1];
@@ -331,7 +332,7 @@ static bool shape_onehot(Node *n, char *msg, size_t msgsz)
 	if (n->in[0]->shape.rank != 0)
 		return FAIL("onehot of %s: expected a per-sample scalar",
 			    sstr(n->in[0]->shape, a));
-	int k = n->attr[0];
+	int k = n->attr.onehot.k;
 	n->shape = shape_make(n->in[0]->shape.batched, 1, &k);
 	return true;
 }
@@ -397,8 +398,7 @@ double op_eval(OpKind op, const double *v)
 /* ---- the table ------------------------------------------------------ */
 
 const OpInfo op_info[OP_COUNT] = {
-#define OP(id, nm, nin, cls, shape, grad, tmpl, emit) \
-	[OP_##id] = {nm, nin, cls, shape, grad, tmpl, emit},
+#define OP(id, nm, nin, cls, attrs, impure, shape, grad, tmpl, emit) \
+	[OP_##id] = {nm, nin, cls, attrs, impure, shape, grad, tmpl, emit},
 #include "ops.def"
-#undef OP
 };
