@@ -4,12 +4,11 @@
  * An elementwise node whose inputs are all CONST, and whose own shape is
  * an unbatched scalar (the only shape a CONST has), becomes a CONST in
  * place: same node, same position, same location, so its users need no
- * rewiring and a chain folds in one walk. The value is computed in double
- * with the math of the C templates in ops.def (relu is x > 0 ? x : 0,
- * sigmoid 1 / (1 + exp(-x)), max a >= b ? a : b, comparisons 0 or 1,
- * where c != 0 ? a : b). A result that is not finite (log(0), 1/0) is
- * left to run time, so the emitter never has to print inf or nan. An
- * impure op (a random mask) never folds.
+ * rewiring and a chain folds in one walk. The value is op_eval's: the
+ * op's math in ops.def, the very expression the emitter prints, computed
+ * in double. A result that is not finite (log(0), 1/0) is left to run
+ * time, so the emitter never has to print inf or nan. An impure op (a
+ * random mask) never folds.
  *
  * requires: topological order;
  * preserves: topological order, shapes, roots; recounts uses. The folded

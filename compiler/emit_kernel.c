@@ -7,13 +7,14 @@
  * softmax, log_softmax or onehot. Every kernel takes the batch size n,
  * then its operands (a0, a1, ...), then its results (o0, o1, ...).
  *
- * Elementwise ops come from the C templates in ops.def: $0, $1, ... are
- * the operands, $f the math-function suffix. Operands are loaded with the
+ * Elementwise ops come from their math in ops.def, a C expression over
+ * the operands X(0), X(1), ... (see expand). Operands are loaded with the
  * index of the broadcast (see index_expr). Identical kernels are defined
  * once and shared, whichever function calls them.
  */
 #include "nnc.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,29 +155,48 @@ static const char *operand(Emitter *E, Kernel *k, Node *x, Shape dom,
 	return arena_printf(&E->arena, "a%d[%s]", a, idx);
 }
 
-/* The template with $N replaced by operand N and $f by the suffix. */
-static void expand(Emitter *E, const char *tmpl, const char **ops, int nops,
-		   char *out, size_t n)
+/* A character of an identifier or a number (1e-12 is "1e", '-', "12"). */
+static bool is_word(char c)
 {
+	return c == '_' || c == '.' || isalnum((unsigned char)c);
+}
+
+/* An op's math (ops.def) as C in the emitter's precision: X(i) becomes
+ * operand i, and every function called gets the math suffix (exp ->
+ * expf in single precision). Everything else is copied. */
+static const char *expand(Emitter *E, const char *math, const char **ops,
+			  int nops)
+{
+	char *buf = NULL;
 	size_t len = 0;
-	for (const char *p = tmpl; *p && len + 1 < n; p++) {
-		const char *add;
-		char one[2] = {*p, 0};
-		if (p[0] == '$' && p[1] >= '0' && p[1] <= '9') {
-			char *end;
-			long i = strtol(p + 1, &end, 10);
-			if (i >= nops)
-				ice("template %s: no operand %ld", tmpl, i);
-			add = ops[i];
-			p = end - 1;
-		} else if (p[0] == '$' && p[1] == 'f') {
-			add = E->fs;
-			p++;
-		} else {
-			add = one;
+	FILE *f = open_memstream(&buf, &len);
+	for (const char *p = math; *p;) {
+		const char *q = p;
+		while (is_word(*q))
+			q++;
+		if (q == p) {
+			fputc(*p++, f);
+			continue;
 		}
-		len += snprintf(out + len, n - len, "%s", add);
+		bool ident = !isdigit((unsigned char)*p) && *p != '.';
+		if (ident && q - p == 1 && *p == 'X' && *q == '(') {
+			char *end;
+			long i = strtol(q + 1, &end, 10);
+			if (end == q + 1 || *end != ')' || i < 0 || i >= nops)
+				ice("math %s: bad operand at %s", math, p);
+			fputs(ops[i], f);
+			p = end + 1;
+			continue;
+		}
+		fwrite(p, 1, q - p, f);
+		if (ident && *q == '(')
+			fputs(E->fs, f);
+		p = q;
 	}
+	fclose(f);
+	const char *r = arena_strdup(&E->arena, buf);
+	free(buf);
+	return r;
 }
 
 static void group_body(Emitter *E, Kernel *k)
@@ -190,11 +210,12 @@ static void group_body(Emitter *E, Kernel *k)
 		Node *x = k->members[m];
 		const char **ops = arena_alloc(&E->arena,
 					       x->nin * sizeof(*ops));
-		char expr[4096];
+		if (!op_info[x->op].math)
+			ice("elementwise %s has no math", op_info[x->op].name);
 		for (int i = 0; i < x->nin; i++)
 			ops[i] = operand(E, k, x->in[i], dom, flat);
-		expand(E, op_info[x->op].ctmpl, ops, x->nin, expr, sizeof(expr));
-		emit(E, "const %s v%d = %s;", E->real, m, expr);
+		emit(E, "const %s v%d = %s;", E->real, m,
+		     expand(E, op_info[x->op].math, ops, x->nin));
 	}
 	for (int o = 0; o < k->nouts; o++)
 		emit(E, "o%d[i] = v%d;", o,

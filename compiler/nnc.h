@@ -285,14 +285,16 @@ typedef struct OpInfo {
 	 * gradient contributions for input i (NULL = none / not
 	 * differentiable) */
 	Node *(*grad)(Graph *g, Node *n, Node *dy, int i);
-	/* C expression template for elementwise ops, else NULL */
-	const char *ctmpl;
+	/* an elementwise op's math (ops.def) as C text over its operands
+	 * X(0), X(1), ... in double-precision names, else NULL */
+	const char *math;
 	/* the body of a kernel op's C function (emit_kernel.c), else NULL */
 	void (*emit)(Emitter *E, Kernel *k);
 } OpInfo;
 
 extern const OpInfo op_info[OP_COUNT];
-/* ops.c: an elementwise op's value on constants, in double */
+/* ops.c: an elementwise op's value on constants, in double: the same
+ * math as OpInfo.math, compiled */
 double op_eval(OpKind op, const double *v);
 
 Graph *ir_new(void);

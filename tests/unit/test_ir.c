@@ -191,6 +191,28 @@ static void test_rule_shape_ops(void)
 			       "onehot of [B, 4, 3]: expected a per-sample scalar");
 }
 
+/* ---- the op table ------------------------------------------------------- */
+
+/* Elementwise ops, and only they, have math; kernels have an emitter. The
+ * math evaluates in double as written in ops.def. */
+static void test_op_table(void)
+{
+	for (int op = 0; op < OP_COUNT; op++) {
+		const OpInfo *info = &op_info[op];
+		CU_ASSERT_EQUAL(info->cls == OK_ELEMWISE, info->math != NULL);
+		CU_ASSERT_EQUAL(info->cls == OK_KERNEL, info->emit != NULL);
+	}
+	CU_ASSERT_STRING_EQUAL(op_info[OP_SIGMOID].math, "1 / (1 + exp(-X(0)))");
+	CU_ASSERT_STRING_EQUAL(op_info[OP_WHERE].math,
+			       "(X(0) != 0 ? X(1) : X(2))");
+	CU_ASSERT_EQUAL(op_eval(OP_WHERE, (double[]){0, 1, 2}), 2);
+	CU_ASSERT_EQUAL(op_eval(OP_SUB, (double[]){5, 7}), -2);
+	CU_ASSERT_EQUAL(op_eval(OP_LE, (double[]){7, 7}), 1);
+	CU_ASSERT_EQUAL(op_eval(OP_RELU, (double[]){-3}), 0);
+	CU_ASSERT_EQUAL(op_eval(OP_BCE, (double[]){0, 1}), 100);
+	CU_ASSERT_DOUBLE_EQUAL(op_eval(OP_SIGMOID, (double[]){0}), 0.5, 0);
+}
+
 /* ---- graphs ------------------------------------------------------------- */
 
 static void test_build(void)
@@ -365,6 +387,7 @@ void suite_ir(void)
 	CU_add_test(s, "elementwise shape rules", test_rule_elementwise);
 	CU_add_test(s, "matmul shape rule", test_rule_matmul);
 	CU_add_test(s, "sum_to, broadcast, reshape, onehot", test_rule_shape_ops);
+	CU_add_test(s, "op table and math", test_op_table);
 	CU_add_test(s, "build", test_build);
 	CU_add_test(s, "constructors", test_constructors);
 	CU_add_test(s, "print", test_print);
