@@ -29,7 +29,7 @@ static void mark_need(AD *a, int nforward)
 	for (int i = 0; i < nforward; i++) {
 		Node *n = a->g->nodes[i];
 		bool need = n->op == OP_PARAM &&
-			    a->m->tensors[n->attr[0]].trainable;
+			    a->m->tensors[n->attr.param.tensor].trainable;
 		for (int j = 0; j < n->nin; j++)
 			need |= a->need[n->in[j]->id];
 		a->need[n->id] = need;
@@ -106,7 +106,7 @@ void autodiff(Graph *g, Model *m)
 		Node *sum = NULL;
 		for (int i = 0; i < nforward; i++) {
 			Node *n = g->nodes[i];
-			if (n->op == OP_PARAM && n->attr[0] == t &&
+			if (n->op == OP_PARAM && n->attr.param.tensor == t &&
 			    a.grad[n->id])
 				sum = sum ? ir_op2(g, OP_ADD, sum, a.grad[n->id])
 					  : a.grad[n->id];

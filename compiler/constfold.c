@@ -4,11 +4,11 @@
  * An elementwise node whose inputs are all CONST, and whose own shape is
  * an unbatched scalar (the only shape a CONST has), becomes a CONST in
  * place: same node, same position, same location, so its users need no
- * rewiring and a chain folds in one walk. The value is computed in double
- * with the math of the C templates in ops.def (relu is x > 0 ? x : 0,
- * sigmoid 1 / (1 + exp(-x)), max a >= b ? a : b, comparisons 0 or 1,
- * where c != 0 ? a : b). A result that is not finite (log(0), 1/0) is
- * left to run time, so the emitter never has to print inf or nan.
+ * rewiring and a chain folds in one walk. The value is op_eval's: the
+ * op's math in ops.def, the very expression the emitter prints, computed
+ * in double. A result that is not finite (log(0), 1/0) is left to run
+ * time, so the emitter never has to print inf or nan. An impure op (a
+ * random mask) never folds.
  *
  * requires: topological order;
  * preserves: topological order, shapes, roots; recounts uses. The folded
@@ -17,12 +17,13 @@
 #include "nnc.h"
 
 #include <math.h>
-#include <string.h>
+#include <stdlib.h>
 
-/* Whether n can fold: elementwise, a scalar CONST's shape, CONST inputs. */
+/* Whether n can fold: elementwise and pure, a scalar CONST's shape,
+ * CONST inputs. */
 static bool foldable(const Node *n)
 {
-	if (op_info[n->op].cls != OK_ELEMWISE)
+	if (op_info[n->op].cls != OK_ELEMWISE || op_info[n->op].impure)
 		return false;
 	if (n->shape.rank != 0 || n->shape.batched)
 		return false;
@@ -34,10 +35,12 @@ static bool foldable(const Node *n)
 
 static double fold(const Node *n)
 {
-	double v[3] = {0, 0, 0};
+	double *v = xmalloc(n->nin * sizeof(*v));
 	for (int i = 0; i < n->nin; i++)
-		v[i] = n->in[i]->fval;
-	return op_eval(n->op, v);
+		v[i] = n->in[i]->attr.constant.value;
+	double r = op_eval(n->op, v);
+	free(v);
+	return r;
 }
 
 /* Turns n into CONST v, keeping its identity, position and location. */
@@ -45,10 +48,9 @@ static void make_const(Node *n, double v)
 {
 	n->op = OP_CONST;
 	n->nin = 0;
-	memset(n->in, 0, sizeof(n->in));
-	memset(n->attr, 0, sizeof(n->attr));
+	n->in = NULL;
+	n->attr = (Attr){.constant = {v}};
 	n->name = NULL;
-	n->fval = v;
 }
 
 void constfold(Graph *g)

@@ -2,11 +2,13 @@
  * cse.c - common subexpression elimination.
  *
  * Two nodes are the same value when they have the same op, the same
- * inputs (after earlier merges), the same attributes, the same constant
- * (bit for bit: 0 and -0 differ), the same shape and the same name. The
- * later one is replaced by the first, so leaves merge too: two CONST 1,
- * two PARAM of one tensor, two INPUT of one index, two BATCHSIZE. add,
- * mul, eq and ne are commutative in IEEE arithmetic: a + b matches b + a.
+ * inputs (after earlier merges), the same attributes (field by field, as
+ * ops.def lists the op's family; a double bit for bit: 0 and -0 differ),
+ * the same shape and the same name. The later one is replaced by the
+ * first, so leaves merge too: two CONST 1, two PARAM of one tensor, two
+ * INPUT of one index, two BATCHSIZE. add, mul, eq and ne are commutative
+ * in IEEE arithmetic: a + b matches b + a. An impure op (ops.def) is
+ * never merged: two random masks of the same input are two masks.
  *
  * One walk in topological order: a node's inputs have already been mapped
  * to their representatives when the node is looked up. The hash table is
@@ -50,24 +52,78 @@ static uint64_t mix(uint64_t h, uint64_t v)
 	return h;
 }
 
+/* ---- attributes, by field type; the families are in ops.def ---------- */
+
+static bool same_bool(bool a, bool b) { return a == b; }
+static bool same_int(int a, int b) { return a == b; }
+/* bit for bit: 0 and -0 differ */
+static bool same_double(double a, double b)
+{
+	return memcmp(&a, &b, sizeof(a)) == 0;
+}
+
+static uint64_t mix_bool(uint64_t h, bool v) { return mix(h, v); }
+static uint64_t mix_int(uint64_t h, int v) { return mix(h, (unsigned)v); }
+static uint64_t mix_double(uint64_t h, double v)
+{
+	uint64_t bits;
+	memcpy(&bits, &v, sizeof(bits));
+	return mix(h, bits);
+}
+
+/* a and b have one op, so one attribute family */
+static bool same_attrs(const Node *a, const Node *b)
+{
+	switch (op_info[a->op].attrs) {
+	case AT_NONE:
+		return true;
+#define F(type, field, shown) && same_##type(x->field, y->field)
+#define ATTR(family, member, fields)					\
+	case AT_##family: {						\
+		const Attr_##member *x = &a->attr.member;		\
+		const Attr_##member *y = &b->attr.member;		\
+		return true fields;					\
+	}
+#include "ops.def"
+#undef F
+	case AT_COUNT:
+		break;
+	}
+	ice("cse: %s has no attribute family", op_info[a->op].name);
+}
+
+static uint64_t mix_attrs(uint64_t h, const Node *n)
+{
+	switch (op_info[n->op].attrs) {
+	case AT_NONE:
+		return h;
+#define F(type, field, shown) h = mix_##type(h, x->field);
+#define ATTR(family, member, fields)					\
+	case AT_##family: {						\
+		const Attr_##member *x = &n->attr.member;		\
+		fields							\
+		return h;						\
+	}
+#include "ops.def"
+#undef F
+	case AT_COUNT:
+		break;
+	}
+	ice("cse: %s has no attribute family", op_info[n->op].name);
+}
+
+/* ---- nodes ------------------------------------------------------------ */
+
 static uint64_t hash(const Node *n)
 {
 	uint64_t h = mix(0, (uint64_t)n->op);
-	uint64_t p[3] = {0, 0, 0};
+	/* a commutative op's two inputs in position order: a + b and b + a
+	 * hash alike */
+	bool swap = commutative(n->op) &&
+		    slot(n->in[1])->pos < slot(n->in[0])->pos;
 	for (int i = 0; i < n->nin; i++)
-		p[i] = (uint64_t)slot(n->in[i])->pos;
-	if (commutative(n->op) && p[0] > p[1]) {
-		uint64_t t = p[0];
-		p[0] = p[1];
-		p[1] = t;
-	}
-	for (int i = 0; i < n->nin; i++)
-		h = mix(h, p[i]);
-	for (int i = 0; i < 4; i++)
-		h = mix(h, (uint64_t)(unsigned)n->attr[i]);
-	uint64_t bits;
-	memcpy(&bits, &n->fval, sizeof(bits));
-	h = mix(h, bits);
+		h = mix(h, (uint64_t)slot(n->in[swap && i < 2 ? 1 - i : i])->pos);
+	h = mix_attrs(h, n);
 	h = mix(h, (uint64_t)n->shape.rank * 2 + n->shape.batched);
 	for (int i = 0; i < n->shape.rank; i++)
 		h = mix(h, (uint64_t)(unsigned)n->shape.dim[i]);
@@ -90,19 +146,20 @@ static bool same(const Node *a, const Node *b)
 {
 	if (a->op != b->op || a->nin != b->nin || !same_inputs(a, b))
 		return false;
-	if (memcmp(a->attr, b->attr, sizeof(a->attr)) != 0 ||
-	    memcmp(&a->fval, &b->fval, sizeof(a->fval)) != 0 ||
-	    !shape_eq(a->shape, b->shape))
+	if (!same_attrs(a, b) || !shape_eq(a->shape, b->shape))
 		return false;
 	if (!a->name || !b->name)
 		return a->name == b->name;
 	return strcmp(a->name, b->name) == 0;
 }
 
-/* The first node equal to g->nodes[i]; adds it to the table if none. */
+/* The first node equal to g->nodes[i]; adds it to the table if none.
+ * An impure node equals no other: it stands for itself. */
 static Node *lookup(Table *t, int i)
 {
 	Node *n = t->g->nodes[i];
+	if (op_info[n->op].impure)
+		return n;
 	unsigned k = (unsigned)hash(n) & t->mask;
 	for (; t->pos[k]; k = (k + 1) & t->mask) {
 		Node *m = t->g->nodes[t->pos[k] - 1];

@@ -241,7 +241,8 @@ static void allocate(Fn *F)
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *x = g->nodes[i];
 		if (x->op == OP_INPUT && E->o->f64)
-			assign_ws(F, x, x->attr[0] ? "ty" : "tx", &p, F->nk);
+			assign_ws(F, x, x->attr.input.which ? "ty" : "tx", &p,
+				  F->nk);
 	}
 	for (int k = 0; k < F->nk; k++) {
 		pool_release(&p, k);
@@ -282,9 +283,10 @@ static void plan(Fn *F)
 	for (int i = 0; i < nn; i++) {
 		Node *x = g->nodes[i];
 		if (x->op == OP_INPUT && !E->o->f64)
-			F->cname[i] = x->attr[0] ? "y" : "x";
+			F->cname[i] = x->attr.input.which ? "y" : "x";
 		else if (x->op == OP_PARAM)
-			F->cname[i] = arena_printf(&E->arena, "w%d", x->attr[0]);
+			F->cname[i] = arena_printf(&E->arena, "w%d",
+						   x->attr.param.tensor);
 		else if (F->grad_of[i] >= 0)
 			F->cname[i] = arena_printf(&E->arena, "g%d",
 						   F->grad_of[i]);
@@ -297,10 +299,11 @@ static void plan(Fn *F)
 
 /* ---- entry functions ---------------------------------------------- */
 
-static bool graph_has(Graph *g, OpKind op, int attr0)
+static bool uses_tensor(Graph *g, int t)
 {
 	for (int i = 0; i < g->nnodes; i++)
-		if (g->nodes[i]->op == op && g->nodes[i]->attr[0] == attr0)
+		if (g->nodes[i]->op == OP_PARAM &&
+		    g->nodes[i]->attr.param.tensor == t)
 			return true;
 	return false;
 }
@@ -311,7 +314,7 @@ static void declare_pointers(Fn *F)
 	Graph *g = F->g;
 	Model *m = E->m;
 	for (int t = 0; t < m->ntensors; t++)
-		if (graph_has(g, OP_PARAM, t))
+		if (uses_tensor(g, t))
 			emit(E, "const %s *w%d = p + %ld;\t/* %s %s */", E->real,
 			     t, m->tensors[t].offset, m->tensors[t].name,
 			     shape_c(E, m->tensors[t].shape));
@@ -332,7 +335,8 @@ static void declare_pointers(Fn *F)
 			continue;
 		emit(E, "for (long i = 0; i < (long)n * %ld; i++) {",
 		     shape_numel(x->shape));
-		emit(E, "\t%s[i] = %s[i];", F->cname[i], x->attr[0] ? "y" : "x");
+		emit(E, "\t%s[i] = %s[i];", F->cname[i],
+		     x->attr.input.which ? "y" : "x");
 		emit(E, "}");
 	}
 }
@@ -363,7 +367,7 @@ static void emit_calls(Fn *F)
 static const char *value_of(Fn *F, Node *x, const char *idx)
 {
 	if (x->op == OP_CONST)
-		return emit_lit(F->E, x->fval);
+		return emit_lit(F->E, x->attr.constant.value);
 	return arena_printf(&F->E->arena, "%s[%s]", F->cname[x->id], idx);
 }
 
@@ -470,8 +474,8 @@ static void signature(Fn *F)
 	for (int i = 0; i < F->g->nnodes; i++) {
 		Node *x = F->g->nodes[i];
 		uses_p |= x->op == OP_PARAM;
-		hasx |= x->op == OP_INPUT && x->attr[0] == 0;
-		hasy |= x->op == OP_INPUT && x->attr[0] == 1;
+		hasx |= x->op == OP_INPUT && x->attr.input.which == 0;
+		hasy |= x->op == OP_INPUT && x->attr.input.which == 1;
 	}
 	if (uses_p)
 		emit(E, "const %s *p = s->params;", E->real);

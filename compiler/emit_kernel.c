@@ -7,13 +7,14 @@
  * softmax, log_softmax or onehot. Every kernel takes the batch size n,
  * then its operands (a0, a1, ...), then its results (o0, o1, ...).
  *
- * Elementwise ops come from the C templates in ops.def: $0 $1 $2 are the
- * operands, $f the math-function suffix. Operands are loaded with the
+ * Elementwise ops come from their math in ops.def, a C expression over
+ * the operands X(0), X(1), ... (see expand). Operands are loaded with the
  * index of the broadcast (see index_expr). Identical kernels are defined
  * once and shared, whichever function calls them.
  */
 #include "nnc.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,39 +137,66 @@ static int find(Node **list, int n, const Node *x)
 
 /* ---- elementwise groups ------------------------------------------- */
 
-static void operand(Emitter *E, Kernel *k, Node *x, Shape dom, bool flat,
-		    char *buf, size_t n)
+/* The C text of operand x inside the loop over dom. */
+static const char *operand(Emitter *E, Kernel *k, Node *x, Shape dom,
+			   bool flat)
 {
 	char idx[256];
 	int a;
 	if (x->op == OP_CONST)
-		snprintf(buf, n, "%s", emit_lit(E, x->fval));
-	else if (x->op == OP_BATCHSIZE)
-		snprintf(buf, n, "(%s)n", E->real);
-	else if ((a = find(k->members, k->nmembers, x)) >= 0)
-		snprintf(buf, n, "v%d", a);
-	else if ((a = find(k->ins, k->nins, x)) >= 0) {
-		index_expr(idx, sizeof(idx), x->shape, dom, flat);
-		snprintf(buf, n, "a%d[%s]", a, idx);
-	} else
+		return emit_lit(E, x->attr.constant.value);
+	if (x->op == OP_BATCHSIZE)
+		return arena_printf(&E->arena, "(%s)n", E->real);
+	if ((a = find(k->members, k->nmembers, x)) >= 0)
+		return arena_printf(&E->arena, "v%d", a);
+	if ((a = find(k->ins, k->nins, x)) < 0)
 		ice("kernel operand %%%d is not an input", x->id);
+	index_expr(idx, sizeof(idx), x->shape, dom, flat);
+	return arena_printf(&E->arena, "a%d[%s]", a, idx);
 }
 
-static void expand(Emitter *E, const char *tmpl, char ops[3][300], char *out,
-		   size_t n)
+/* A character of an identifier or a number (1e-12 is "1e", '-', "12"). */
+static bool is_word(char c)
 {
+	return c == '_' || c == '.' || isalnum((unsigned char)c);
+}
+
+/* An op's math (ops.def) as C in the emitter's precision: X(i) becomes
+ * operand i, and every function called gets the math suffix (exp ->
+ * expf in single precision). Everything else is copied. */
+static const char *expand(Emitter *E, const char *math, const char **ops,
+			  int nops)
+{
+	char *buf = NULL;
 	size_t len = 0;
-	for (const char *p = tmpl; *p && len + 1 < n; p++) {
-		const char *add;
-		char one[2] = {*p, 0};
-		if (p[0] == '$' && p[1] >= '0' && p[1] <= '2')
-			add = ops[*++p - '0'];
-		else if (p[0] == '$' && p[1] == 'f')
-			add = E->fs, p++;
-		else
-			add = one;
-		len += snprintf(out + len, n - len, "%s", add);
+	FILE *f = open_memstream(&buf, &len);
+	for (const char *p = math; *p;) {
+		const char *q = p;
+		while (is_word(*q))
+			q++;
+		if (q == p) {
+			fputc(*p++, f);
+			continue;
+		}
+		bool ident = !isdigit((unsigned char)*p) && *p != '.';
+		if (ident && q - p == 1 && *p == 'X' && *q == '(') {
+			char *end;
+			long i = strtol(q + 1, &end, 10);
+			if (end == q + 1 || *end != ')' || i < 0 || i >= nops)
+				ice("math %s: bad operand at %s", math, p);
+			fputs(ops[i], f);
+			p = end + 1;
+			continue;
+		}
+		fwrite(p, 1, q - p, f);
+		if (ident && *q == '(')
+			fputs(E->fs, f);
+		p = q;
 	}
+	fclose(f);
+	const char *r = arena_strdup(&E->arena, buf);
+	free(buf);
+	return r;
 }
 
 static void group_body(Emitter *E, Kernel *k)
@@ -180,11 +208,14 @@ static void group_body(Emitter *E, Kernel *k)
 	open_loop(E, dom, flat);
 	for (int m = 0; m < k->nmembers; m++) {
 		Node *x = k->members[m];
-		char ops[3][300], expr[1024];
+		const char **ops = arena_alloc(&E->arena,
+					       x->nin * sizeof(*ops));
+		if (!op_info[x->op].math)
+			ice("elementwise %s has no math", op_info[x->op].name);
 		for (int i = 0; i < x->nin; i++)
-			operand(E, k, x->in[i], dom, flat, ops[i], sizeof(ops[i]));
-		expand(E, op_info[x->op].ctmpl, ops, expr, sizeof(expr));
-		emit(E, "const %s v%d = %s;", E->real, m, expr);
+			ops[i] = operand(E, k, x->in[i], dom, flat);
+		emit(E, "const %s v%d = %s;", E->real, m,
+		     expand(E, op_info[x->op].math, ops, x->nin));
 	}
 	for (int o = 0; o < k->nouts; o++)
 		emit(E, "o%d[i] = v%d;", o,
@@ -263,7 +294,7 @@ void emit_logsoftmax(Emitter *E, Kernel *k)
 void emit_onehot(Emitter *E, Kernel *k)
 {
 	Node *x = k->members[0];
-	int kd = x->attr[0];
+	int kd = x->attr.onehot.k;
 	emit(E, "for (long b = 0; b < %s; b++) {",
 	     x->shape.batched ? "n" : "1");
 	emit(E, "\tfor (long c = 0; c < %d; c++) {", kd);
@@ -284,6 +315,7 @@ static void dim_str(char *buf, size_t n, Dim d)
 void emit_matmul(Emitter *E, Kernel *k)
 {
 	Node *x = k->members[0];
+	const Attr_matmul *at = &x->attr.matmul;
 	Dim m, kk, nn;
 	char ms[32], ks[32], ns[32];
 	mm_dims(x, &m, &kk, &nn);
@@ -291,11 +323,11 @@ void emit_matmul(Emitter *E, Kernel *k)
 	dim_str(ks, sizeof(ks), kk);
 	dim_str(ns, sizeof(ns), nn);
 	emit(E, "cblas_%sgemm(CblasRowMajor, %s, %s,",
-	     E->o->f64 ? "d" : "s", x->attr[0] ? "CblasTrans" : "CblasNoTrans",
-	     x->attr[1] ? "CblasTrans" : "CblasNoTrans");
+	     E->o->f64 ? "d" : "s", at->ta ? "CblasTrans" : "CblasNoTrans",
+	     at->tb ? "CblasTrans" : "CblasNoTrans");
 	emit(E, "            %s, %s, %s,", ms, ns, ks);
-	emit(E, "            1, a0, %d, a1, %d, 0, o0, %s);", x->attr[2],
-	     x->attr[3], ns);
+	emit(E, "            1, a0, %d, a1, %d, 0, o0, %s);", at->ca, at->cb,
+	     ns);
 }
 
 static bool uses_n(Kernel *k)

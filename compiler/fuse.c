@@ -137,7 +137,10 @@ static void schedule(Graph *g)
 	s.pos = xmalloc(n * sizeof(*s.pos));
 	s.pending = xmalloc(n * sizeof(*s.pending));
 	s.ufirst = xcalloc(n + 1, sizeof(*s.ufirst));
-	s.users = xmalloc(3 * (size_t)n * sizeof(*s.users)); /* nin <= 3 */
+	size_t nedges = 0;
+	for (int i = 0; i < n; i++)
+		nedges += g->nodes[i]->nin;
+	s.users = xmalloc(nedges * sizeof(*s.users));
 	s.ready = xmalloc(n * sizeof(*s.ready));
 	for (int i = 0; i < n; i++) {
 		s.pos[i] = i;

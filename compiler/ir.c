@@ -34,18 +34,38 @@ const OpInfo *ir_info(const Node *n)
 	return &op_info[n->op];
 }
 
-static Node *new_node(Graph *g, OpKind op)
+bool ir_nin_ok(OpKind op, int nin)
 {
+	int want = op_info[op].nin;
+	return want < 0 ? nin >= 1 : nin == want;
+}
+
+/* A node of op with a copy of its inputs, not yet in the graph: the
+ * caller sets its attributes (and shape, if the rule does not compute
+ * it), then appends it. */
+static Node *new_node(Graph *g, OpKind op, int nin, Node **in)
+{
+	if (!ir_nin_ok(op, nin))
+		ice("%s takes %d inputs, given %d", op_info[op].name,
+		    op_info[op].nin, nin);
 	Node *n = arena_alloc(&g->arena, sizeof(*n));
 	n->id = g->next_id++;
 	n->op = op;
+	n->nin = nin;
+	if (nin > 0)
+		n->in = arena_alloc(&g->arena, nin * sizeof(*n->in));
+	for (int i = 0; i < nin; i++) {
+		if (!in[i])
+			ice("%s: input %d is NULL", op_info[op].name, i);
+		n->in[i] = in[i];
+	}
 	n->group = -1;
 	n->loc = g->cur_loc;
 	n->origin = g->cur_origin;
 	return n;
 }
 
-static void append(Graph *g, Node *n)
+static Node *append(Graph *g, Node *n)
 {
 	char msg[256] = "";
 	if (!op_info[n->op].shape(n, msg, sizeof(msg)))
@@ -55,22 +75,20 @@ static void append(Graph *g, Node *n)
 		g->nodes = xrealloc(g->nodes, g->cap * sizeof(*g->nodes));
 	}
 	g->nodes[g->nnodes++] = n;
+	return n;
 }
 
 Node *ir_node(Graph *g, OpKind op, int nin, Node **in)
 {
-	if (nin != op_info[op].nin)
-		ice("%s takes %d inputs, given %d", op_info[op].name,
-		    op_info[op].nin, nin);
-	Node *n = new_node(g, op);
-	n->nin = nin;
-	for (int i = 0; i < nin; i++) {
-		if (!in[i])
-			ice("%s: input %d is NULL", op_info[op].name, i);
-		n->in[i] = in[i];
-	}
-	append(g, n);
-	return n;
+	return append(g, new_node(g, op, nin, in));
+}
+
+Node *ir_like(Graph *g, const Node *like, int nin, Node **in)
+{
+	Node *n = new_node(g, like->op, nin, in);
+	n->attr = like->attr;
+	n->shape = like->shape;
+	return append(g, n);
 }
 
 Node *ir_op1(Graph *g, OpKind op, Node *a)
@@ -90,67 +108,57 @@ Node *ir_op3(Graph *g, OpKind op, Node *a, Node *b, Node *c)
 	return ir_node(g, op, 3, in);
 }
 
-Node *ir_const(Graph *g, double v)
+/* A leaf of shape s. */
+static Node *leaf(Graph *g, OpKind op, Shape s)
 {
-	Node *n = new_node(g, OP_CONST);
-	n->fval = v;
-	n->shape = shape_scalar(false);
-	append(g, n);
+	Node *n = new_node(g, op, 0, NULL);
+	n->shape = s;
 	return n;
 }
 
-Node *ir_input(Graph *g, const char *name, int index, Shape s)
+Node *ir_const(Graph *g, double v)
 {
-	Node *n = new_node(g, OP_INPUT);
+	Node *n = leaf(g, OP_CONST, shape_scalar(false));
+	n->attr.constant.value = v;
+	return append(g, n);
+}
+
+Node *ir_input(Graph *g, const char *name, int which, Shape s)
+{
+	Node *n = leaf(g, OP_INPUT, s);
 	n->name = name;
-	n->attr[0] = index;
-	n->shape = s;
-	append(g, n);
-	return n;
+	n->attr.input.which = which;
+	return append(g, n);
 }
 
 Node *ir_param(Graph *g, const char *name, int tensor, Shape s)
 {
-	Node *n = new_node(g, OP_PARAM);
+	Node *n = leaf(g, OP_PARAM, s);
 	n->name = name;
-	n->attr[0] = tensor;
-	n->shape = s;
-	append(g, n);
-	return n;
+	n->attr.param.tensor = tensor;
+	return append(g, n);
 }
 
 Node *ir_batchsize(Graph *g)
 {
-	Node *n = new_node(g, OP_BATCHSIZE);
-	n->shape = shape_scalar(false);
-	append(g, n);
-	return n;
+	return append(g, leaf(g, OP_BATCHSIZE, shape_scalar(false)));
 }
 
 Node *ir_matmul(Graph *g, Node *a, Node *b, bool ta, bool tb, int ca,
 		int cb, Shape out)
 {
-	Node *n = new_node(g, OP_MATMUL);
-	n->nin = 2;
-	n->in[0] = a;
-	n->in[1] = b;
-	n->attr[0] = ta;
-	n->attr[1] = tb;
-	n->attr[2] = ca;
-	n->attr[3] = cb;
+	Node *in[2] = {a, b};
+	Node *n = new_node(g, OP_MATMUL, 2, in);
+	n->attr.matmul = (Attr_matmul){ta, tb, ca, cb};
 	n->shape = out;
-	append(g, n);
-	return n;
+	return append(g, n);
 }
 
 static Node *shaped(Graph *g, OpKind op, Node *x, Shape to)
 {
-	Node *n = new_node(g, op);
-	n->nin = 1;
-	n->in[0] = x;
+	Node *n = new_node(g, op, 1, &x);
 	n->shape = to;
-	append(g, n);
-	return n;
+	return append(g, n);
 }
 
 Node *ir_sum_to(Graph *g, Node *x, Shape to)
@@ -176,12 +184,9 @@ Node *ir_reshape(Graph *g, Node *x, Shape to)
 
 Node *ir_onehot(Graph *g, Node *y, int k)
 {
-	Node *n = new_node(g, OP_ONEHOT);
-	n->nin = 1;
-	n->in[0] = y;
-	n->attr[0] = k;
-	append(g, n);
-	return n;
+	Node *n = new_node(g, OP_ONEHOT, 1, &y);
+	n->attr.onehot.k = k;
+	return append(g, n);
 }
 
 void ir_add_root(Graph *g, int kind, const char *name, int index, Node *n)
@@ -235,5 +240,5 @@ void ir_compact(Graph *g)
 
 bool ir_is_const(const Node *n, double v)
 {
-	return n->op == OP_CONST && n->fval == v;
+	return n->op == OP_CONST && n->attr.constant.value == v;
 }

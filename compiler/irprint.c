@@ -11,26 +11,66 @@
  */
 #include "nnc.h"
 
+/* How a field prints: F(type, field, shown) in ops.def */
+enum { PR_SHOW, PR_BARE, PR_HIDE };
+
+static void print_field(FILE *f, int shown, const char *field,
+			const char *value)
+{
+	switch (shown) {
+	case PR_SHOW:
+		fprintf(f, " %s=%s", field, value);
+		return;
+	case PR_BARE:
+		fprintf(f, " %s", value);
+		return;
+	case PR_HIDE:
+		return;
+	}
+	ice("irprint: field %s: bad print style %d", field, shown);
+}
+
+static void print_int(FILE *f, int shown, const char *field, int v)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%d", v);
+	print_field(f, shown, field, buf);
+}
+
+static void print_bool(FILE *f, int shown, const char *field, bool v)
+{
+	print_int(f, shown, field, v);
+}
+
+static void print_double(FILE *f, int shown, const char *field, double v)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%.17g", v);
+	print_field(f, shown, field, buf);
+}
+
+/* The node's name (INPUT, PARAM), then its attributes as ops.def lists
+ * its family's fields. */
 static void print_attrs(FILE *f, const Node *n)
 {
-	switch (n->op) {
-	case OP_INPUT:
-	case OP_PARAM:
+	if (n->name)
 		fprintf(f, " %s", n->name);
-		break;
-	case OP_CONST:
-		fprintf(f, " %.17g", n->fval);
-		break;
-	case OP_MATMUL:
-		fprintf(f, " ta=%d tb=%d ca=%d cb=%d", n->attr[0], n->attr[1],
-			n->attr[2], n->attr[3]);
-		break;
-	case OP_ONEHOT:
-		fprintf(f, " k=%d", n->attr[0]);
-		break;
-	default:
+	switch (op_info[n->op].attrs) {
+	case AT_NONE:
+		return;
+#define F(type, field, shown) print_##type(f, PR_##shown, #field, x->field);
+#define ATTR(family, member, fields)					\
+	case AT_##family: {						\
+		const Attr_##member *x = &n->attr.member;		\
+		fields							\
+		return;							\
+	}
+#include "ops.def"
+#undef F
+	case AT_COUNT:
 		break;
 	}
+	ice("irprint: %s has no attribute family", op_info[n->op].name);
 }
 
 static void print_node(FILE *f, const Node *n)

@@ -17,7 +17,7 @@ void ir_verify(Graph *g)
 		const OpInfo *info = &op_info[n->op];
 		if (n->dead)
 			ice("node %d (%s) is dead but listed", i, info->name);
-		if (n->nin != info->nin)
+		if (!ir_nin_ok(n->op, n->nin))
 			ice("node %d (%s) has %d inputs, expected %d", i,
 			    info->name, n->nin, info->nin);
 		for (int j = 0; j < n->nin; j++)

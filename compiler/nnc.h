@@ -194,11 +194,30 @@ char *shape_user_str(Shape s, char *buf, size_t n);
 /* ir.c: the tensor IR */
 
 typedef enum {
-#define OP(id, name, nin, kind, shape, grad, tmpl, emit) OP_##id,
+#define OP(id, ...) OP_##id,
 #include "ops.def"
-#undef OP
 	OP_COUNT
 } OpKind;
+
+/* Attribute families (ops.def): each family is a struct, Attr_<member>,
+ * and a node's attributes are the member of the union Attr its op's
+ * family names, e.g. n->attr.matmul.ca. The op is the union's tag. */
+typedef enum {
+	AT_NONE,
+#define ATTR(family, ...) AT_##family,
+#include "ops.def"
+	AT_COUNT
+} AttrFamily;
+
+#define F(type, field, shown) type field;
+#define ATTR(family, member, fields) typedef struct { fields } Attr_##member;
+#include "ops.def"
+#undef F
+
+typedef union Attr {
+#define ATTR(family, member, fields) Attr_##member member;
+#include "ops.def"
+} Attr;
 
 /* How the emitter and the passes treat an op. */
 typedef enum {
@@ -217,10 +236,9 @@ struct Node {
 	int id;          /* dense, in creation order; renumbered by printing */
 	OpKind op;
 	int nin;
-	Node *in[3];
+	Node **in;       /* nin inputs, allocated in the graph's arena */
 	Shape shape;
-	double fval;     /* CONST: value */
-	int attr[4];     /* op-specific, documented in ops.def */
+	Attr attr;       /* of the op's family (ops.def); zero for AT_NONE */
 	const char *name;/* INPUT / PARAM name */
 	Loc loc;         /* the .nn construct this came from */
 	const char *origin; /* source text of that construct's statement */
@@ -258,8 +276,12 @@ struct Graph {
 
 typedef struct OpInfo {
 	const char *name;
-	int nin;
+	int nin;          /* -1: any number, at least one (variadic) */
 	OpClass cls;
+	AttrFamily attrs; /* which member of Node.attr is set */
+	/* the value depends on more than the inputs and attributes (a random
+	 * mask): never merged, folded, moved or duplicated by a pass */
+	bool impure;
 	/* shape rule: computes n->shape from inputs and attrs; returns false
 	 * (and fills msg) when the operands do not fit */
 	bool (*shape)(Node *n, char *msg, size_t msgsz);
@@ -267,26 +289,33 @@ typedef struct OpInfo {
 	 * gradient contributions for input i (NULL = none / not
 	 * differentiable) */
 	Node *(*grad)(Graph *g, Node *n, Node *dy, int i);
-	/* C expression template for elementwise ops, else NULL */
-	const char *ctmpl;
+	/* an elementwise op's math (ops.def) as C text over its operands
+	 * X(0), X(1), ... in double-precision names, else NULL */
+	const char *math;
 	/* the body of a kernel op's C function (emit_kernel.c), else NULL */
 	void (*emit)(Emitter *E, Kernel *k);
 } OpInfo;
 
 extern const OpInfo op_info[OP_COUNT];
-/* ops.c: an elementwise op's value on constants, in double */
+/* ops.c: an elementwise op's value on constants, in double: the same
+ * math as OpInfo.math, compiled */
 double op_eval(OpKind op, const double *v);
 
 Graph *ir_new(void);
 void ir_free(Graph *g);
+/* whether op takes nin inputs (ops.def's count; -1: one or more) */
+bool ir_nin_ok(OpKind op, int nin);
 /* Node constructors run the op's shape rule and ice() on failure: user
  * errors are caught by sema before lowering. */
-Node *ir_node(Graph *g, OpKind op, int nin, Node **in);
+Node *ir_node(Graph *g, OpKind op, int nin, Node **in); /* copies in[] */
+/* A node of like's op and attributes on other inputs; its shape is what
+ * the op's rule computes, or like's where the rule only checks it. */
+Node *ir_like(Graph *g, const Node *like, int nin, Node **in);
 Node *ir_op1(Graph *g, OpKind op, Node *a);
 Node *ir_op2(Graph *g, OpKind op, Node *a, Node *b);
 Node *ir_op3(Graph *g, OpKind op, Node *a, Node *b, Node *c);
 Node *ir_const(Graph *g, double v);
-Node *ir_input(Graph *g, const char *name, int index, Shape s);
+Node *ir_input(Graph *g, const char *name, int which, Shape s);
 Node *ir_param(Graph *g, const char *name, int tensor, Shape s);
 Node *ir_batchsize(Graph *g);
 Node *ir_matmul(Graph *g, Node *a, Node *b, bool ta, bool tb, int ca,

@@ -1,8 +1,10 @@
 /*
  * ops.c - every primitive op's shape rule and derivative rule, side by
- * side, in the order of ops.def. The C emission of elementwise ops is the
- * template in ops.def; kernels (matmul, sum_to, softmax, log_softmax,
- * onehot) name their emitter there, defined in emit_kernel.c.
+ * side, in the order of ops.def, and the op table. The math of
+ * elementwise ops is written once in ops.def and compiled here twice: as
+ * text, the emitter's template, and as C, their value on constants
+ * (op_eval); kernels (matmul, sum_to, softmax, log_softmax, onehot) name
+ * their emitter there, defined in emit_kernel.c.
  *
  * A derivative rule receives dy, the gradient of the loss with respect to
  * the op's output (same shape as the output), and returns the contribution
@@ -236,8 +238,9 @@ static Dim rows(const Node *x, long cols)
 
 void mm_dims(const Node *n, Dim *m, Dim *k, Dim *nn)
 {
-	bool ta = n->attr[0], tb = n->attr[1];
-	Dim ca = {n->attr[2], false}, cb = {n->attr[3], false};
+	const Attr_matmul *at = &n->attr.matmul;
+	bool ta = at->ta, tb = at->tb;
+	Dim ca = {at->ca, false}, cb = {at->cb, false};
 	Dim ra = rows(n->in[0], ca.c), rb = rows(n->in[1], cb.c);
 	*m = ta ? ca : ra;
 	Dim ka = ta ? ra : ca;
@@ -251,11 +254,11 @@ static bool shape_matmul(Node *n, char *msg, size_t msgsz)
 {
 	Dim m, k, nn;
 	char a[64], b[64];
+	int cols[2] = {n->attr.matmul.ca, n->attr.matmul.cb};
 	for (int i = 0; i < 2; i++)
-		if (n->attr[2 + i] <= 0 ||
-		    shape_numel(n->in[i]->shape) % n->attr[2 + i])
+		if (cols[i] <= 0 || shape_numel(n->in[i]->shape) % cols[i])
 			return FAIL("operand %d %s has no %d columns", i,
-				    sstr(n->in[i]->shape, a), n->attr[2 + i]);
+				    sstr(n->in[i]->shape, a), cols[i]);
 	mm_dims(n, &m, &k, &nn);
 	if (k.c < 0)
 		return FAIL("inner dimensions differ: %s @ %s",
@@ -275,8 +278,8 @@ static bool shape_matmul(Node *n, char *msg, size_t msgsz)
  */
 static Node *grad_matmul(Graph *g, Node *n, Node *dy, int i)
 {
-	bool ta = n->attr[0], tb = n->attr[1];
-	int ca = n->attr[2], cb = n->attr[3];
+	bool ta = n->attr.matmul.ta, tb = n->attr.matmul.tb;
+	int ca = n->attr.matmul.ca, cb = n->attr.matmul.cb;
 	Dim m, k, nn;
 	mm_dims(n, &m, &k, &nn);
 	Node *A = n->in[0], *B = n->in[1];
@@ -331,7 +334,7 @@ static bool shape_onehot(Node *n, char *msg, size_t msgsz)
 	if (n->in[0]->shape.rank != 0)
 		return FAIL("onehot of %s: expected a per-sample scalar",
 			    sstr(n->in[0]->shape, a));
-	int k = n->attr[0];
+	int k = n->attr.onehot.k;
 	n->shape = shape_make(n->in[0]->shape.batched, 1, &k);
 	return true;
 }
@@ -356,49 +359,35 @@ static Node *grad_reshape(Graph *g, Node *n, Node *dy, int i)
 
 /* ---- values on constants --------------------------------------------- */
 
-static double clamp_log(double x)
-{
-	double l = log(x);
-	return l < -100 ? -100 : l;
-}
-
-/* An elementwise op's value on constant operands, in double: what its C
- * template computes. */
+/* An elementwise op's value on constant operands, in double: its MATH
+ * expression from ops.def, compiled here with operand i as v[i]. */
 double op_eval(OpKind op, const double *v)
 {
+#define X(i) v[i]
+#define MATH(expr) return (expr);
+#define NO_MATH break;
+#define OP(id, nm, nin, cls, attrs, impure, shape, grad, math, emit) \
+	case OP_##id: math
 	switch (op) {
-	case OP_NEG: return -v[0];
-	case OP_EXP: return exp(v[0]);
-	case OP_LOG: return log(v[0]);
-	case OP_RELU: return v[0] > 0 ? v[0] : 0;
-	case OP_SIGMOID: return 1 / (1 + exp(-v[0]));
-	case OP_TANH: return tanh(v[0]);
-	case OP_BROADCAST: return v[0];
-	case OP_ADD: return v[0] + v[1];
-	case OP_SUB: return v[0] - v[1];
-	case OP_MUL: return v[0] * v[1];
-	case OP_DIV: return v[0] / v[1];
-	case OP_POW: return pow(v[0], v[1]);
-	case OP_MAX: return v[0] < v[1] ? v[1] : v[0];
-	case OP_BCE:
-		return -(v[1] * clamp_log(v[0]) + (1 - v[1]) * clamp_log(1 - v[0]));
-	case OP_LT: return v[0] < v[1];
-	case OP_LE: return v[0] <= v[1];
-	case OP_GT: return v[0] > v[1];
-	case OP_GE: return v[0] >= v[1];
-	case OP_EQ: return v[0] == v[1];
-	case OP_NE: return v[0] != v[1];
-	case OP_WHERE: return v[0] != 0 ? v[1] : v[2];
-	default:
-		ice("op_eval: %s is not elementwise", op_info[op].name);
+#include "ops.def"
+	case OP_COUNT:
+		break;
 	}
+#undef X
+#undef MATH
+#undef NO_MATH
+	ice("op_eval: %s is not elementwise", op_info[op].name);
 }
 
 /* ---- the table ------------------------------------------------------ */
 
+/* an elementwise op's math as text, the emitter's template */
+#define MATH(expr) #expr
+#define NO_MATH NULL
 const OpInfo op_info[OP_COUNT] = {
-#define OP(id, nm, nin, cls, shape, grad, tmpl, emit) \
-	[OP_##id] = {nm, nin, cls, shape, grad, tmpl, emit},
+#define OP(id, nm, nin, cls, attrs, impure, shape, grad, math, emit) \
+	[OP_##id] = {nm, nin, cls, attrs, impure, shape, grad, math, emit},
 #include "ops.def"
-#undef OP
 };
+#undef MATH
+#undef NO_MATH

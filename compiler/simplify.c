@@ -27,7 +27,8 @@
  *                                 broadcast has no other use
  *
  * x * 0 -> 0 assumes x is finite (inf * 0 is a NaN); the other rewrites
- * are exact up to the sign of a zero.
+ * are exact up to the sign of a zero. No rule rewrites an impure node
+ * (ops.def); a rebuilt node keeps the attributes of the one it stands for.
  * New nodes inherit the location of the node they replace.
  *
  * requires: topological order, shapes;
@@ -35,6 +36,8 @@
  * value of every root; unused nodes are left for dce.
  */
 #include "nnc.h"
+
+#include <stdlib.h>
 
 enum { MAX_SWEEPS = 1000 };
 
@@ -47,7 +50,7 @@ static bool const_val(const Node *x, double *v)
 		x = x->in[0];
 	if (x->op != OP_CONST)
 		return false;
-	*v = x->fval;
+	*v = x->attr.constant.value;
 	return true;
 }
 
@@ -220,7 +223,7 @@ static Node *simp_shape(Graph *g, Node *n)
 	case OP_SUM_TO: /* summing x twice costs more than summing x once */
 		return x->nuses == 1 ? ir_sum_to(g, x->in[0], n->shape) : NULL;
 	default:
-		return NULL;
+		ice("simplify: %s is not a shape op", op_info[n->op].name);
 	}
 }
 
@@ -241,14 +244,14 @@ static Shape bcast_shape(Node **in, int nin)
  * runs on fewer elements. */
 static Node *simp_bcast(Graph *g, Node *n)
 {
-	Node *in[3];
 	bool changed = false;
 	if (n->nin == 1) {
 		Node *b = n->in[0];
 		if (b->op != OP_BROADCAST || b->nuses != 1)
 			return NULL;
-		return ir_broadcast(g, ir_op1(g, n->op, b->in[0]), n->shape);
+		return ir_broadcast(g, ir_like(g, n, 1, &b->in[0]), n->shape);
 	}
+	Node **in = xmalloc(n->nin * sizeof(*in));
 	for (int i = 0; i < n->nin; i++)
 		in[i] = n->in[i];
 	for (int i = 0; i < n->nin; i++) {
@@ -260,7 +263,9 @@ static Node *simp_bcast(Graph *g, Node *n)
 		else
 			in[i] = n->in[i];
 	}
-	return changed ? ir_node(g, n->op, n->nin, in) : NULL;
+	Node *r = changed ? ir_like(g, n, n->nin, in) : NULL;
+	free(in);
+	return r;
 }
 
 static Node *rewrite_op(Graph *g, Node *n)
@@ -284,13 +289,40 @@ static Node *rewrite_op(Graph *g, Node *n)
 	case OP_BROADCAST:
 	case OP_SUM_TO:
 		return simp_shape(g, n);
-	default:
-		return NULL;
+	case OP_INPUT:
+	case OP_PARAM:
+	case OP_CONST:
+	case OP_BATCHSIZE:
+	case OP_EXP:
+	case OP_LOG:
+	case OP_RELU:
+	case OP_SIGMOID:
+	case OP_TANH:
+	case OP_MAX:
+	case OP_BCE:
+	case OP_LT:
+	case OP_LE:
+	case OP_GT:
+	case OP_GE:
+	case OP_EQ:
+	case OP_NE:
+	case OP_MATMUL:
+	case OP_SOFTMAX:
+	case OP_LOGSOFTMAX:
+	case OP_ONEHOT:
+		return NULL; /* no algebraic rule */
+	case OP_COUNT:
+		break;
 	}
+	ice("simplify: bad op %d", n->op);
 }
 
+/* An impure node is left alone: rebuilding it elsewhere or in another
+ * shape would change how often its value is drawn. */
 static Node *rewrite(Graph *g, Node *n)
 {
+	if (op_info[n->op].impure)
+		return NULL;
 	Node *r = rewrite_op(g, n);
 	if (!r && op_info[n->op].cls == OK_ELEMWISE && n->op != OP_BROADCAST)
 		r = simp_bcast(g, n);

@@ -21,15 +21,17 @@ static bool shape_is(Shape s, const char *want)
 	return strcmp(buf, want) == 0;
 }
 
+/* A node's inputs: an array that lives as long as the enclosing block. */
+#define INS(...) ((Node *[]){__VA_ARGS__})
+
 /* A node made by hand, not through ir_node, so that its shape rule can
  * be asked about operands that ir_node would refuse. */
-static Node hand(OpKind op, Node *a, Node *b, Shape out)
+static Node hand(OpKind op, Node **in, Shape out)
 {
 	Node n = {0};
 	n.op = op;
 	n.nin = op_info[op].nin;
-	n.in[0] = a;
-	n.in[1] = b;
+	n.in = in;
 	n.shape = out;
 	return n;
 }
@@ -91,35 +93,31 @@ static void test_rule_elementwise(void)
 {
 	char msg[256] = "";
 	Node a = leaf(s1(true, 4)), b = leaf(s1(false, 3));
-	Node n = hand(OP_ADD, &a, &b, s0(false));
+	Node n = hand(OP_ADD, INS(&a, &b), s0(false));
 	CU_ASSERT_FALSE(op_info[OP_ADD].shape(&n, msg, sizeof(msg)));
 	CU_ASSERT_STRING_EQUAL(msg, "cannot broadcast [B, 4] with [3]");
 
 	Node c = leaf(s2(false, 2, 1));
 	b = leaf(s1(false, 4));
-	n = hand(OP_MUL, &b, &c, s0(false));
+	n = hand(OP_MUL, INS(&b, &c), s0(false));
 	CU_ASSERT_TRUE(op_info[OP_MUL].shape(&n, msg, sizeof(msg)));
 	CU_ASSERT_TRUE(shape_is(n.shape, "[2, 4]"));
 
-	n = hand(OP_RELU, &a, NULL, s0(false));
+	n = hand(OP_RELU, INS(&a), s0(false));
 	CU_ASSERT_TRUE(op_info[OP_RELU].shape(&n, msg, sizeof(msg)));
 	CU_ASSERT_TRUE(shape_is(n.shape, "[B, 4]"));
 
 	Node k = leaf(s1(false, 3));
-	n = hand(OP_WHERE, &k, &a, s0(false));
-	n.in[2] = &b;
+	n = hand(OP_WHERE, INS(&k, &a, &b), s0(false));
 	CU_ASSERT_FALSE(op_info[OP_WHERE].shape(&n, msg, sizeof(msg)));
 	CU_ASSERT_STRING_EQUAL(msg,
 			       "condition [3] does not broadcast with [B, 4]");
 }
 
-static Node mm(Node *a, Node *b, int ta, int tb, int ca, int cb, Shape out)
+static Node mm(Node **in, bool ta, bool tb, int ca, int cb, Shape out)
 {
-	Node n = hand(OP_MATMUL, a, b, out);
-	n.attr[0] = ta;
-	n.attr[1] = tb;
-	n.attr[2] = ca;
-	n.attr[3] = cb;
+	Node n = hand(OP_MATMUL, in, out);
+	n.attr.matmul = (Attr_matmul){ta, tb, ca, cb};
 	return n;
 }
 
@@ -127,25 +125,25 @@ static void test_rule_matmul(void)
 {
 	char msg[256] = "";
 	Node x = leaf(s1(true, 4)), w = leaf(s2(false, 4, 3));
-	Node n = mm(&x, &w, 0, 0, 4, 3, s1(true, 3));
+	Node n = mm(INS(&x, &w), 0, 0, 4, 3, s1(true, 3));
 	CU_ASSERT_TRUE(op_info[OP_MATMUL].shape(&n, msg, sizeof(msg)));
 
 	Node w5 = leaf(s2(false, 5, 3));
-	n = mm(&x, &w5, 0, 0, 4, 3, s1(true, 3));
+	n = mm(INS(&x, &w5), 0, 0, 4, 3, s1(true, 3));
 	CU_ASSERT_FALSE(op_info[OP_MATMUL].shape(&n, msg, sizeof(msg)));
 	CU_ASSERT_STRING_EQUAL(msg, "inner dimensions differ: [B, 4] @ [5, 3]");
 
-	n = mm(&x, &w, 0, 0, 3, 3, s1(true, 3));
+	n = mm(INS(&x, &w), 0, 0, 3, 3, s1(true, 3));
 	CU_ASSERT_FALSE(op_info[OP_MATMUL].shape(&n, msg, sizeof(msg)));
 	CU_ASSERT_STRING_EQUAL(msg, "operand 0 [B, 4] has no 3 columns");
 
-	n = mm(&x, &w, 0, 0, 4, 3, s1(false, 3));
+	n = mm(INS(&x, &w), 0, 0, 4, 3, s1(false, 3));
 	CU_ASSERT_FALSE(op_info[OP_MATMUL].shape(&n, msg, sizeof(msg)));
 	CU_ASSERT_STRING_EQUAL(msg, "result [3] is not [1, 3]");
 
 	/* dW = x^T @ dy: [4, B] @ [B, 3] -> [4, 3], unbatched */
 	Node dy = leaf(s1(true, 3));
-	n = mm(&x, &dy, 1, 0, 4, 3, s2(false, 4, 3));
+	n = mm(INS(&x, &dy), 1, 0, 4, 3, s2(false, 4, 3));
 	CU_ASSERT_TRUE(op_info[OP_MATMUL].shape(&n, msg, sizeof(msg)));
 	Dim m, k, nn;
 	mm_dims(&n, &m, &k, &nn);
@@ -153,7 +151,7 @@ static void test_rule_matmul(void)
 
 	/* [2, 4] @ x^T would make the batch dimension a result column */
 	Node v = leaf(s2(false, 2, 4));
-	n = mm(&v, &x, 0, 1, 4, 4, s1(false, 2));
+	n = mm(INS(&v, &x), 0, 1, 4, 4, s1(false, 2));
 	CU_ASSERT_FALSE(op_info[OP_MATMUL].shape(&n, msg, sizeof(msg)));
 	CU_ASSERT_STRING_EQUAL(msg,
 			       "the batch dimension cannot be a result column");
@@ -163,34 +161,56 @@ static void test_rule_shape_ops(void)
 {
 	char msg[256] = "";
 	Node x = leaf(s2(true, 4, 3));
-	Node n = hand(OP_SUM_TO, &x, NULL, s1(false, 3));
+	Node n = hand(OP_SUM_TO, INS(&x), s1(false, 3));
 	CU_ASSERT_TRUE(op_info[OP_SUM_TO].shape(&n, msg, sizeof(msg)));
-	n = hand(OP_SUM_TO, &x, NULL, s1(false, 4));
+	n = hand(OP_SUM_TO, INS(&x), s1(false, 4));
 	CU_ASSERT_FALSE(op_info[OP_SUM_TO].shape(&n, msg, sizeof(msg)));
 	CU_ASSERT_STRING_EQUAL(msg, "[B, 4, 3] does not sum to [4]");
 
 	Node b = leaf(s1(false, 3));
-	n = hand(OP_BROADCAST, &b, NULL, s2(true, 4, 3));
+	n = hand(OP_BROADCAST, INS(&b), s2(true, 4, 3));
 	CU_ASSERT_TRUE(op_info[OP_BROADCAST].shape(&n, msg, sizeof(msg)));
-	n = hand(OP_BROADCAST, &x, NULL, s1(true, 3));
+	n = hand(OP_BROADCAST, INS(&x), s1(true, 3));
 	CU_ASSERT_FALSE(op_info[OP_BROADCAST].shape(&n, msg, sizeof(msg)));
 	CU_ASSERT_STRING_EQUAL(msg, "[B, 4, 3] does not broadcast to [B, 3]");
 
-	n = hand(OP_RESHAPE, &x, NULL, s1(true, 12));
+	n = hand(OP_RESHAPE, INS(&x), s1(true, 12));
 	CU_ASSERT_TRUE(op_info[OP_RESHAPE].shape(&n, msg, sizeof(msg)));
-	n = hand(OP_RESHAPE, &x, NULL, s1(false, 12));
+	n = hand(OP_RESHAPE, INS(&x), s1(false, 12));
 	CU_ASSERT_FALSE(op_info[OP_RESHAPE].shape(&n, msg, sizeof(msg)));
 	CU_ASSERT_STRING_EQUAL(msg, "cannot reshape [B, 4, 3] to [12]");
 
 	Node y = leaf(s0(true));
-	n = hand(OP_ONEHOT, &y, NULL, s0(false));
-	n.attr[0] = 10;
+	n = hand(OP_ONEHOT, INS(&y), s0(false));
+	n.attr.onehot.k = 10;
 	CU_ASSERT_TRUE(op_info[OP_ONEHOT].shape(&n, msg, sizeof(msg)));
 	CU_ASSERT_TRUE(shape_is(n.shape, "[B, 10]"));
-	n = hand(OP_ONEHOT, &x, NULL, s0(false));
+	n = hand(OP_ONEHOT, INS(&x), s0(false));
 	CU_ASSERT_FALSE(op_info[OP_ONEHOT].shape(&n, msg, sizeof(msg)));
 	CU_ASSERT_STRING_EQUAL(msg,
 			       "onehot of [B, 4, 3]: expected a per-sample scalar");
+}
+
+/* ---- the op table ------------------------------------------------------- */
+
+/* Elementwise ops, and only they, have math; kernels have an emitter. The
+ * math evaluates in double as written in ops.def. */
+static void test_op_table(void)
+{
+	for (int op = 0; op < OP_COUNT; op++) {
+		const OpInfo *info = &op_info[op];
+		CU_ASSERT_EQUAL(info->cls == OK_ELEMWISE, info->math != NULL);
+		CU_ASSERT_EQUAL(info->cls == OK_KERNEL, info->emit != NULL);
+	}
+	CU_ASSERT_STRING_EQUAL(op_info[OP_SIGMOID].math, "1 / (1 + exp(-X(0)))");
+	CU_ASSERT_STRING_EQUAL(op_info[OP_WHERE].math,
+			       "(X(0) != 0 ? X(1) : X(2))");
+	CU_ASSERT_EQUAL(op_eval(OP_WHERE, (double[]){0, 1, 2}), 2);
+	CU_ASSERT_EQUAL(op_eval(OP_SUB, (double[]){5, 7}), -2);
+	CU_ASSERT_EQUAL(op_eval(OP_LE, (double[]){7, 7}), 1);
+	CU_ASSERT_EQUAL(op_eval(OP_RELU, (double[]){-3}), 0);
+	CU_ASSERT_EQUAL(op_eval(OP_BCE, (double[]){0, 1}), 100);
+	CU_ASSERT_DOUBLE_EQUAL(op_eval(OP_SIGMOID, (double[]){0}), 0.5, 0);
 }
 
 /* ---- graphs ------------------------------------------------------------- */
@@ -229,6 +249,32 @@ static void test_build(void)
 	ir_free(g);
 }
 
+/* Nodes own their input arrays; ir_like keeps op and attributes. */
+static void test_constructors(void)
+{
+	Graph *g = ir_new();
+	Node *x = ir_input(g, "x", 0, s1(true, 4));
+	Node *w = ir_param(g, "W", 0, s2(false, 2, 4));
+	Node *v = ir_param(g, "V", 1, s2(false, 2, 4));
+	Node *in[2] = {x, x};
+	Node *sq = ir_node(g, OP_MUL, 2, in);
+	in[1] = w;
+	CU_ASSERT_PTR_EQUAL(sq->in[1], x);
+	Node *m = ir_matmul(g, x, w, false, true, 4, 4, s1(true, 2));
+	in[1] = v;
+	Node *mv = ir_like(g, m, 2, in);
+	CU_ASSERT_EQUAL(mv->op, OP_MATMUL);
+	CU_ASSERT(!mv->attr.matmul.ta && mv->attr.matmul.tb);
+	CU_ASSERT(mv->attr.matmul.ca == 4 && mv->attr.matmul.cb == 4);
+	CU_ASSERT_PTR_EQUAL(mv->in[1], v);
+	CU_ASSERT_TRUE(shape_is(mv->shape, "[B, 2]"));
+	CU_ASSERT_TRUE(ir_nin_ok(OP_WHERE, 3));
+	CU_ASSERT_FALSE(ir_nin_ok(OP_WHERE, 2));
+	CU_ASSERT_TRUE(ir_nin_ok(OP_CONST, 0));
+	ir_verify(g);
+	ir_free(g);
+}
+
 static void test_print(void)
 {
 	Graph *g = ir_new();
@@ -259,7 +305,7 @@ static void test_print(void)
 		"  root grad:W = zero\n"));
 	m->group = 0;
 	m->keep = true;
-	k->fval = 0.1;
+	k->attr.constant.value = 0.1;
 	CU_ASSERT(ir_text_is(g,
 		"  %0 = input x : [B, 4]\n"
 		"  %1 = param W : [4, 2]\n"
@@ -341,7 +387,9 @@ void suite_ir(void)
 	CU_add_test(s, "elementwise shape rules", test_rule_elementwise);
 	CU_add_test(s, "matmul shape rule", test_rule_matmul);
 	CU_add_test(s, "sum_to, broadcast, reshape, onehot", test_rule_shape_ops);
+	CU_add_test(s, "op table and math", test_op_table);
 	CU_add_test(s, "build", test_build);
+	CU_add_test(s, "constructors", test_constructors);
 	CU_add_test(s, "print", test_print);
 	CU_add_test(s, "replace and compact", test_replace_compact);
 	CU_add_test(s, "toposort", test_toposort);
