@@ -353,7 +353,9 @@ static void emit_calls(Fn *F)
 			     emit_basename(x->loc.file), x->loc.line, x->origin);
 		last = x->origin;
 		char args[2048];
-		size_t len = snprintf(args, sizeof(args), "n");
+		size_t len = snprintf(args, sizeof(args), "n%s",
+				      op_info[x->op].impure ? ", s->seed, s->step"
+							    : "");
 		for (int a = 0; a < k->nins; a++)
 			len += snprintf(args + len, sizeof(args) - len, ", %s",
 					F->cname[k->ins[a]->id]);

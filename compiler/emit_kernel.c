@@ -291,6 +291,21 @@ void emit_logsoftmax(Emitter *E, Kernel *k)
 	softmax_rows(E, k, true);
 }
 
+/* inverted dropout's mask: element i is dropped when its uniform draw
+ * (runtime/nnrt.h, counter-based on the step) is below p */
+void emit_dropmask(Emitter *E, Kernel *k)
+{
+	Node *x = k->members[0];
+	const Attr_rand *at = &x->attr.rand;
+	emit(E, "const unsigned long long key = nnrt_rand_key(seed, step, %d);",
+	     at->stream);
+	emit(E, "for (long i = 0; i < %s%ld; i++) {",
+	     x->shape.batched ? "(long)n * " : "", shape_numel(x->shape));
+	emit(E, "	o0[i] = nnrt_rand_uniform(key, i) < %.17g ? 0 : %s;", at->p,
+	     emit_lit(E, 1 / (1 - at->p)));
+	emit(E, "}");
+}
+
 void emit_onehot(Emitter *E, Kernel *k)
 {
 	Node *x = k->members[0];
@@ -368,7 +383,13 @@ static char *render(Emitter *E, Kernel *k)
 	int saved_indent = E->indent;
 	E->f = open_memstream(&buf, &len);
 	E->indent = 0;
-	emit(E, "static void @(int n%s", k->nins + k->nouts ? "," : ")");
+	/* an impure kernel (a random mask) also takes the step's seed and
+	 * number: its value is a function of them */
+	if (op_info[k->members[0]->op].impure)
+		emit(E, "static void @(int n, unsigned long seed, long step%s",
+		     k->nins + k->nouts ? "," : ")");
+	else
+		emit(E, "static void @(int n%s", k->nins + k->nouts ? "," : ")");
 	E->indent = 2;
 	for (int i = 0; i < k->nins; i++)
 		emit(E, "const %s *restrict a%d%s", E->real, i,

@@ -82,23 +82,26 @@ static void index_users(Sched *s)
 	free(fill);
 }
 
+/* Node u is ready: it joins the ready list in position order. */
+static void make_ready(Sched *s, int u)
+{
+	int at = s->nready;
+	while (at > 0 && s->ready[at - 1] > u)
+		at--;
+	memmove(&s->ready[at + 1], &s->ready[at],
+		(s->nready - at) * sizeof(*s->ready));
+	s->ready[at] = u;
+	s->nready++;
+}
+
 /* Places the node at position i; users left with nothing pending become
- * ready, in position order. */
+ * ready. */
 static void place(Sched *s, int i)
 {
 	s->order[s->norder++] = s->g->nodes[i];
-	for (int k = s->ufirst[i]; k < s->ufirst[i + 1]; k++) {
-		int u = s->users[k];
-		if (--s->pending[u] > 0)
-			continue;
-		int at = s->nready;
-		while (at > 0 && s->ready[at - 1] > u)
-			at--;
-		memmove(&s->ready[at + 1], &s->ready[at],
-			(s->nready - at) * sizeof(*s->ready));
-		s->ready[at] = u;
-		s->nready++;
-	}
+	for (int k = s->ufirst[i]; k < s->ufirst[i + 1]; k++)
+		if (--s->pending[s->users[k]] == 0)
+			make_ready(s, s->users[k]);
 }
 
 /* The next node: the first ready one that extends the open run of
@@ -150,6 +153,8 @@ static void schedule(Graph *g)
 	for (int i = 0; i < n; i++)
 		if (is_leaf(g->nodes[i]))
 			place(&s, i);
+		else if (g->nodes[i]->nin == 0) /* computed from nothing: a mask */
+			make_ready(&s, i);
 	while (s.nready > 0)
 		place(&s, pick(&s));
 	if (s.norder != n)

@@ -189,6 +189,13 @@ Node *ir_onehot(Graph *g, Node *y, int k)
 	return append(g, n);
 }
 
+Node *ir_dropmask(Graph *g, Shape s, double p, int stream)
+{
+	Node *n = leaf(g, OP_DROPMASK, s);
+	n->attr.rand = (Attr_rand){p, stream};
+	return append(g, n);
+}
+
 void ir_add_root(Graph *g, int kind, const char *name, int index, Node *n)
 {
 	if (g->nroots == g->rootcap) {

@@ -29,7 +29,7 @@ static Node *lower_expr(Lower *L, Expr *e);
 typedef Node *LowerFn(Lower *L, Expr *e, Node **a);
 static LowerFn lower_dense, lower_unary, lower_reduce, lower_where,
 	lower_mse, lower_bce, lower_cross_entropy, lower_batchnorm,
-	lower_layernorm;
+	lower_layernorm, lower_dropout;
 
 #define NO_OP OP_COUNT
 static const struct {
@@ -250,6 +250,17 @@ static Node *lower_layernorm(Lower *L, Expr *e, Node **a)
 	Node *var = mul(L, ir_sum_to(L->g, mul(L, dx, dx), st),
 			cst(L, 1.0 / d));
 	return normalize(L, x, mean, var, e->opt[1], e->tensor, gs);
+}
+
+/* dropout, as torch.nn.Dropout: in training x * mask, the mask 0 with
+ * probability p and 1 / (1 - p) otherwise (counter-based on the step);
+ * the identity outside training. */
+static Node *lower_dropout(Lower *L, Expr *e, Node **a)
+{
+	if (!L->training || e->opt[1] == 0)
+		return a[0];
+	return mul(L, a[0], ir_dropmask(L->g, a[0]->shape, e->opt[1],
+					e->stream));
 }
 
 static Node *lower_call(Lower *L, Expr *e)

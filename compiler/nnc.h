@@ -324,6 +324,9 @@ Node *ir_sum_to(Graph *g, Node *x, Shape to);
 Node *ir_broadcast(Graph *g, Node *x, Shape to);
 Node *ir_reshape(Graph *g, Node *x, Shape to);
 Node *ir_onehot(Graph *g, Node *y, int k);
+/* Inverted dropout's mask of shape s: 0 with probability p, else
+ * 1 / (1 - p), drawn from (seed, step, stream, element). Impure. */
+Node *ir_dropmask(Graph *g, Shape s, double p, int stream);
 void ir_add_root(Graph *g, int kind, const char *name, int index, Node *n);
 /* Redirects every use of `from` (and roots) to `to`. */
 void ir_replace(Graph *g, Node *from, Node *to);
@@ -476,6 +479,8 @@ struct Expr {
 	int tensor;          /* the first tensor a layer created (E_PARAM:
 	                        its tensor), -1 = none */
 	int ntensors;        /* tensors tensor .. tensor + ntensors - 1 */
+	int stream;          /* dropout: its random stream, from 0 in
+	                        program order (nnrt_rand_key) */
 	/* lowering memo, valid while memo_graph is the graph being built */
 	Graph *memo_graph;
 	Node *memo;
@@ -500,6 +505,7 @@ typedef struct Sema {
 	Diag *d;
 	Model *m;
 	Sym *syms;            /* global names, newest first */
+	int nstreams;         /* random layers so far (dropout streams) */
 	Sym *env;             /* def parameters while inlining */
 	Expansion *expanding; /* defs being inlined, innermost first */
 	Expr *input, *target;
@@ -594,6 +600,7 @@ void emit_sum_to(Emitter *E, Kernel *k);
 void emit_softmax(Emitter *E, Kernel *k);
 void emit_logsoftmax(Emitter *E, Kernel *k);
 void emit_onehot(Emitter *E, Kernel *k);
+void emit_dropmask(Emitter *E, Kernel *k);
 /* emit_optim.c: the update function */
 void emit_update(Emitter *E);
 long emit_state_size(const Model *m);

@@ -26,7 +26,7 @@ struct Builtin {
 
 static CheckFn check_dense, check_unary, check_last_axis, check_reduce,
 	check_where, check_pair_loss, check_cross_entropy, check_batchnorm,
-	check_layernorm;
+	check_layernorm, check_dropout;
 
 #define PARAMS(...) {__VA_ARGS__}
 static const Builtin builtins[] = {
@@ -325,6 +325,31 @@ static Expr *check_layernorm(Sema *s, Ast *e, const Builtin *b, Ast **a,
 	layer_tensor(s, r, "#beta", d, NNRT_INIT_ZEROS, true);
 	sema_add_layer(s, "layernorm", r->shape, 2L * d,
 		       8.0 * shape_numel(x->shape));
+	return r;
+}
+
+/* dropout(x, p): opt[1] p in [0, 1); each call its own random stream */
+static Expr *check_dropout(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			   Ast *parent)
+{
+	Expr *x = value_arg(s, a[0], e, false);
+	if (!x)
+		return NULL;
+	Expr *r = new_call(s, e, b, x->shape, 1, &x);
+	if (!sema_const(s, a[1], &r->opt[1]))
+		return NULL;
+	if (r->opt[1] < 0 || r->opt[1] >= 1) {
+		sema_error(s, a[1]->loc, "dropout probability must be in [0, 1), "
+			   "found %g", r->opt[1]);
+		return NULL;
+	}
+	if (!x->shape.batched) {
+		sema_error(s, a[0]->loc, "dropout() drops per-sample values; "
+			   "this one does not depend on the input");
+		return NULL;
+	}
+	r->stream = s->nstreams++;
+	sema_add_layer(s, "dropout", r->shape, 0, shape_numel(r->shape));
 	return r;
 }
 

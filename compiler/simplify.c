@@ -310,6 +310,7 @@ static Node *rewrite_op(Graph *g, Node *n)
 	case OP_SOFTMAX:
 	case OP_LOGSOFTMAX:
 	case OP_ONEHOT:
+	case OP_DROPMASK:
 		return NULL; /* no algebraic rule */
 	case OP_COUNT:
 		break;

@@ -191,6 +191,17 @@ typedef struct NnrtModel {
 	void (*lr_epoch)(double *sched, const NnrtClock *c, double val_loss);
 } NnrtModel;
 
+/*
+ * Randomness inside a step (dropout masks), counter-based: a pure function
+ * of (seed, step, stream, element), so a step can be repeated exactly
+ * (gradcheck, resume) and every element is independent of the order of
+ * computation. With mix() SplitMix64's finalizer (Steele et al.):
+ *   key = mix(mix(mix(seed) ^ step) ^ stream)
+ *   u   = (mix(key ^ element) >> 11) * 2^-53, uniform in [0, 1)
+ */
+unsigned long long nnrt_rand_key(unsigned long seed, long step, int stream);
+double nnrt_rand_uniform(unsigned long long key, long element);
+
 /* The trainer's main: `return nnrt_main(&model, argc, argv);` */
 int nnrt_main(const NnrtModel *m, int argc, char **argv);
 

@@ -7,6 +7,10 @@
  * order: initial tensors (descriptor order, elements in order), then the
  * validation permutation, then one shuffle per epoch. Same seed, same
  * draws, on every machine: nothing here depends on the C library's rand.
+ *
+ * Randomness inside a training step (dropout) does not draw from it: it
+ * is counter-based (nnrt_rand_key, nnrt_rand_uniform; nnrt.h has the
+ * formula), a function of (seed, step, stream, element) alone.
  */
 #include <math.h>
 
@@ -90,4 +94,25 @@ void nnrt_rng_shuffle(Rng *r, long *a, long n)
 		a[i] = a[j];
 		a[j] = t;
 	}
+}
+
+/* SplitMix64's finalizer (Steele, Lea, Flood 2014) */
+static uint64_t mix(uint64_t z)
+{
+	z += 0x9e3779b97f4a7c15ULL;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+unsigned long long nnrt_rand_key(unsigned long seed, long step, int stream)
+{
+	return mix(mix(mix((uint64_t)seed) ^ (uint64_t)step) ^
+		   (uint64_t)stream);
+}
+
+double nnrt_rand_uniform(unsigned long long key, long element)
+{
+	return (double)(mix(key ^ (uint64_t)element) >> 11) *
+	       (1.0 / 9007199254740992.0);
 }

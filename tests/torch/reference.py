@@ -183,6 +183,50 @@ def bn_channels_build():
     return M()
 
 
+M64 = (1 << 64) - 1
+
+
+def mix64(z):
+    """SplitMix64's finalizer, as runtime/rng.c."""
+    z = (z + 0x9e3779b97f4a7c15) & M64
+    z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M64
+    z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M64
+    return z ^ (z >> 31)
+
+
+def drop_mask(seed, step, stream, shape, p):
+    """nnrt.h's counter-based dropout mask for one step: element i of
+    the batch's flat tensor is 0 when mix(key ^ i) >> 11 scaled to [0, 1)
+    is below p, else 1 / (1 - p)."""
+    key = mix64(mix64(mix64(seed) ^ step) ^ stream)
+    n = int(np.prod(shape))
+    u = np.array([(mix64(key ^ i) >> 11) * 2.0 ** -53 for i in range(n)])
+    return np.where(u < p, 0.0, 1.0 / (1.0 - p)).reshape(shape)
+
+
+def dropout_build():
+    """dropout.nn: the masks of step `model.step` (seed 5, streams 0
+    and 1 in program order); identity in eval mode."""
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.h = nn.Linear(4, 8)
+            self.logits = nn.Linear(8, 3)
+            self.step = 0
+
+        def drop(self, v, stream, p):
+            if not self.training:
+                return v
+            m = drop_mask(5, self.step, stream, tuple(v.shape), p)
+            return v * torch.from_numpy(m).to(v.dtype)
+
+        def forward(self, x):
+            h = self.drop(torch.relu(self.h(x)), 0, 0.3)
+            z = self.logits(self.drop(h, 1, 0.5))
+            return z, torch.softmax(z, dim=-1)
+    return M()
+
+
 def norm_init(names, rng):
     """Batchnorm and layernorm tensors near their defaults, so the test
     sees each one's role: gamma ~ 1, running_var ~ 1."""
@@ -270,6 +314,11 @@ CASES = [
          init=norm_init([("z.gamma", 2), ("z.beta", 2),
                          ("z.running_mean", 2), ("z.running_var", 2)],
                         np.random.default_rng(8))),
+    Case("dropout", IRIS, (0, 4), (4, 5), 30, 5,
+         mlp_tensors(4, 8, 3, "logits"), classes=3, normalize="standard",
+         build=dropout_build,
+         optim=lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+         loss=lambda: nn.CrossEntropyLoss()),
     Case("bce_saturated", SATURATED, (0, 1), (1, 2), 2, 2,
          [("yhat.W", (1, 1)), ("yhat.b", (1,))],
          build=sat_build,
@@ -443,10 +492,13 @@ def train_torch(c, x, y, init_params, dtype):
     X = torch.from_numpy(x).to(dtype)
     Y = targets(c, y, dtype)
     losses = []
+    step = 0
     for _ in range(epochs):
         total = 0.0
         for lo in range(0, len(X), batch):
             xb, yb = X[lo:lo + batch], Y[lo:lo + batch]
+            step += 1
+            model.step = step   # the step's dropout masks (dropout.nn)
             opt.zero_grad()
             loss = lossf(model(xb)[0], yb)
             loss.backward()

@@ -486,6 +486,31 @@ static void test_cse_distinct(void)
 	ir_free(g);
 }
 
+/* Two dropout masks of one shape and probability are never merged (they
+ * are impure), even with the same stream; the scheduler places a kernel
+ * with no inputs. */
+static void test_impure_masks(void)
+{
+	Graph *g = ir_new();
+	Node *x = in(g, "x", 0, s1(true, 4));
+	Node *m1 = ir_dropmask(g, s1(true, 4), 0.5, 0);
+	Node *m2 = ir_dropmask(g, s1(true, 4), 0.5, 0);
+	root(g, "a", op2(g, OP_MUL, x, m1));
+	root(g, "b", op2(g, OP_MUL, x, m2));
+	cse(g);
+	dce(g);
+	fuse(g);
+	CU_ASSERT(ir_is(g,
+		"  %0 = input x : [B, 4]\n"
+		"  %1 = dropmask p=0.5 stream=0 : [B, 4]\n"
+		"  %2 = dropmask p=0.5 stream=0 : [B, 4]\n"
+		"  %3 = mul %0, %1 : [B, 4] group=0*\n"
+		"  %4 = mul %0, %2 : [B, 4] group=0*\n"
+		"  root a = %3\n"
+		"  root b = %4\n"));
+	ir_free(g);
+}
+
 /* ---- dce ---------------------------------------------------------------- */
 
 static void test_dce(void)
@@ -677,6 +702,7 @@ void suite_passes(void)
 	CU_add_test(s, "constfold", test_constfold);
 	CU_add_test(s, "cse", test_cse);
 	CU_add_test(s, "cse keeps distinct nodes", test_cse_distinct);
+	CU_add_test(s, "impure masks: cse and fuse", test_impure_masks);
 	CU_add_test(s, "dce", test_dce);
 	CU_add_test(s, "fuse matmul bias relu mul", test_fuse_dense);
 	CU_add_test(s, "fuse groups and keep", test_fuse_groups);
