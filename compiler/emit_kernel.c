@@ -251,7 +251,15 @@ static void rows_loop(Emitter *E, Node *x, long kdim)
 	emit(E, "%s *restrict yr = o0 + r * %ld;", E->real, kdim);
 }
 
-/* softmax / log_softmax over the last axis, shifted by the row max */
+/*
+ * softmax / log_softmax over the last axis, shifted by the row max m, as
+ * PyTorch computes them:
+ *   softmax(x)_c     = exp(x_c - m) / sum
+ *   log_softmax(x)_c = (x_c - m) - log(sum),  sum = sum_c exp(x_c - m)
+ * not x_c - (m + log(sum)): rounding m + log(sum) loses up to half an ulp
+ * of m, a large part of a confident prediction's log-probability when
+ * log(sum) is tiny.
+ */
 static void softmax_rows(Emitter *E, Kernel *k, bool logsm)
 {
 	Node *x = k->members[0];
@@ -266,9 +274,9 @@ static void softmax_rows(Emitter *E, Kernel *k, bool logsm)
 	if (logsm) {
 		emit(E, "\tsum += exp%s(xr[c] - mx);", E->fs);
 		emit(E, "}");
-		emit(E, "const %s lse = mx + log%s(sum);", E->real, E->fs);
+		emit(E, "const %s logsum = log%s(sum);", E->real, E->fs);
 		emit(E, "for (long c = 0; c < %ld; c++) {", kd);
-		emit(E, "\tyr[c] = xr[c] - lse;");
+		emit(E, "\tyr[c] = (xr[c] - mx) - logsum;");
 	} else {
 		emit(E, "\tyr[c] = exp%s(xr[c] - mx);", E->fs);
 		emit(E, "\tsum += yr[c];");
