@@ -29,7 +29,7 @@ static Node *lower_expr(Lower *L, Expr *e);
 typedef Node *LowerFn(Lower *L, Expr *e, Node **a);
 static LowerFn lower_dense, lower_unary, lower_reduce, lower_where,
 	lower_mse, lower_bce, lower_cross_entropy, lower_batchnorm,
-	lower_layernorm, lower_dropout;
+	lower_layernorm, lower_dropout, lower_regularizer;
 
 #define NO_OP OP_COUNT
 static const struct {
@@ -261,6 +261,18 @@ static Node *lower_dropout(Lower *L, Expr *e, Node **a)
 		return a[0];
 	return mul(L, a[0], ir_dropmask(L->g, a[0]->shape, e->opt[1],
 					e->stream));
+}
+
+/* l1(S) = sum over S of sum(|w|), l2(S) = sum over S of sum(w * w) */
+static Node *lower_regularizer(Lower *L, Expr *e, Node **a)
+{
+	Node *r = NULL;
+	for (int i = 0; i < e->nargs; i++) {
+		Node *w = e->fn == B_L1 ? op1(L, OP_ABS, a[i]) : mul(L, a[i], a[i]);
+		Node *t = ir_sum_to(L->g, w, shape_scalar(false));
+		r = r ? add(L, r, t) : t;
+	}
+	return r ? r : cst(L, 0);
 }
 
 static Node *lower_call(Lower *L, Expr *e)

@@ -104,6 +104,14 @@ static Node *grad_tanh(Graph *g, Node *n, Node *dy, int i)
 	return mul(g, dy, sub(g, c(g, 1), mul(g, n, n)));
 }
 
+/* d |x| = dy * sign(x), sign(0) = 0 as PyTorch: dy * ((x > 0) - (x < 0)) */
+static Node *grad_abs(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *x = n->in[0];
+	return mul(g, dy, sub(g, ir_op2(g, OP_GT, x, c(g, 0)),
+			      ir_op2(g, OP_LT, x, c(g, 0))));
+}
+
 /* ---- binary elementwise, with broadcasting -------------------------- */
 
 static bool shape_bcast(Node *n, char *msg, size_t msgsz)

@@ -8,6 +8,7 @@
  */
 #include "nnc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define MAXARGS 8
@@ -26,7 +27,7 @@ struct Builtin {
 
 static CheckFn check_dense, check_unary, check_last_axis, check_reduce,
 	check_where, check_pair_loss, check_cross_entropy, check_batchnorm,
-	check_layernorm, check_dropout;
+	check_layernorm, check_dropout, check_regularizer;
 
 #define PARAMS(...) {__VA_ARGS__}
 static const Builtin builtins[] = {
@@ -351,6 +352,84 @@ static Expr *check_dropout(Sema *s, Ast *e, const Builtin *b, Ast **a,
 	r->stream = s->nstreams++;
 	sema_add_layer(s, "dropout", r->shape, 0, shape_numel(r->shape));
 	return r;
+}
+
+/* ---- regularizers ----------------------------------------------------- */
+
+/* Adds tensor t to the regularizer's operands, once. */
+static void reg_add(Sema *s, Expr *r, int t, Expr ***args, int *n)
+{
+	for (int i = 0; i < *n; i++)
+		if ((*args)[i]->tensor == t)
+			return;
+	Expr *p = sema_new_expr(s, E_PARAM, r->loc);
+	p->tensor = t;
+	p->ntensors = 1;
+	p->shape = s->m->tensors[t].shape;
+	*args = xrealloc(*args, (*n + 1) * sizeof(**args));
+	(*args)[(*n)++] = p;
+}
+
+/* One item of a collection: `weights`, `params`, a param's name or a
+ * tensor's name as a string ("h.W"). */
+static bool reg_item(Sema *s, const Builtin *b, Expr *r, Ast *a,
+		     Expr ***args, int *n)
+{
+	Model *m = s->m;
+	const char *id = sema_ident(a);
+	bool weights = id && strcmp(id, "weights") == 0;
+	bool params = id && strcmp(id, "params") == 0;
+	const char *name = a->kind == A_STR ? a->str : id;
+	int found = 0;
+	for (int t = 0; t < m->ntensors; t++) {
+		Tensor *tt = &m->tensors[t];
+		bool in = weights ? tt->is_weight : params ? tt->trainable
+			: t < s->stmt_first_tensor && strcmp(tt->name, name) == 0;
+		if (in && !tt->trainable && !weights && !params) {
+			sema_error(s, a->loc, "'%s' is a running statistic, not "
+				   "a trainable tensor", name);
+			return false;
+		}
+		if (in && tt->trainable) {
+			reg_add(s, r, t, args, n);
+			found++;
+		}
+	}
+	if (!found && !weights && !params) {
+		sema_error(s, a->loc, "%s(): no tensor '%s' (a collection is "
+			   "weights, params, a param or a tensor name such as "
+			   "\"h.W\" of an earlier statement)",
+			   b->name, name ? name : "?");
+		return false;
+	}
+	return true;
+}
+
+/* l1(S), l2(S): S a collection or a list of them; the operands become the
+ * collection's tensors (those of earlier statements and of this one so
+ * far), each once. An unbatched scalar. */
+static Expr *check_regularizer(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			       Ast *parent)
+{
+	Expr *r = new_call(s, e, b, shape_scalar(false), 0, NULL);
+	Expr **args = NULL;
+	int n = 0;
+	bool ok = true;
+	if (a[0]->kind == A_LIST)
+		for (int i = 0; i < a[0]->nargs; i++)
+			ok &= reg_item(s, b, r, a[0]->args[i], &args, &n);
+	else if (a[0]->kind == A_NAME || a[0]->kind == A_STR)
+		ok = reg_item(s, b, r, a[0], &args, &n);
+	else {
+		sema_error(s, a[0]->loc, "%s() takes a collection: weights, "
+			   "params, a param, a tensor name or a list of them",
+			   b->name);
+		ok = false;
+	}
+	if (ok)
+		sema_set_args(s, r, n, args);
+	free(args);
+	return ok ? r : NULL;
 }
 
 /* ---- math and losses -------------------------------------------------- */

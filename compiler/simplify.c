@@ -298,6 +298,7 @@ static Node *rewrite_op(Graph *g, Node *n)
 	case OP_RELU:
 	case OP_SIGMOID:
 	case OP_TANH:
+	case OP_ABS:
 	case OP_MAX:
 	case OP_BCE:
 	case OP_LT:

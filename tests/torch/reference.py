@@ -50,7 +50,7 @@ class Case:
 
     def __init__(self, name, data, x, y, batch, epochs, tensors, build,
                  optim, loss, classes=0, normalize=None, init=None,
-                 known_bug=None):
+                 known_bug=None, reg=None):
         self.name = name
         self.data = data          # (path, skip)
         self.x = x                # feature columns [a, b)
@@ -64,6 +64,7 @@ class Case:
         self.optim = optim        # params -> torch.optim.Optimizer
         self.loss = loss          # () -> loss module, applied to (z, y)
         self.init = init          # {name: array} overriding the draws
+        self.reg = reg            # model -> a term added to the loss
         self.known_bug = known_bug
 
 
@@ -227,6 +228,29 @@ def dropout_build():
     return M()
 
 
+def reg_build():
+    """regularizers.nn: tanh(dense(x @ P)), dense."""
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.P = nn.Parameter(torch.empty(4, 4))
+            self.h = nn.Linear(4, 6)
+            self.logits = nn.Linear(6, 3)
+
+        def forward(self, x):
+            z = self.logits(torch.tanh(self.h(x @ self.P)))
+            return z, torch.softmax(z, dim=-1)
+    return M()
+
+
+def reg_terms(m):
+    """0.01 l1(weights) + 0.05 l2([P, "h.b"]) + 0.002 l2(params)."""
+    weights = (m.P, m.h.weight, m.logits.weight)
+    return (0.01 * sum(w.abs().sum() for w in weights)
+            + 0.05 * ((m.P ** 2).sum() + (m.h.bias ** 2).sum())
+            + 0.002 * sum((p ** 2).sum() for p in m.parameters()))
+
+
 def norm_init(names, rng):
     """Batchnorm and layernorm tensors near their defaults, so the test
     sees each one's role: gamma ~ 1, running_var ~ 1."""
@@ -319,6 +343,12 @@ CASES = [
          build=dropout_build,
          optim=lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
          loss=lambda: nn.CrossEntropyLoss()),
+    Case("regularizers", IRIS, (0, 4), (4, 5), 25, 4,
+         [("P", (4, 4)), ("h.W", (4, 6)), ("h.b", (6,)),
+          ("logits.W", (6, 3)), ("logits.b", (3,))],
+         classes=3, normalize="standard", build=reg_build,
+         optim=lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.5),
+         loss=lambda: nn.CrossEntropyLoss(), reg=reg_terms),
     Case("bce_saturated", SATURATED, (0, 1), (1, 2), 2, 2,
          [("yhat.W", (1, 1)), ("yhat.b", (1,))],
          build=sat_build,
@@ -501,6 +531,8 @@ def train_torch(c, x, y, init_params, dtype):
             model.step = step   # the step's dropout masks (dropout.nn)
             opt.zero_grad()
             loss = lossf(model(xb)[0], yb)
+            if c.reg:
+                loss = loss + c.reg(model)
             loss.backward()
             opt.step()
             total += loss.item() * len(xb)
