@@ -1,17 +1,16 @@
 /*
  * emit.c - the generated C file.
  *
- * requires: the three graphs of a Model, optimized (fuse.c sets the
- * groups at -O1; at -O0 every elementwise op is its own loop).
+ * requires: the three graphs of a Model, optimized and planned (plan.c:
+ * the kernels in call order, the C name and workspace offset of every
+ * stored value); this file only prints those decisions.
  *
  * Layout of the output: header comment, includes, the parameter table as
  * a comment, then for each graph (train, eval, pred) its kernels and its
- * entry function, then the optimizer update, the descriptor the runtime
- * reads, and main(). Entry functions plan their memory once: parameters
- * and gradients are slices of the flat buffers the runtime passes, every
- * other stored value a slice of the workspace sized for the maximum batch,
- * shared by values whose lifetimes do not overlap. Nothing is allocated
- * while training.
+ * entry function, then the optimizer update, the schedule, the descriptor
+ * the runtime reads, and main(). Parameters and gradients are slices of
+ * the flat buffers the runtime passes, every other stored value a slice
+ * of the workspace. Nothing is allocated while training.
  */
 #include "nnc.h"
 
@@ -22,12 +21,7 @@ typedef struct Fn {
 	Emitter *E;
 	Graph *g;
 	const char *name;     /* "grad", "eval", "predict" */
-	const char **cname;   /* by node id: the C pointer holding it */
-	long *offset;         /* by node id: workspace offset, or -1 */
-	int *grad_of;         /* by node id: tensor whose grad it is, or -1 */
-	Kernel *k;
-	int nk;
-	long ws;
+	Plan *P;              /* its kernels and memory (plan.c) */
 } Fn;
 
 /* ---- text helpers ------------------------------------------------- */
@@ -71,232 +65,6 @@ static const char *shape_c(Emitter *E, Shape s)
 	return arena_strdup(&E->arena, shape_str(s, buf, sizeof(buf)));
 }
 
-/* ---- kernels of a graph ------------------------------------------- */
-
-static bool is_leaf(const Node *n)
-{
-	return op_info[n->op].cls == OK_LEAF;
-}
-
-static void add_unique(Node **list, int *n, Node *x)
-{
-	for (int i = 0; i < *n; i++)
-		if (list[i] == x)
-			return;
-	if (*n == KMAX)
-		ice("kernel has more than %d operands", KMAX);
-	list[(*n)++] = x;
-}
-
-static bool in_members(Kernel *k, Node *x)
-{
-	for (int i = 0; i < k->nmembers; i++)
-		if (k->members[i] == x)
-			return true;
-	return false;
-}
-
-/* Groups the nodes into kernels: a fused group's members are contiguous
- * but for leaves, which compute nothing. */
-static int collect(Fn *F, int i, Kernel *k)
-{
-	Graph *g = F->g;
-	Node *n = g->nodes[i];
-	memset(k, 0, sizeof(*k));
-	k->members[k->nmembers++] = n;
-	bool group = op_info[n->op].cls == OK_ELEMWISE && n->group >= 0;
-	int j = i + 1;
-	for (; group && j < g->nnodes; j++) {
-		Node *x = g->nodes[j];
-		if (is_leaf(x))
-			continue;
-		if (x->group != n->group)
-			break;
-		if (k->nmembers == (int)(sizeof(k->members) /
-					 sizeof(k->members[0])))
-			ice("group %d has more members than a kernel holds "
-			    "(fuse.c caps groups at KMAX)", n->group);
-		k->members[k->nmembers++] = x;
-	}
-	for (int m = 0; m < k->nmembers; m++) {
-		Node *x = k->members[m];
-		for (int a = 0; a < x->nin; a++) {
-			Node *in = x->in[a];
-			if (in->op == OP_CONST || in->op == OP_BATCHSIZE)
-				continue;
-			if (!in_members(k, in))
-				add_unique(k->ins, &k->nins, in);
-		}
-		bool elem = op_info[x->op].cls == OK_ELEMWISE;
-		if (!elem || x->group < 0 || x->keep)
-			add_unique(k->outs, &k->nouts, x);
-	}
-	if (op_info[n->op].cls != OK_ELEMWISE && op_info[n->op].cls != OK_KERNEL)
-		ice("collect: %s is not computed", op_info[n->op].name);
-	return group ? j : i + 1;
-}
-
-static void build_kernels(Fn *F)
-{
-	Graph *g = F->g;
-	F->k = xcalloc(g->nnodes + 1, sizeof(Kernel));
-	for (int i = 0; i < g->nnodes;) {
-		Node *n = g->nodes[i];
-		if (is_leaf(n) || op_info[n->op].cls == OK_VIEW) {
-			i++;
-			continue;
-		}
-		i = collect(F, i, &F->k[F->nk++]);
-	}
-}
-
-/* ---- memory plan -------------------------------------------------- */
-
-static long buf_size(Emitter *E, Shape s)
-{
-	long n = shape_numel(s) * (s.batched ? E->m->train.batch : 1);
-	return (n + 15) / 16 * 16;
-}
-
-/*
- * Workspace allocation by liveness: a stored value occupies its slice
- * from the kernel that writes it to the last kernel that reads it (roots
- * and the f64 input copies: to the end). A slice whose value is dead is
- * reused, best fit, by a later kernel's results. A kernel's results never
- * share memory with its operands, which are live while it runs.
- */
-typedef struct Block {
-	long off, size;
-	int last;        /* index of the last kernel reading it */
-	bool free;
-} Block;
-
-typedef struct Pool {
-	Block *b;
-	int n;
-	long top;        /* workspace elements used */
-} Pool;
-
-static Node *base_of(Node *x)
-{
-	while (op_info[x->op].cls == OK_VIEW)
-		x = x->in[0];
-	return x;
-}
-
-/* last[id]: the last kernel reading node id (F->nk for roots) */
-static int *last_uses(Fn *F)
-{
-	int *last = xcalloc(F->g->nnodes, sizeof(int));
-	for (int i = 0; i < F->g->nnodes; i++)
-		last[i] = -1;
-	for (int k = 0; k < F->nk; k++)
-		for (int a = 0; a < F->k[k].nins; a++)
-			last[base_of(F->k[k].ins[a])->id] = k;
-	for (int r = 0; r < F->g->nroots; r++)
-		if (F->g->roots[r].node)
-			last[base_of(F->g->roots[r].node)->id] = F->nk;
-	return last;
-}
-
-static long pool_take(Pool *p, long size, int last)
-{
-	int best = -1;
-	for (int i = 0; i < p->n; i++)
-		if (p->b[i].free && p->b[i].size >= size &&
-		    (best < 0 || p->b[i].size < p->b[best].size))
-			best = i;
-	if (best < 0) {
-		p->b = xrealloc(p->b, (p->n + 1) * sizeof(Block));
-		p->b[p->n] = (Block){p->top, size, last, false};
-		p->top += size;
-		return p->b[p->n++].off;
-	}
-	p->b[best].free = false;
-	p->b[best].last = last;
-	return p->b[best].off;
-}
-
-/* Frees the blocks no kernel from k on reads. */
-static void pool_release(Pool *p, int k)
-{
-	for (int i = 0; i < p->n; i++)
-		if (p->b[i].last < k)
-			p->b[i].free = true;
-}
-
-static void assign_ws(Fn *F, Node *x, const char *name, Pool *p, int last)
-{
-	Emitter *E = F->E;
-	F->cname[x->id] = name;
-	F->offset[x->id] = pool_take(p, buf_size(E, x->shape), last);
-}
-
-static void allocate(Fn *F)
-{
-	Emitter *E = F->E;
-	Graph *g = F->g;
-	int *last = last_uses(F);
-	Pool p = {0};
-	for (int i = 0; i < g->nnodes; i++) {
-		Node *x = g->nodes[i];
-		if (x->op == OP_INPUT && E->o->f64)
-			assign_ws(F, x, x->attr.input.which ? "ty" : "tx", &p,
-				  F->nk);
-	}
-	for (int k = 0; k < F->nk; k++) {
-		pool_release(&p, k);
-		for (int o = 0; o < F->k[k].nouts; o++) {
-			Node *x = F->k[k].outs[o];
-			if (F->cname[x->id])
-				continue;
-			int end = last[x->id] > k ? last[x->id] : k;
-			assign_ws(F, x, arena_printf(&E->arena, "t%d", x->id),
-				  &p, end);
-		}
-	}
-	F->ws = p.top;
-	free(p.b);
-	free(last);
-}
-
-static void plan(Fn *F)
-{
-	Graph *g = F->g;
-	Emitter *E = F->E;
-	int nn = g->nnodes;
-	F->cname = xcalloc(nn, sizeof(char *));
-	F->offset = xcalloc(nn, sizeof(long));
-	F->grad_of = xcalloc(nn, sizeof(int));
-	for (int i = 0; i < nn; i++) {
-		F->offset[i] = -1;
-		F->grad_of[i] = -1;
-	}
-	for (int r = 0; r < g->nroots; r++) {
-		Root *rt = &g->roots[r];
-		Node *x = rt->node;
-		int cls = x ? op_info[x->op].cls : OK_LEAF;
-		if (rt->kind == ROOT_GRAD && x && F->grad_of[x->id] < 0 &&
-		    (cls == OK_ELEMWISE || cls == OK_KERNEL))
-			F->grad_of[x->id] = rt->index;
-	}
-	for (int i = 0; i < nn; i++) {
-		Node *x = g->nodes[i];
-		if (x->op == OP_INPUT && !E->o->f64)
-			F->cname[i] = x->attr.input.which ? "y" : "x";
-		else if (x->op == OP_PARAM)
-			F->cname[i] = arena_printf(&E->arena, "w%d",
-						   x->attr.param.tensor);
-		else if (F->grad_of[i] >= 0)
-			F->cname[i] = arena_printf(&E->arena, "g%d",
-						   F->grad_of[i]);
-	}
-	allocate(F);
-	for (int i = 0; i < nn; i++) /* views alias what they view */
-		if (op_info[g->nodes[i]->op].cls == OK_VIEW)
-			F->cname[i] = F->cname[g->nodes[i]->in[0]->id];
-}
-
 /* ---- entry functions ---------------------------------------------- */
 
 static bool uses_tensor(Graph *g, int t)
@@ -320,13 +88,13 @@ static void declare_pointers(Fn *F)
 			     shape_c(E, m->tensors[t].shape));
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *x = g->nodes[i];
-		if (F->grad_of[i] >= 0) {
-			Tensor *t = &m->tensors[F->grad_of[i]];
+		if (F->P->grad_of[i] >= 0) {
+			Tensor *t = &m->tensors[F->P->grad_of[i]];
 			emit(E, "%s *g%d = g + %ld;\t/* d loss / d %s */", E->real,
-			     F->grad_of[i], t->offset, t->name);
-		} else if (F->offset[i] >= 0) {
+			     F->P->grad_of[i], t->offset, t->name);
+		} else if (F->P->offset[i] >= 0) {
 			emit(E, "%s *%s = ws + %ld;\t/* %s */", E->real,
-			     F->cname[i], F->offset[i], shape_c(E, x->shape));
+			     F->P->cname[i], F->P->offset[i], shape_c(E, x->shape));
 		}
 	}
 	for (int i = 0; i < g->nnodes; i++) {
@@ -335,7 +103,7 @@ static void declare_pointers(Fn *F)
 			continue;
 		emit(E, "for (long i = 0; i < (long)n * %ld; i++) {",
 		     shape_numel(x->shape));
-		emit(E, "\t%s[i] = %s[i];", F->cname[i],
+		emit(E, "\t%s[i] = %s[i];", F->P->cname[i],
 		     x->attr.input.which ? "y" : "x");
 		emit(E, "}");
 	}
@@ -345,8 +113,8 @@ static void emit_calls(Fn *F)
 {
 	Emitter *E = F->E;
 	const char *last = NULL;
-	for (int i = 0; i < F->nk; i++) {
-		Kernel *k = &F->k[i];
+	for (int i = 0; i < F->P->nk; i++) {
+		Kernel *k = &F->P->k[i];
 		Node *x = k->members[0];
 		if (x->origin && x->origin != last && x->loc.line)
 			emit(E, "/* %s%s:%d  %s */", x->backward ? "backward of " : "",
@@ -358,10 +126,10 @@ static void emit_calls(Fn *F)
 							    : "");
 		for (int a = 0; a < k->nins; a++)
 			len += snprintf(args + len, sizeof(args) - len, ", %s",
-					F->cname[k->ins[a]->id]);
+					F->P->cname[k->ins[a]->id]);
 		for (int o = 0; o < k->nouts; o++)
 			len += snprintf(args + len, sizeof(args) - len, ", %s",
-					F->cname[k->outs[o]->id]);
+					F->P->cname[k->outs[o]->id]);
 		emit(E, "%s(%s);", k->name, args);
 	}
 }
@@ -370,7 +138,7 @@ static const char *value_of(Fn *F, Node *x, const char *idx)
 {
 	if (x->op == OP_CONST)
 		return emit_lit(F->E, x->attr.constant.value);
-	return arena_printf(&F->E->arena, "%s[%s]", F->cname[x->id], idx);
+	return arena_printf(&F->E->arena, "%s[%s]", F->P->cname[x->id], idx);
 }
 
 static long out_size(const Model *m)
@@ -421,9 +189,9 @@ static void emit_roots(Fn *F)
 				emit(E, "memset(g + %ld, 0, %ld * sizeof(%s));\t"
 				     "/* %s: no dependence */", t->offset, sz,
 				     E->real, t->name);
-			else if (F->grad_of[x->id] != rt->index)
+			else if (F->P->grad_of[x->id] != rt->index)
 				emit(E, "memcpy(g + %ld, %s, %ld * sizeof(%s));",
-				     t->offset, F->cname[x->id], sz, E->real);
+				     t->offset, F->P->cname[x->id], sz, E->real);
 		} else if (rt->kind == ROOT_SAMPLE_LOSS) {
 			emit(E, "if (loss) {");
 			emit(E, "\tfor (long b = 0; b < n; b++) {");
@@ -483,7 +251,7 @@ static void signature(Fn *F)
 		emit(E, "const %s *p = s->params;", E->real);
 	if (grad)
 		emit(E, "%s *g = s->grads;", E->real);
-	if (F->ws)
+	if (F->P->ws)
 		emit(E, "%s *ws = s->ws;", E->real);
 	if (hasx)
 		emit(E, "const float *x = s->x;");
@@ -492,15 +260,12 @@ static void signature(Fn *F)
 	emit(E, "const int n = s->n;");
 }
 
-static void emit_function(Emitter *E, Graph *g, const char *name)
+static void emit_function(Emitter *E, Plan *P, const char *name)
 {
-	Fn F = {.E = E, .g = g, .name = name};
-	for (int i = 0; i < g->nnodes; i++)
-		g->nodes[i]->id = i;
-	build_kernels(&F);
-	plan(&F);
-	for (int i = 0; i < F.nk; i++)
-		emit_kernel_def(E, &F.k[i]);
+	Graph *g = P->g;
+	Fn F = {.E = E, .g = g, .name = name, .P = P};
+	for (int i = 0; i < P->nk; i++)
+		emit_kernel_def(E, &P->k[i]);
 	signature(&F);
 	declare_pointers(&F);
 	emit_calls(&F);
@@ -512,12 +277,6 @@ static void emit_function(Emitter *E, Graph *g, const char *name)
 	E->indent--;
 	emit(E, "}");
 	emit(E, "%s", "");
-	if (F.ws > E->m->ws_size)
-		E->m->ws_size = F.ws;
-	free(F.k);
-	free(F.cname);
-	free(F.offset);
-	free(F.grad_of);
 }
 
 /* ---- descriptor --------------------------------------------------- */
@@ -718,17 +477,16 @@ void emit_c(FILE *f, Model *m, const EmitOpts *o)
 	E.o = o;
 	E.real = o->f64 ? "double" : "float";
 	E.fs = o->f64 ? "" : "f";
-	m->ws_size = 0;
 	emit_header(&E);
 	emit(&E, "/* ==== training: forward, backward (autodiff) ==== */");
 	emit(&E, "%s", "");
-	emit_function(&E, m->train_g, "grad");
+	emit_function(&E, m->plans[0], "grad");
 	emit(&E, "/* ==== inference: loss and outputs ==== */");
 	emit(&E, "%s", "");
-	emit_function(&E, m->eval_g, "eval");
+	emit_function(&E, m->plans[1], "eval");
 	emit(&E, "/* ==== prediction: outputs only ==== */");
 	emit(&E, "%s", "");
-	emit_function(&E, m->pred_g, "predict");
+	emit_function(&E, m->plans[2], "predict");
 	emit(&E, "/* ==== optimizer ==== */");
 	emit(&E, "%s", "");
 	emit_update(&E);

@@ -228,7 +228,9 @@ static int compile(const Opts *o)
 		optimize(m->train_g, o, "train");
 		optimize(m->eval_g, o, "eval");
 		optimize(m->pred_g, o, "predict");
+		plan(m, o->f64);
 		rc = generate(m, o);
+		plan_free_all(m);
 		ir_free(m->train_g);
 		ir_free(m->eval_g);
 		ir_free(m->pred_g);

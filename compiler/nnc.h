@@ -433,13 +433,15 @@ typedef struct Model {
 	Output *outputs;
 	int noutputs;
 	Optim optim;
-	long ws_size;       /* emit.c: workspace elements, max over functions */
+	long ws_size;       /* plan.c: workspace elements, max over functions */
 	TrainCfg train;
 	Loc train_loc;
 	/* IR: forward graphs are built by lowering; grad by autodiff */
 	Graph *train_g;   /* forward + batch-mean loss (+ gradients) */
 	Graph *eval_g;    /* forward: per-sample loss and outputs */
 	Graph *pred_g;    /* forward: outputs only */
+	/* plan.c: kernels and memory of train, eval and pred, in that order */
+	struct Plan *plans[3];
 } Model;
 
 /* ------------------------------------------------------------------ */
@@ -586,6 +588,22 @@ struct Emitter {
 	int nk, kcap;
 	int kcount;
 };
+
+/* plan.c: the last pass: kernels and memory of each entry function */
+typedef struct Plan {
+	Graph *g;
+	int batch;            /* the largest batch: workspace sizes */
+	bool f64;             /* inputs are copied to double (tx, ty) */
+	Kernel *k;            /* in call order */
+	int nk;
+	const char **cname;   /* by node id: the C pointer holding it */
+	long *offset;         /* by node id: workspace offset, or -1 */
+	int *grad_of;         /* by node id: tensor whose grad it is, or -1 */
+	long ws;              /* workspace elements */
+	Arena arena;          /* the names */
+} Plan;
+void plan(Model *m, bool f64);   /* fills m->plans and m->ws_size */
+void plan_free_all(Model *m);
 
 void emit(Emitter *E, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
