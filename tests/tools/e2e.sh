@@ -109,6 +109,25 @@ else
 fi
 
 # --- bad data: a clear error naming file and line, non-zero exit -----
+# resume: 10 epochs equal 5 + train --resume 5, byte for byte
+R=$TMP/resume
+if build_trainer tests/e2e/resume.nn "$R" --precision=f64; then
+	"$R" train --checkpoint "$R.a" >"$R.a.out" 2>&1 &&
+	"$R" train --epochs 5 --checkpoint "$R.b" >/dev/null 2>&1 &&
+	"$R" train --resume "$R.b" --checkpoint "$R.b" >"$R.b.out" 2>&1
+	rc=$?
+	grep -E '^(epoch ([6-9]|10)/|final)' "$R.a.out" >"$R.a.lines"
+	grep -E '^(epoch|final)' "$R.b.out" >"$R.b.lines"
+	if [ $rc = 0 ] && cmp -s "$R.a" "$R.b" &&
+	   cmp -s "$R.a.lines" "$R.b.lines" && [ -s "$R.b.lines" ]; then
+		ok "resume: 10 epochs = 5 + 5 (batchnorm, dropout, split, momentum)"
+	else
+		not_ok "resume: 10 epochs = 5 + 5" "checkpoints or epoch lines differ" "$R.b.out"
+	fi
+else
+	not_ok "resume model builds" "nnc or cc failed" "$R.log"
+fi
+
 bad() {
 	name=$1 file=$2 want=$3
 	"$I" train --data "$file" --epochs 1 --checkpoint "$TMP/bad.ckpt" \
