@@ -16,12 +16,21 @@
  */
 #include "nnc.h"
 
+/* optim.def's slots and scalars: the state the update reads and writes,
+ * the slots one after another, each nparams long, then the scalars. */
 long emit_state_size(const Model *m)
 {
 	const Optim *o = &m->optim;
-	if (o->kind == OPT_ADAM)
-		return 2 * m->nparams;
-	return o->momentum > 0 ? m->nparams : 0;
+	switch (o->kind) {
+#define OPTIM(id, name, slots, scalars, emit, ...) \
+	case OPT_##id: \
+		return (long)(slots) * m->nparams + (scalars);
+#include "optim.def"
+#undef OPTIM
+	case OPT_COUNT:
+		break;
+	}
+	ice("optimizer kind %d", (int)o->kind);
 }
 
 /* The trainable elements are contiguous runs of the flat buffer. */
@@ -107,11 +116,38 @@ void emit_update(Emitter *E)
 	E->indent++;
 	emit(E, "%s *p = params;", E->real);
 	emit(E, "const %s *g = grads;", E->real);
-	if (m->optim.kind == OPT_SGD)
-		emit_sgd(E);
-	else
-		emit_adam(E);
+	switch (m->optim.kind) {
+#define OPTIM(id, name, slots, scalars, emit, ...) \
+	case OPT_##id: \
+		emit(E); \
+		break;
+#include "optim.def"
+#undef OPTIM
+	case OPT_COUNT:
+		ice("optimizer kind OPT_COUNT");
+	}
 	E->indent--;
 	emit(E, "}");
 	emit(E, "%s", "");
+}
+
+/* The optimizer with its options, as `summary` prints it. */
+const char *emit_optim_str(Emitter *E)
+{
+	Optim *o = &E->m->optim;
+	switch (o->kind) {
+	case OPT_SGD:
+		return arena_printf(&E->arena, "sgd(lr = %g, momentum = %g, "
+				    "nesterov = %s, weight_decay = %g)", o->lr,
+				    o->momentum, o->nesterov ? "true" : "false",
+				    o->weight_decay);
+	case OPT_ADAM:
+		return arena_printf(&E->arena, "adam(lr = %g, beta1 = %g, "
+				    "beta2 = %g, eps = %g, weight_decay = %g)",
+				    o->lr, o->beta1, o->beta2, o->eps,
+				    o->weight_decay);
+	case OPT_COUNT:
+		break;
+	}
+	ice("optimizer kind %d", (int)o->kind);
 }

@@ -1,0 +1,145 @@
+/*
+ * sema_optim.c - the optimizer statement: `optimizer NAME(lr, key = v, ...)`
+ * checked against optim.def's row for NAME (its keys, their ranges and
+ * defaults), filling Model.optim.
+ *
+ * Also the table's view for the rest of the compiler, optim_info[]: each
+ * optimizer's name and keys, in optim.def's order.
+ */
+#include "nnc.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- the table ------------------------------------------------------- */
+
+#define IN(lo, hi) lo, hi, false
+#define BELOW(lo, hi) lo, hi, true
+#define AT_LEAST(lo) lo, INFINITY, false
+#define REQUIRED NAN
+#define KEY(field, range, dflt) \
+	{#field, offsetof(Optim, field), false, range, dflt},
+#define FLAG(field, dflt) \
+	{#field, offsetof(Optim, field), true, 0, 1, false, dflt},
+#define OPTIM(id, name, slots, scalars, emit, ...) \
+	static const OptimKey keys_##id[] = {__VA_ARGS__};
+#include "optim.def"
+#undef OPTIM
+
+const OptimInfo optim_info[OPT_COUNT] = {
+#define OPTIM(id, name, slots, scalars, emit, ...) \
+	[OPT_##id] = {name, keys_##id, sizeof(keys_##id) / sizeof(keys_##id[0])},
+#include "optim.def"
+#undef OPTIM
+};
+
+#undef KEY
+#undef FLAG
+#undef REQUIRED
+#undef AT_LEAST
+#undef BELOW
+#undef IN
+
+/* ---- checking -------------------------------------------------------- */
+
+static const OptimKey *find_key(const OptimInfo *info, const char *name)
+{
+	for (int i = 0; i < info->nkeys; i++)
+		if (strcmp(info->keys[i].name, name) == 0)
+			return &info->keys[i];
+	return NULL;
+}
+
+static void set_defaults(Optim *o, const OptimInfo *info)
+{
+	for (int i = 0; i < info->nkeys; i++) {
+		const OptimKey *k = &info->keys[i];
+		char *field = (char *)o + k->offset;
+		if (k->flag)
+			*(bool *)field = k->dflt != 0;
+		else
+			*(double *)field = k->dflt;
+	}
+}
+
+static void set_key(Sema *s, Optim *o, const OptimKey *k, Ast *value)
+{
+	char *field = (char *)o + k->offset;
+	double v;
+	if (k->flag) {
+		sema_bool(s, value, (bool *)field);
+		return;
+	}
+	if (!sema_const(s, value, &v))
+		return;
+	*(double *)field = v;
+	if (v >= k->lo && (k->hi_open ? v < k->hi : v <= k->hi))
+		return;
+	if (isinf(k->hi))
+		sema_error(s, value->loc, "%s must be >= %g, found %g", k->name,
+			   k->lo, v);
+	else
+		sema_error(s, value->loc, "%s must be in [%g, %g%s, found %g",
+			   k->name, k->lo, k->hi, k->hi_open ? ")" : "]", v);
+}
+
+static const OptimInfo *lookup(const char *name, OptKind *kind)
+{
+	for (int i = 0; i < OPT_COUNT; i++)
+		if (strcmp(optim_info[i].name, name) == 0) {
+			*kind = (OptKind)i;
+			return &optim_info[i];
+		}
+	return NULL;
+}
+
+void sema_optimizer(Sema *s, Stmt *st)
+{
+	static const char *later[] = {"adagrad", "rmsprop", "adamw", "nadam",
+				      "radam", "adadelta"};
+	Ast *c = st->value;
+	Optim *o = &s->m->optim;
+	if (!c || c->kind != A_CALL) {
+		sema_error(s, c ? c->loc : st->loc, "expected an optimizer, "
+			   "e.g. sgd(lr = 0.1) or adam()");
+		return;
+	}
+	*o = (Optim){.loc = c->loc};
+	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
+		if (strcmp(c->str, later[i]) == 0) {
+			sema_error(s, c->loc, "not supported yet: optimizer "
+				   "'%s' (sgd and adam are)", c->str);
+			return;
+		}
+	const OptimInfo *info = lookup(c->str, &o->kind);
+	if (!info) {
+		sema_error(s, c->loc, "unknown optimizer '%s'", c->str);
+		return;
+	}
+	set_defaults(o, info);
+	if (c->nargs > 1) {
+		sema_error(s, c->args[1]->loc, "%s() takes the learning rate as "
+			   "its only positional argument", c->str);
+		return;
+	}
+	if (c->nargs == 1) {
+		const OptimKey *lr = find_key(info, "lr");
+		if (!lr)
+			ice("optim.def: %s has no lr", info->name);
+		set_key(s, o, lr, c->args[0]);
+	}
+	for (int i = 0; i < c->nkw; i++) {
+		const OptimKey *k = find_key(info, c->kw[i].name);
+		if (k)
+			set_key(s, o, k, c->kw[i].value);
+		else
+			sema_error(s, c->kw[i].loc, "%s() has no argument '%s'",
+				   c->str, c->kw[i].name);
+	}
+	if (isnan(o->lr))
+		sema_error(s, c->loc, "%s() needs a learning rate: %s(lr = ...)",
+			   c->str, c->str);
+	if (o->nesterov && (o->momentum <= 0 || o->dampening != 0))
+		sema_error(s, c->loc, "nesterov needs momentum > 0 and zero "
+			   "dampening");
+}
