@@ -131,23 +131,24 @@ void emit_update(Emitter *E)
 	emit(E, "%s", "");
 }
 
-/* The optimizer with its options, as `summary` prints it. */
+/* The optimizer with every key, as `summary` prints it:
+ * "adam(lr = 0.001, beta1 = 0.9, ...)". */
 const char *emit_optim_str(Emitter *E)
 {
-	Optim *o = &E->m->optim;
-	switch (o->kind) {
-	case OPT_SGD:
-		return arena_printf(&E->arena, "sgd(lr = %g, momentum = %g, "
-				    "nesterov = %s, weight_decay = %g)", o->lr,
-				    o->momentum, o->nesterov ? "true" : "false",
-				    o->weight_decay);
-	case OPT_ADAM:
-		return arena_printf(&E->arena, "adam(lr = %g, beta1 = %g, "
-				    "beta2 = %g, eps = %g, weight_decay = %g)",
-				    o->lr, o->beta1, o->beta2, o->eps,
-				    o->weight_decay);
-	case OPT_COUNT:
-		break;
+	const Optim *o = &E->m->optim;
+	const OptimInfo *info = &optim_info[o->kind];
+	const char *s = arena_printf(&E->arena, "%s(", info->name);
+	for (int i = 0; i < info->nkeys; i++) {
+		const OptimKey *k = &info->keys[i];
+		const char *field = (const char *)o + k->offset;
+		if (k->flag)
+			s = arena_printf(&E->arena, "%s%s%s = %s", s,
+					 i ? ", " : "", k->name,
+					 *(const bool *)field ? "true" : "false");
+		else
+			s = arena_printf(&E->arena, "%s%s%s = %g", s,
+					 i ? ", " : "", k->name,
+					 *(const double *)field);
 	}
-	ice("optimizer kind %d", (int)o->kind);
+	return arena_printf(&E->arena, "%s)", s);
 }

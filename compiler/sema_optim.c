@@ -62,7 +62,8 @@ static void set_defaults(Optim *o, const OptimInfo *info)
 	}
 }
 
-static void set_key(Sema *s, Optim *o, const OptimKey *k, Ast *value)
+static void set_key(Sema *s, const OptimInfo *info, Optim *o,
+		    const OptimKey *k, Ast *value)
 {
 	char *field = (char *)o + k->offset;
 	double v;
@@ -76,21 +77,84 @@ static void set_key(Sema *s, Optim *o, const OptimKey *k, Ast *value)
 	if (v >= k->lo && (k->hi_open ? v < k->hi : v <= k->hi))
 		return;
 	if (isinf(k->hi))
-		sema_error(s, value->loc, "%s must be >= %g, found %g", k->name,
-			   k->lo, v);
+		sema_error(s, value->loc, "%s(): %s must be >= %g, found %g",
+			   info->name, k->name, k->lo, v);
 	else
-		sema_error(s, value->loc, "%s must be in [%g, %g%s, found %g",
-			   k->name, k->lo, k->hi, k->hi_open ? ")" : "]", v);
+		sema_error(s, value->loc, "%s(): %s must be in [%g, %g%s, found "
+			   "%g", info->name, k->name, k->lo, k->hi,
+			   k->hi_open ? ")" : "]", v);
 }
 
-static const OptimInfo *lookup(const char *name, OptKind *kind)
+/* "a, b, c": for the errors */
+static const char *join(Sema *s, const char **names, int n)
+{
+	const char *list = "";
+	for (int i = 0; i < n; i++)
+		list = arena_printf(s->a, "%s%s%s", list, i ? ", " : "",
+				    names[i]);
+	return list;
+}
+
+static const OptimInfo *lookup(Sema *s, Ast *c, OptKind *kind)
 {
 	for (int i = 0; i < OPT_COUNT; i++)
-		if (strcmp(optim_info[i].name, name) == 0) {
+		if (strcmp(optim_info[i].name, c->str) == 0) {
 			*kind = (OptKind)i;
 			return &optim_info[i];
 		}
+	const char *names[OPT_COUNT];
+	for (int i = 0; i < OPT_COUNT; i++)
+		names[i] = optim_info[i].name;
+	sema_error(s, c->loc, "unknown optimizer '%s'; the optimizers are %s",
+		   c->str, join(s, names, OPT_COUNT));
 	return NULL;
+}
+
+static void unknown_key(Sema *s, const OptimInfo *info, Kwarg *kw)
+{
+	const char **names = arena_alloc(s->a, info->nkeys * sizeof(*names));
+	for (int i = 0; i < info->nkeys; i++)
+		names[i] = info->keys[i].name;
+	sema_error(s, kw->loc, "%s() has no argument '%s'; its arguments are "
+		   "%s", info->name, kw->name, join(s, names, info->nkeys));
+}
+
+/* Matches the positional lr and the keyword arguments to the row's keys,
+ * each at most once; a key without a default must be given. */
+static void check_args(Sema *s, const OptimInfo *info, Ast *c, Optim *o)
+{
+	bool *given = arena_alloc(s->a, info->nkeys * sizeof(*given));
+	if (c->nargs > 1) {
+		sema_error(s, c->args[1]->loc, "%s() takes the learning rate as "
+			   "its only positional argument", c->str);
+		return;
+	}
+	if (c->nargs == 1) {
+		const OptimKey *lr = find_key(info, "lr");
+		if (!lr)
+			ice("optim.def: %s has no lr", info->name);
+		given[lr - info->keys] = true;
+		set_key(s, info, o, lr, c->args[0]);
+	}
+	for (int i = 0; i < c->nkw; i++) {
+		Kwarg *kw = &c->kw[i];
+		const OptimKey *k = find_key(info, kw->name);
+		if (!k)
+			unknown_key(s, info, kw);
+		else if (given[k - info->keys])
+			sema_error(s, kw->loc, "%s(): argument '%s' given twice",
+				   c->str, kw->name);
+		else {
+			given[k - info->keys] = true;
+			set_key(s, info, o, k, kw->value);
+		}
+	}
+	for (int i = 0; i < info->nkeys; i++)
+		if (!given[i] && isnan(info->keys[i].dflt))
+			sema_error(s, c->loc, "%s() needs '%s', which has no "
+				   "default: %s(%s = ...)", c->str,
+				   info->keys[i].name, c->str,
+				   info->keys[i].name);
 }
 
 void sema_optimizer(Sema *s, Stmt *st)
@@ -111,34 +175,11 @@ void sema_optimizer(Sema *s, Stmt *st)
 				   "'%s' (sgd and adam are)", c->str);
 			return;
 		}
-	const OptimInfo *info = lookup(c->str, &o->kind);
-	if (!info) {
-		sema_error(s, c->loc, "unknown optimizer '%s'", c->str);
+	const OptimInfo *info = lookup(s, c, &o->kind);
+	if (!info)
 		return;
-	}
 	set_defaults(o, info);
-	if (c->nargs > 1) {
-		sema_error(s, c->args[1]->loc, "%s() takes the learning rate as "
-			   "its only positional argument", c->str);
-		return;
-	}
-	if (c->nargs == 1) {
-		const OptimKey *lr = find_key(info, "lr");
-		if (!lr)
-			ice("optim.def: %s has no lr", info->name);
-		set_key(s, o, lr, c->args[0]);
-	}
-	for (int i = 0; i < c->nkw; i++) {
-		const OptimKey *k = find_key(info, c->kw[i].name);
-		if (k)
-			set_key(s, o, k, c->kw[i].value);
-		else
-			sema_error(s, c->kw[i].loc, "%s() has no argument '%s'",
-				   c->str, c->kw[i].name);
-	}
-	if (isnan(o->lr))
-		sema_error(s, c->loc, "%s() needs a learning rate: %s(lr = ...)",
-			   c->str, c->str);
+	check_args(s, info, c, o);
 	if (o->nesterov && (o->momentum <= 0 || o->dampening != 0))
 		sema_error(s, c->loc, "nesterov needs momentum > 0 and zero "
 			   "dampening");
