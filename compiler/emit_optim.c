@@ -1,30 +1,30 @@
 /*
  * emit_optim.c - the optimizer update, generated for the model's flat
  * parameter layout: one loop over every trainable element, with the
- * hyperparameters as literals. The learning rate and the step count come
- * from the runtime (schedules and --lr change them).
+ * hyperparameters as literals and the per-step scalars (bias corrections,
+ * this step's rate) computed once before it, in double. The body reads
+ * the learning rate and the step count (from 1) as `lr` and `step`: the
+ * runtime passes them (--lr and schedules change the rate).
  *
- * The formulas are PyTorch's (torch.optim.SGD and torch.optim.Adam):
+ * The state is optim.def's slots, one after another, each one element per
+ * trainable element, then the optimizer's scalars. The runtime zeroes it
+ * and keeps it in checkpoints; what PyTorch starts at other than zero is
+ * set on the first step (step == 1).
  *
- *   sgd:   g += wd * p
- *          momentum: buf = step == 1 ? g : mu * buf + (1 - dampening) * g
- *                    g = nesterov ? g + mu * buf : buf
- *          p -= lr * g
- *   adam:  g += wd * p
- *          m = b1 * m + (1 - b1) * g ; v = b2 * v + (1 - b2) * g^2
- *          p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+ * Each emitter follows PyTorch's code (torch.optim, 1.13, the default
+ * single-tensor path) with its formula written out above it: p is the
+ * parameter, g its gradient, t the step, wd the weight decay.
  */
 #include "nnc.h"
 
-/* optim.def's slots and scalars: the state the update reads and writes,
- * the slots one after another, each nparams long, then the scalars. */
-long emit_state_size(const Model *m)
+/* ---- state and loop -------------------------------------------------- */
+
+static int state_slots(const Optim *o)
 {
-	const Optim *o = &m->optim;
 	switch (o->kind) {
 #define OPTIM(id, name, slots, scalars, emit, ...) \
 	case OPT_##id: \
-		return (long)(slots) * m->nparams + (scalars);
+		return (slots);
 #include "optim.def"
 #undef OPTIM
 	case OPT_COUNT:
@@ -33,44 +33,92 @@ long emit_state_size(const Model *m)
 	ice("optimizer kind %d", (int)o->kind);
 }
 
-/* The trainable elements are contiguous runs of the flat buffer. */
-static void open_loops(Emitter *E)
+static int state_scalars(const Optim *o)
 {
-	Model *m = E->m;
-	long lo = 0, hi = 0;
-	bool all = true;
-	for (int i = 0; i < m->ntensors; i++)
-		all &= m->tensors[i].trainable;
-	if (!all)
-		ice("non-trainable tensors are not supported by the optimizer");
-	hi = m->nparams;
-	emit(E, "for (long i = %ld; i < %ld; i++) {", lo, hi);
-	E->indent++;
+	switch (o->kind) {
+#define OPTIM(id, name, slots, scalars, emit, ...) \
+	case OPT_##id: \
+		return (scalars);
+#include "optim.def"
+#undef OPTIM
+	case OPT_COUNT:
+		break;
+	}
+	ice("optimizer kind %d", (int)o->kind);
 }
 
-static void weight_decay(Emitter *E)
+long emit_state_size(const Model *m)
 {
-	double wd = E->m->optim.weight_decay;
+	const Optim *o = &m->optim;
+	return state_slots(o) * m->nparams + state_scalars(o);
+}
+
+/* Names the state: the slots, each nparams long, then the scalars (one
+ * element each): `real *m = state; real *v = m + n; ...`. */
+static void declare_state(Emitter *E, const char *const *names, int n)
+{
+	const Optim *o = &E->m->optim;
+	int slots = state_slots(o);
+	if (n != slots + state_scalars(o))
+		ice("%s: %d state names for %d slots and %d scalars",
+		    optim_info[o->kind].name, n, slots, state_scalars(o));
+	for (int k = 0; k < n; k++) {
+		long off = k < slots ? k * E->m->nparams
+				     : slots * E->m->nparams + (k - slots);
+		if (k == 0)
+			emit(E, "%s *%s = state;", E->real, names[0]);
+		else
+			emit(E, "%s *%s = %s + %ld;", E->real, names[k],
+			     names[0], off);
+	}
+}
+
+/* Opens the loop over the trainable elements (one contiguous run of the
+ * flat buffer) with gi, the gradient the update reads: g[i], plus wd * p
+ * for an optimizer that adds weight decay to the gradient (L2). */
+static void open_loop(Emitter *E, double wd)
+{
+	Model *m = E->m;
+	for (int i = 0; i < m->ntensors; i++)
+		if (!m->tensors[i].trainable)
+			ice("non-trainable tensors are not supported by the "
+			    "optimizer");
+	emit(E, "for (long i = 0; i < %ld; i++) {", m->nparams);
+	E->indent++;
 	if (wd > 0)
 		emit(E, "%s gi = g[i] + %s * p[i];", E->real, emit_lit(E, wd));
 	else
 		emit(E, "%s gi = g[i];", E->real);
 }
 
+static void close_loop(Emitter *E)
+{
+	E->indent--;
+	emit(E, "}");
+}
+
+/* ---- the optimizers -------------------------------------------------- */
+
+/*
+ * sgd (torch.optim.SGD), mu = momentum:
+ *   g += wd * p
+ *   momentum: buf = t == 1 ? g : mu * buf + (1 - dampening) * g
+ *             g = nesterov ? g + mu * buf : buf
+ *   p -= lr * g
+ */
 static void emit_sgd(Emitter *E)
 {
-	Optim *o = &E->m->optim;
+	const Optim *o = &E->m->optim;
 	const char *r = E->real;
 	emit(E, "const %s rate = (%s)lr;", r, r);
 	if (o->momentum > 0) {
-		emit(E, "%s *buf = state;", r);
+		declare_state(E, (const char *[]){"buf"}, 1);
 		emit(E, "const int first = step == 1;");
 	} else {
 		emit(E, "(void)state;");
 		emit(E, "(void)step;");
 	}
-	open_loops(E);
-	weight_decay(E);
+	open_loop(E, o->weight_decay);
 	if (o->momentum > 0) {
 		emit(E, "buf[i] = first ? gi : %s * buf[i] + %s * gi;",
 		     emit_lit(E, o->momentum), emit_lit(E, 1 - o->dampening));
@@ -80,31 +128,55 @@ static void emit_sgd(Emitter *E)
 			emit(E, "gi = buf[i];");
 	}
 	emit(E, "p[i] -= rate * gi;");
-	E->indent--;
-	emit(E, "}");
+	close_loop(E);
 }
 
-static void emit_adam(Emitter *E)
+/*
+ * adam, adamw (torch.optim.Adam, AdamW):
+ *   adamw:   p *= 1 - lr * wd             (decoupled weight decay)
+ *   adam:    g += wd * p                  (L2)
+ *   m = b1 * m + (1 - b1) * g ; v = b2 * v + (1 - b2) * g^2
+ *   amsgrad: vmax = max(vmax, v), which takes v's place below
+ *   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+ */
+static void adam_update(Emitter *E, bool decoupled)
 {
-	Optim *o = &E->m->optim;
+	const Optim *o = &E->m->optim;
 	const char *r = E->real;
-	emit(E, "%s *m = state;", r);
-	emit(E, "%s *v = m + %ld;", r, E->m->nparams);
+	bool decay = decoupled && o->weight_decay > 0;
+	declare_state(E, (const char *[]){"m", "v", "vmax"}, 2 + o->amsgrad);
 	emit(E, "const double bc1 = 1 - pow(%.17g, (double)step);", o->beta1);
 	emit(E, "const double bc2 = 1 - pow(%.17g, (double)step);", o->beta2);
 	emit(E, "const %s step_size = (%s)(lr / bc1);", r, r);
 	emit(E, "const %s bc2_sqrt = (%s)sqrt(bc2);", r, r);
-	open_loops(E);
-	weight_decay(E);
+	if (decay)
+		emit(E, "const %s decay = (%s)(1 - lr * %.17g);", r, r,
+		     o->weight_decay);
+	open_loop(E, decoupled ? 0 : o->weight_decay);
+	if (decay)
+		emit(E, "p[i] *= decay;");
 	emit(E, "m[i] = %s * m[i] + %s * gi;", emit_lit(E, o->beta1),
 	     emit_lit(E, 1 - o->beta1));
 	emit(E, "v[i] = %s * v[i] + %s * gi * gi;", emit_lit(E, o->beta2),
 	     emit_lit(E, 1 - o->beta2));
-	emit(E, "p[i] -= step_size * m[i] / (sqrt%s(v[i]) / bc2_sqrt + %s);",
-	     E->fs, emit_lit(E, o->eps));
-	E->indent--;
-	emit(E, "}");
+	if (o->amsgrad)
+		emit(E, "vmax[i] = v[i] < vmax[i] ? vmax[i] : v[i];");
+	emit(E, "p[i] -= step_size * m[i] / (sqrt%s(%s[i]) / bc2_sqrt + %s);",
+	     E->fs, o->amsgrad ? "vmax" : "v", emit_lit(E, o->eps));
+	close_loop(E);
 }
+
+static void emit_adam(Emitter *E)
+{
+	adam_update(E, false);
+}
+
+static void emit_adamw(Emitter *E)
+{
+	adam_update(E, true);
+}
+
+/* ---- the update function --------------------------------------------- */
 
 void emit_update(Emitter *E)
 {

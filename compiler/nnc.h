@@ -367,6 +367,7 @@ typedef struct Optim {
 	double lr, momentum, dampening, weight_decay;
 	bool nesterov;
 	double beta1, beta2, eps;
+	bool amsgrad;
 	Loc loc;
 } Optim;
 

@@ -23,6 +23,7 @@ torch; docs/testing-torch.md explains what is compared and the
 tolerances. Exit status 0 even with FAILED lines (run.sh counts them);
 anything else means the script itself broke.
 """
+import copy
 import glob
 import os
 import struct
@@ -50,7 +51,8 @@ class Case:
 
     def __init__(self, name, data, x, y, batch, epochs, tensors, build,
                  optim, loss, classes=0, normalize=None, init=None,
-                 known_bug=None):
+                 known_bug=None, clip=(None, None), variants=(),
+                 covers=()):
         self.name = name
         self.data = data          # (path, skip)
         self.x = x                # feature columns [a, b)
@@ -65,6 +67,19 @@ class Case:
         self.loss = loss          # () -> loss module, applied to (z, y)
         self.init = init          # {name: array} overriding the draws
         self.known_bug = known_bug
+        self.clip = clip          # (clip_value, clip_norm), None = off
+        # [(what, {field: value})]: the case changed so; each must end
+        # outside the tolerance of nnc's f64 tensors, which shows that the
+        # comparison sees that option (a clip that never triggers, an
+        # amsgrad that never takes the maximum would not)
+        self.variants = variants
+        # [(what, f(steps) -> bool)]: facts about the run that must hold
+        self.covers = covers
+
+    def but(self, **changes):
+        c = copy.copy(self)
+        c.__dict__.update(changes)
+        return c
 
 
 # --- the models, written with torch.nn; each forward returns what the
@@ -210,6 +225,31 @@ CASES = [
          # regression: bce's backward was NaN where sigmoid saturates to
          # exactly 1 (0/0 in d log(1 - p)); torch's gradient is 0 there
          init={"yhat.W": np.array([[40.0]]), "yhat.b": np.array([0.0])}),
+    Case("adam_amsgrad", IRIS, (0, 4), (4, 5), 30, 5,
+         mlp_tensors(4, 6, 3, "logits"), classes=3, normalize="standard",
+         build=lambda: dense_mlp(4, 6, 3, torch.tanh, "logits",
+                                 logits_softmax),
+         optim=lambda p: torch.optim.Adam(p, lr=0.02, betas=(0.85, 0.95),
+                                          eps=1e-7, weight_decay=0.005,
+                                          amsgrad=True),
+         loss=lambda: nn.CrossEntropyLoss(),
+         variants=[("amsgrad = false", dict(
+             optim=lambda p: torch.optim.Adam(p, lr=0.02, betas=(0.85, 0.95),
+                                              eps=1e-7, weight_decay=0.005)))]),
+    Case("adamw_amsgrad", REGRESS, (0, 3), (3, 5), 8, 5,
+         mlp_tensors(3, 5, 2, "yhat"),
+         build=lambda: dense_mlp(3, 5, 2, torch.relu, "yhat", both),
+         optim=lambda p: torch.optim.AdamW(p, lr=0.01, betas=(0.8, 0.9),
+                                           eps=1e-6, weight_decay=0.2,
+                                           amsgrad=True),
+         loss=lambda: nn.MSELoss(),
+         variants=[("amsgrad = false", dict(
+             optim=lambda p: torch.optim.AdamW(p, lr=0.01, betas=(0.8, 0.9),
+                                               eps=1e-6, weight_decay=0.2))),
+                   ("adam's L2 weight decay", dict(
+             optim=lambda p: torch.optim.Adam(p, lr=0.01, betas=(0.8, 0.9),
+                                              eps=1e-6, weight_decay=0.2,
+                                              amsgrad=True)))]),
 ]
 
 
@@ -356,28 +396,48 @@ def targets(c, y, dtype):
     return torch.from_numpy(y).to(dtype)
 
 
+def clip_grads(c, params):
+    """The train block's clip_value, then clip_norm (the contract's
+    order), as torch.nn.utils does them."""
+    value, norm = c.clip
+    if value is not None:
+        torch.nn.utils.clip_grad_value_(params, value)
+    if norm is not None:
+        torch.nn.utils.clip_grad_norm_(params, norm)
+
+
 def train_torch(c, x, y, init_params, dtype):
     """K epochs of the train block's batches, in file order. Returns the
-    tensors and the per-epoch losses (batch losses weighted by size)."""
+    tensors and the per-epoch losses (batch losses weighted by size).
+
+    The default dtype is the trainer's: torch keeps an optimizer's scalar
+    state (NAdam's mu_product) in a tensor of the default dtype, as nnc
+    keeps it in the trainer's real type."""
     torch.manual_seed(0)
-    model = c.build().to(dtype)
-    set_params(model, init_params)
-    opt = c.optim(list(model.parameters()))
-    lossf = c.loss()
-    batch, epochs = c.batch, c.epochs
-    X = torch.from_numpy(x).to(dtype)
-    Y = targets(c, y, dtype)
-    losses = []
-    for _ in range(epochs):
-        total = 0.0
-        for lo in range(0, len(X), batch):
-            xb, yb = X[lo:lo + batch], Y[lo:lo + batch]
-            opt.zero_grad()
-            loss = lossf(model(xb)[0], yb)
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(xb)
-        losses.append(total / len(X))
+    torch.set_default_dtype(dtype)
+    try:
+        model = c.build().to(dtype)
+        set_params(model, init_params)
+        params = list(model.parameters())
+        opt = c.optim(params)
+        lossf = c.loss()
+        batch, epochs = c.batch, c.epochs
+        X = torch.from_numpy(x).to(dtype)
+        Y = targets(c, y, dtype)
+        losses = []
+        for _ in range(epochs):
+            total = 0.0
+            for lo in range(0, len(X), batch):
+                xb, yb = X[lo:lo + batch], Y[lo:lo + batch]
+                opt.zero_grad()
+                loss = lossf(model(xb)[0], yb)
+                loss.backward()
+                clip_grads(c, params)
+                opt.step()
+                total += loss.item() * len(xb)
+            losses.append(total / len(X))
+    finally:
+        torch.set_default_dtype(torch.float32)
     return get_params(model, [n for n, _ in c.tensors]), np.array(losses)
 
 
@@ -413,12 +473,23 @@ def excess(got, want, atol, rtol):
     return (float(np.max(d)) if d.size else 0.0), bool(good)
 
 
+def relative(got, want):
+    """max |got - want| / |want| over the elements where want != 0"""
+    got = np.asarray(got, dtype=np.float64).ravel()
+    want = np.asarray(want, dtype=np.float64).ravel()
+    nz = want != 0
+    return float(np.max(np.abs(got[nz] - want[nz]) / np.abs(want[nz]))) \
+        if np.any(nz) else 0.0
+
+
 def compare_tensors(rep, c, prec, got, want, what):
     atol, rtol = TOL[prec]
-    worst, bad = 0.0, []
+    worst, worst_rel, bad = 0.0, 0.0, []
     for name, _ in c.tensors:
         d, good = excess(got[name], want[name], atol, rtol)
         worst = max(worst, d) if np.isfinite(d) else np.inf
+        if good:
+            worst_rel = max(worst_rel, relative(got[name], want[name]))
         if not good:
             g = np.asarray(got[name]).ravel()
             w = np.asarray(want[name]).ravel()
@@ -436,7 +507,33 @@ def compare_tensors(rep, c, prec, got, want, what):
             why = "KNOWN " + c.known_bug + "; " + why
         rep.fail(label, why, bad)
     else:
-        rep.ok("%s (max |diff| %.1e)" % (label, worst))
+        rep.ok("%s (max |diff| %.1e, relative %.1e)" % (label, worst,
+                                                         worst_rel))
+
+
+def check_options_seen(rep, c, xn, y, init_params, got, steps):
+    """Each variant of the case, trained by torch in float64, must end
+    outside the f64 tolerance of nnc's tensors; each cover must hold."""
+    atol, rtol = TOL["f64"]
+    for what, changes in c.variants:
+        other, _ = train_torch(c.but(**changes), xn, y, init_params,
+                               torch.float64)
+        worst = max(excess(got[n], other[n], atol, rtol)[0]
+                    for n, _ in c.tensors)
+        same = all(excess(got[n], other[n], atol, rtol)[1]
+                   for n, _ in c.tensors)
+        label = "torch %s f64: differs from %s" % (c.name, what)
+        if same:
+            rep.fail(label, "within tolerance: the case does not exercise "
+                     "what it is meant to")
+        else:
+            rep.ok("%s (max |diff| %.1e)" % (label, worst))
+    for what, holds in c.covers:
+        label = "torch %s: %s" % (c.name, what)
+        if holds(steps):
+            rep.ok(label)
+        else:
+            rep.fail(label, "does not hold over %d steps" % steps)
 
 
 def check_case(rep, c, root):
@@ -494,6 +591,8 @@ def check_case(rep, c, root):
         compare_tensors(rep, c, prec, got, want, what)
         if not all(np.all(np.isfinite(v)) for v in got.values()):
             continue    # said by compare_tensors
+        if prec == "f64":
+            check_options_seen(rep, c, xn, y, init_params, got, steps)
 
         try:
             log = read_log(os.path.join(d, "log.csv"))

@@ -101,6 +101,8 @@ static void test_state_size(void)
 	CU_ASSERT_EQUAL(state_of("sgd(lr = 0.1)"), 0);
 	CU_ASSERT_EQUAL(state_of("sgd(0.1, momentum = 0.9)"), N);
 	CU_ASSERT_EQUAL(state_of("adam()"), 2 * N);
+	CU_ASSERT_EQUAL(state_of("adam(amsgrad = true)"), 3 * N);
+	CU_ASSERT_EQUAL(state_of("adamw(amsgrad = true)"), 3 * N);
 }
 
 static void test_errors(void)
