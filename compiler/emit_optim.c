@@ -99,6 +99,14 @@ static void close_loop(Emitter *E)
 
 /* ---- the optimizers -------------------------------------------------- */
 
+/* s = rho * s + (1 - rho) * x * x, or ... * x without the square */
+static void moving_average(Emitter *E, const char *s, double rho,
+			   const char *x, bool square)
+{
+	emit(E, "%s = %s * %s + %s * %s%s%s;", s, emit_lit(E, rho), s,
+	     emit_lit(E, 1 - rho), x, square ? " * " : "", square ? x : "");
+}
+
 /*
  * sgd (torch.optim.SGD), mu = momentum:
  *   g += wd * p
@@ -155,10 +163,8 @@ static void adam_update(Emitter *E, bool decoupled)
 	open_loop(E, decoupled ? 0 : o->weight_decay);
 	if (decay)
 		emit(E, "p[i] *= decay;");
-	emit(E, "m[i] = %s * m[i] + %s * gi;", emit_lit(E, o->beta1),
-	     emit_lit(E, 1 - o->beta1));
-	emit(E, "v[i] = %s * v[i] + %s * gi * gi;", emit_lit(E, o->beta2),
-	     emit_lit(E, 1 - o->beta2));
+	moving_average(E, "m[i]", o->beta1, "gi", false);
+	moving_average(E, "v[i]", o->beta2, "gi", true);
 	if (o->amsgrad)
 		emit(E, "vmax[i] = v[i] < vmax[i] ? vmax[i] : v[i];");
 	emit(E, "p[i] -= step_size * m[i] / (sqrt%s(%s[i]) / bc2_sqrt + %s);",
@@ -174,6 +180,98 @@ static void emit_adam(Emitter *E)
 static void emit_adamw(Emitter *E)
 {
 	adam_update(E, true);
+}
+
+/*
+ * adagrad (torch.optim.Adagrad); sum starts at initial_accumulator_value:
+ *   g += wd * p
+ *   sum += g^2
+ *   p -= lr / (1 + (t - 1) * lr_decay) * g / (sqrt(sum) + eps)
+ */
+static void emit_adagrad(Emitter *E)
+{
+	const Optim *o = &E->m->optim;
+	const char *r = E->real;
+	declare_state(E, (const char *[]){"sum"}, 1);
+	emit(E, "const %s clr = (%s)(lr / (1 + (double)(step - 1) * %.17g));",
+	     r, r, o->lr_decay);
+	if (o->initial_accumulator_value > 0)
+		emit(E, "const int first = step == 1;");
+	open_loop(E, o->weight_decay);
+	if (o->initial_accumulator_value > 0)
+		emit(E, "sum[i] = (first ? %s : sum[i]) + gi * gi;",
+		     emit_lit(E, o->initial_accumulator_value));
+	else
+		emit(E, "sum[i] += gi * gi;");
+	emit(E, "p[i] -= clr * gi / (sqrt%s(sum[i]) + %s);", E->fs,
+	     emit_lit(E, o->eps));
+	close_loop(E);
+}
+
+/*
+ * rmsprop (torch.optim.RMSprop, whose alpha is rho here), mu = momentum:
+ *   g += wd * p
+ *   sq = rho * sq + (1 - rho) * g^2
+ *   centered: ga = rho * ga + (1 - rho) * g ; avg = sqrt(sq - ga^2) + eps
+ *   else:     avg = sqrt(sq) + eps
+ *   mu > 0:   buf = mu * buf + g / avg ; p -= lr * buf
+ *   else:     p -= lr * g / avg
+ */
+static void emit_rmsprop(Emitter *E)
+{
+	const Optim *o = &E->m->optim;
+	const char *r = E->real;
+	const char *names[3] = {"square_avg"};
+	int n = 1;
+	if (o->centered)
+		names[n++] = "grad_avg";
+	if (o->momentum > 0)
+		names[n++] = "buf";
+	declare_state(E, names, n);
+	emit(E, "const %s rate = (%s)lr;", r, r);
+	emit(E, "(void)step;");
+	open_loop(E, o->weight_decay);
+	moving_average(E, "square_avg[i]", o->rho, "gi", true);
+	if (o->centered) {
+		moving_average(E, "grad_avg[i]", o->rho, "gi", false);
+		emit(E, "const %s avg = sqrt%s(square_avg[i] - grad_avg[i] * "
+		     "grad_avg[i]) + %s;", r, E->fs, emit_lit(E, o->eps));
+	} else {
+		emit(E, "const %s avg = sqrt%s(square_avg[i]) + %s;", r, E->fs,
+		     emit_lit(E, o->eps));
+	}
+	if (o->momentum > 0) {
+		emit(E, "buf[i] = %s * buf[i] + gi / avg;",
+		     emit_lit(E, o->momentum));
+		emit(E, "p[i] -= rate * buf[i];");
+	} else {
+		emit(E, "p[i] -= rate * gi / avg;");
+	}
+	close_loop(E);
+}
+
+/*
+ * adadelta (torch.optim.Adadelta):
+ *   g += wd * p
+ *   sq = rho * sq + (1 - rho) * g^2
+ *   delta = sqrt(acc + eps) / sqrt(sq + eps) * g
+ *   acc = rho * acc + (1 - rho) * delta^2
+ *   p -= lr * delta
+ */
+static void emit_adadelta(Emitter *E)
+{
+	const Optim *o = &E->m->optim;
+	const char *r = E->real, *eps = emit_lit(E, o->eps);
+	declare_state(E, (const char *[]){"square_avg", "acc_delta"}, 2);
+	emit(E, "const %s rate = (%s)lr;", r, r);
+	emit(E, "(void)step;");
+	open_loop(E, o->weight_decay);
+	moving_average(E, "square_avg[i]", o->rho, "gi", true);
+	emit(E, "const %s delta = sqrt%s(acc_delta[i] + %s) / "
+	     "sqrt%s(square_avg[i] + %s) * gi;", r, E->fs, eps, E->fs, eps);
+	moving_average(E, "acc_delta[i]", o->rho, "delta", true);
+	emit(E, "p[i] -= rate * delta;");
+	close_loop(E);
 }
 
 /* ---- the update function --------------------------------------------- */

@@ -364,10 +364,9 @@ typedef enum {
  * the field optim.def names (keys of the same name share one). */
 typedef struct Optim {
 	OptKind kind;
-	double lr, momentum, dampening, weight_decay;
-	bool nesterov;
-	double beta1, beta2, eps;
-	bool amsgrad;
+	double lr, momentum, dampening, weight_decay, eps;
+	double beta1, beta2, rho, lr_decay, initial_accumulator_value;
+	bool nesterov, amsgrad, centered;
 	Loc loc;
 } Optim;
 

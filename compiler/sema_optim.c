@@ -159,8 +159,7 @@ static void check_args(Sema *s, const OptimInfo *info, Ast *c, Optim *o)
 
 void sema_optimizer(Sema *s, Stmt *st)
 {
-	static const char *later[] = {"adagrad", "rmsprop", "nadam", "radam",
-				      "adadelta"};
+	static const char *later[] = {"nadam", "radam"};
 	Ast *c = st->value;
 	Optim *o = &s->m->optim;
 	if (!c || c->kind != A_CALL) {
@@ -172,7 +171,7 @@ void sema_optimizer(Sema *s, Stmt *st)
 	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
 		if (strcmp(c->str, later[i]) == 0) {
 			sema_error(s, c->loc, "not supported yet: optimizer "
-				   "'%s' (sgd, adam and adamw are)", c->str);
+				   "'%s' (the optimizers but nadam and radam are)", c->str);
 			return;
 		}
 	const OptimInfo *info = lookup(s, c, &o->kind);

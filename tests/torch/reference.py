@@ -236,6 +236,45 @@ CASES = [
          variants=[("amsgrad = false", dict(
              optim=lambda p: torch.optim.Adam(p, lr=0.02, betas=(0.85, 0.95),
                                               eps=1e-7, weight_decay=0.005)))]),
+    Case("adagrad_decay", REGRESS, (0, 3), (3, 5), 8, 5,
+         mlp_tensors(3, 5, 2, "yhat"),
+         build=lambda: dense_mlp(3, 5, 2, torch.tanh, "yhat", both),
+         optim=lambda p: torch.optim.Adagrad(
+             p, lr=0.1, lr_decay=0.05, weight_decay=0.01, eps=1e-6,
+             initial_accumulator_value=0.5),
+         loss=lambda: nn.MSELoss(),
+         variants=[("initial_accumulator_value = 0", dict(
+             optim=lambda p: torch.optim.Adagrad(
+                 p, lr=0.1, lr_decay=0.05, weight_decay=0.01, eps=1e-6))),
+                   ("lr_decay = 0", dict(
+             optim=lambda p: torch.optim.Adagrad(
+                 p, lr=0.1, weight_decay=0.01, eps=1e-6,
+                 initial_accumulator_value=0.5)))]),
+    Case("rmsprop_centered", BINARY, (0, 3), (3, 4), 8, 6,
+         mlp_tensors(3, 6, 1, "yhat"),
+         build=lambda: dense_mlp(3, 6, 1, torch.tanh, "yhat", sigmoid_both),
+         optim=lambda p: torch.optim.RMSprop(
+             p, lr=0.005, alpha=0.9, eps=1e-6, weight_decay=0.01,
+             momentum=0.5, centered=True),
+         loss=lambda: nn.BCELoss(),
+         variants=[("centered = false", dict(
+             optim=lambda p: torch.optim.RMSprop(
+                 p, lr=0.005, alpha=0.9, eps=1e-6, weight_decay=0.01,
+                 momentum=0.5)))]),
+    Case("rmsprop_plain", REGRESS, (0, 3), (3, 5), 8, 5,
+         mlp_tensors(3, 5, 2, "yhat"),
+         build=lambda: dense_mlp(3, 5, 2, torch.relu, "yhat", both),
+         optim=lambda p: torch.optim.RMSprop(p, lr=0.003),
+         loss=lambda: nn.MSELoss()),
+    Case("adadelta_wd", BINARY, (0, 3), (3, 4), 8, 6,
+         mlp_tensors(3, 6, 1, "yhat"),
+         build=lambda: dense_mlp(3, 6, 1, torch.tanh, "yhat", sigmoid_both),
+         optim=lambda p: torch.optim.Adadelta(p, lr=0.5, rho=0.8, eps=1e-5,
+                                              weight_decay=0.01),
+         loss=lambda: nn.BCELoss(),
+         variants=[("weight_decay = 0", dict(
+             optim=lambda p: torch.optim.Adadelta(p, lr=0.5, rho=0.8,
+                                                  eps=1e-5)))]),
     Case("adamw_amsgrad", REGRESS, (0, 3), (3, 5), 8, 5,
          mlp_tensors(3, 5, 2, "yhat"),
          build=lambda: dense_mlp(3, 5, 2, torch.relu, "yhat", both),

@@ -103,6 +103,11 @@ static void test_state_size(void)
 	CU_ASSERT_EQUAL(state_of("adam()"), 2 * N);
 	CU_ASSERT_EQUAL(state_of("adam(amsgrad = true)"), 3 * N);
 	CU_ASSERT_EQUAL(state_of("adamw(amsgrad = true)"), 3 * N);
+	CU_ASSERT_EQUAL(state_of("adagrad()"), N);
+	CU_ASSERT_EQUAL(state_of("rmsprop()"), N);
+	CU_ASSERT_EQUAL(state_of("rmsprop(centered = true, momentum = 0.9)"),
+			3 * N);
+	CU_ASSERT_EQUAL(state_of("adadelta()"), 2 * N);
 }
 
 static void test_errors(void)
