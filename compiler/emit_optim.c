@@ -251,6 +251,96 @@ static void emit_rmsprop(Emitter *E)
 }
 
 /*
+ * nadam (torch.optim.NAdam), psi = momentum_decay:
+ *   g += wd * p
+ *   mu_t = b1 * (1 - 0.5 * 0.96^(t * psi))
+ *   mu_product = mu_1 * ... * mu_t
+ *   m = b1 * m + (1 - b1) * g ; v = b2 * v + (1 - b2) * g^2
+ *   denom = sqrt(v) / sqrt(1 - b2^t) + eps
+ *   p -= lr * (1 - mu_t) / (1 - mu_product) * g / denom
+ *   p -= lr * mu_{t+1} / (1 - mu_product * mu_{t+1}) * m / denom
+ *
+ * mu_product is PyTorch's per-optimizer state: here the state's one
+ * scalar, after the slots, so checkpoints keep it; it is mu_1 on the
+ * first step and kept in the real type (torch keeps it in a tensor of the
+ * default dtype). This is the documented formula, which torch 1.13
+ * computes with foreach=True and torch >= 2.0 always; 1.13's default
+ * single-tensor code multiplies mu_t in twice in the last line
+ * (mu_product * mu_t * mu_{t+1}), a bug PyTorch fixed in 2.0.
+ */
+static const char *nadam_mu(Emitter *E, const char *t)
+{
+	const Optim *o = &E->m->optim;
+	return arena_printf(&E->arena, "%.17g * (1 - 0.5 * pow(0.96, "
+			    "(double)%s * %.17g))", o->beta1, t,
+			    o->momentum_decay);
+}
+
+static void emit_nadam(Emitter *E)
+{
+	const Optim *o = &E->m->optim;
+	const char *r = E->real;
+	declare_state(E, (const char *[]){"m", "v", "mu_product"}, 3);
+	emit(E, "const double mu = %s;", nadam_mu(E, "step"));
+	emit(E, "const double mu_next = %s;", nadam_mu(E, "(step + 1)"));
+	emit(E, "*mu_product = (%s)((step == 1 ? 1.0 : (double)*mu_product) * "
+	     "mu);", r);
+	emit(E, "const double prod = *mu_product;");
+	emit(E, "const %s c_grad = (%s)(lr * (1 - mu) / (1 - prod));", r, r);
+	emit(E, "const %s c_avg = (%s)(lr * mu_next / (1 - prod * mu_next));",
+	     r, r);
+	emit(E, "const %s bc2_sqrt = (%s)sqrt(1 - pow(%.17g, (double)step));",
+	     r, r, o->beta2);
+	open_loop(E, o->weight_decay);
+	moving_average(E, "m[i]", o->beta1, "gi", false);
+	moving_average(E, "v[i]", o->beta2, "gi", true);
+	emit(E, "const %s denom = sqrt%s(v[i]) / bc2_sqrt + %s;", r, E->fs,
+	     emit_lit(E, o->eps));
+	emit(E, "p[i] -= c_grad * gi / denom;");
+	emit(E, "p[i] -= c_avg * m[i] / denom;");
+	close_loop(E);
+}
+
+/*
+ * radam (torch.optim.RAdam):
+ *   g += wd * p
+ *   m = b1 * m + (1 - b1) * g ; v = b2 * v + (1 - b2) * g^2
+ *   rho_inf = 2 / (1 - b2) - 1 ; rho_t = rho_inf - 2 t b2^t / (1 - b2^t)
+ *   rho_t > 5: rect = sqrt((rho_t - 4) (rho_t - 2) rho_inf /
+ *                          ((rho_inf - 4) (rho_inf - 2) rho_t))
+ *              p -= lr * rect / (1 - b1^t) * m * sqrt(1 - b2^t) /
+ *                   (sqrt(v) + eps)
+ *   else:      p -= lr / (1 - b1^t) * m
+ */
+static void emit_radam(Emitter *E)
+{
+	const Optim *o = &E->m->optim;
+	const char *r = E->real;
+	declare_state(E, (const char *[]){"m", "v"}, 2);
+	emit(E, "const double bc1 = 1 - pow(%.17g, (double)step);", o->beta1);
+	emit(E, "const double bc2 = 1 - pow(%.17g, (double)step);", o->beta2);
+	emit(E, "const double rho_inf = 2 / (1 - %.17g) - 1;", o->beta2);
+	emit(E, "const double rho_t = rho_inf - 2 * (double)step * "
+	     "pow(%.17g, (double)step) / bc2;", o->beta2);
+	emit(E, "const int rectify = rho_t > 5;");
+	emit(E, "const double rect = rectify ? sqrt((rho_t - 4) * (rho_t - 2) * "
+	     "rho_inf /");
+	emit(E, "	((rho_inf - 4) * (rho_inf - 2) * rho_t)) : 0;");
+	emit(E, "const %s step_size = (%s)(rectify ? lr * rect * sqrt(bc2) / bc1 "
+	     ": lr / bc1);", r, r);
+	open_loop(E, o->weight_decay);
+	moving_average(E, "m[i]", o->beta1, "gi", false);
+	moving_average(E, "v[i]", o->beta2, "gi", true);
+	emit(E, "if (rectify) {");
+	emit(E, "	p[i] -= step_size * m[i] / (sqrt%s(v[i]) + %s);", E->fs,
+	     emit_lit(E, o->eps));
+	emit(E, "} else {");
+	emit(E, "	p[i] -= step_size * m[i];");
+	emit(E, "}");
+	close_loop(E);
+}
+
+/*
  * adadelta (torch.optim.Adadelta):
  *   g += wd * p
  *   sq = rho * sq + (1 - rho) * g^2

@@ -366,6 +366,7 @@ typedef struct Optim {
 	OptKind kind;
 	double lr, momentum, dampening, weight_decay, eps;
 	double beta1, beta2, rho, lr_decay, initial_accumulator_value;
+	double momentum_decay;
 	bool nesterov, amsgrad, centered;
 	Loc loc;
 } Optim;

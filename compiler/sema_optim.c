@@ -159,7 +159,6 @@ static void check_args(Sema *s, const OptimInfo *info, Ast *c, Optim *o)
 
 void sema_optimizer(Sema *s, Stmt *st)
 {
-	static const char *later[] = {"nadam", "radam"};
 	Ast *c = st->value;
 	Optim *o = &s->m->optim;
 	if (!c || c->kind != A_CALL) {
@@ -168,12 +167,6 @@ void sema_optimizer(Sema *s, Stmt *st)
 		return;
 	}
 	*o = (Optim){.loc = c->loc};
-	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
-		if (strcmp(c->str, later[i]) == 0) {
-			sema_error(s, c->loc, "not supported yet: optimizer "
-				   "'%s' (the optimizers but nadam and radam are)", c->str);
-			return;
-		}
 	const OptimInfo *info = lookup(s, c, &o->kind);
 	if (!info)
 		return;

@@ -163,6 +163,16 @@ def sat_build():
     return M()
 
 
+def radam_switches(beta2, steps):
+    """RAdam's rho_t (torch.optim.RAdam) is <= 5 at the first step and
+    > 5 at the last: the run takes both of its updates."""
+    rho_inf = 2 / (1 - beta2) - 1
+
+    def rho(t):
+        return rho_inf - 2 * t * beta2 ** t / (1 - beta2 ** t)
+    return rho(1) <= 5 < rho(steps)
+
+
 IRIS = ("examples/data/iris.csv", 1)
 BINARY = ("tests/torch/data/binary.csv", 1)
 REGRESS = ("tests/torch/data/regress.csv", 1)
@@ -266,6 +276,31 @@ CASES = [
          build=lambda: dense_mlp(3, 5, 2, torch.relu, "yhat", both),
          optim=lambda p: torch.optim.RMSprop(p, lr=0.003),
          loss=lambda: nn.MSELoss()),
+    Case("nadam", IRIS, (0, 4), (4, 5), 25, 4,
+         mlp_tensors(4, 6, 3, "logits"), classes=3, normalize="standard",
+         build=lambda: dense_mlp(4, 6, 3, torch.tanh, "logits",
+                                 logits_softmax),
+         # the documented formula: torch 1.13 computes it with foreach
+         optim=lambda p: torch.optim.NAdam(
+             p, lr=0.01, betas=(0.85, 0.99), eps=1e-7, weight_decay=0.01,
+             momentum_decay=0.01, foreach=True),
+         loss=lambda: nn.CrossEntropyLoss(),
+         variants=[("torch 1.13's single-tensor NAdam (mu_t twice)", dict(
+             optim=lambda p: torch.optim.NAdam(
+                 p, lr=0.01, betas=(0.85, 0.99), eps=1e-7,
+                 weight_decay=0.01, momentum_decay=0.01, foreach=False))),
+                   ("momentum_decay = 4e-3", dict(
+             optim=lambda p: torch.optim.NAdam(
+                 p, lr=0.01, betas=(0.85, 0.99), eps=1e-7,
+                 weight_decay=0.01, foreach=True)))]),
+    Case("radam", REGRESS, (0, 3), (3, 5), 8, 5,
+         mlp_tensors(3, 5, 2, "yhat"),
+         build=lambda: dense_mlp(3, 5, 2, torch.tanh, "yhat", both),
+         optim=lambda p: torch.optim.RAdam(p, lr=0.01, betas=(0.8, 0.95),
+                                           eps=1e-6, weight_decay=0.01),
+         loss=lambda: nn.MSELoss(),
+         covers=[("rho_t <= 5 (unrectified) then > 5 (rectified)",
+                  lambda steps: radam_switches(0.95, steps))]),
     Case("adadelta_wd", BINARY, (0, 3), (3, 4), 8, 6,
          mlp_tensors(3, 6, 1, "yhat"),
          build=lambda: dense_mlp(3, 6, 1, torch.tanh, "yhat", sigmoid_both),

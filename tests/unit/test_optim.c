@@ -107,6 +107,8 @@ static void test_state_size(void)
 	CU_ASSERT_EQUAL(state_of("rmsprop()"), N);
 	CU_ASSERT_EQUAL(state_of("rmsprop(centered = true, momentum = 0.9)"),
 			3 * N);
+	CU_ASSERT_EQUAL(state_of("nadam()"), 2 * N + 1); /* mu_product */
+	CU_ASSERT_EQUAL(state_of("radam()"), 2 * N);
 	CU_ASSERT_EQUAL(state_of("adadelta()"), 2 * N);
 }
 
