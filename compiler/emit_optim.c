@@ -73,22 +73,82 @@ static void declare_state(Emitter *E, const char *const *names, int n)
 	}
 }
 
+/* ---- clipping ------------------------------------------------------- */
+
+/*
+ * The train block's clip_value, then clip_norm (the contract's order), as
+ * torch.nn.utils.clip_grad_value_ and clip_grad_norm_ do them before the
+ * optimizer's step, but applied as the update reads each gradient (the
+ * gradient buffer is left as the backward pass wrote it):
+ *
+ *   clip_value = v:  g = clamp(g, -v, v)                (NaN stays NaN)
+ *   clip_norm = c:   n = sqrt(sum of g^2 over every trainable element)
+ *                    g = g * min(c / (n + 1e-6), 1)
+ *
+ * The norm is one reduction loop before the update's loop, in double.
+ */
+
+/* g[i] clipped by value: a call of the helper emit_clip_helper writes */
+static const char *clipped(Emitter *E, const char *x)
+{
+	if (E->m->train.clip_value > 0)
+		return arena_printf(&E->arena, "%s_clip_value(%s)", E->m->name,
+				    x);
+	return x;
+}
+
+static void emit_clip_helper(Emitter *E)
+{
+	double cv = E->m->train.clip_value;
+	if (cv <= 0)
+		return;
+	const char *r = E->real, *v = emit_lit(E, cv), *neg = emit_lit(E, -cv);
+	emit(E, "/* clip_value: torch.nn.utils.clip_grad_value_ */");
+	emit(E, "static %s %s_clip_value(%s g)", r, E->m->name, r);
+	emit(E, "{");
+	emit(E, "	return g < %s ? %s : g > %s ? %s : g;", neg, neg, v, v);
+	emit(E, "}");
+	emit(E, "%s", "");
+}
+
+/* clip_coef: torch.nn.utils.clip_grad_norm_'s clamped coefficient */
+static void emit_clip_norm(Emitter *E)
+{
+	const char *r = E->real;
+	if (E->m->train.clip_norm <= 0)
+		return;
+	emit(E, "/* clip_norm: torch.nn.utils.clip_grad_norm_ */");
+	emit(E, "double sumsq = 0;");
+	emit(E, "for (long i = 0; i < %ld; i++) {", E->m->nparams);
+	emit(E, "	const double c = %s;", clipped(E, "g[i]"));
+	emit(E, "	sumsq += c * c;");
+	emit(E, "}");
+	emit(E, "const double coef = %.17g / (sqrt(sumsq) + 1e-6);",
+	     E->m->train.clip_norm);
+	emit(E, "const %s clip_coef = (%s)(coef > 1 ? 1 : coef);", r, r);
+}
+
+/* ---- the loop -------------------------------------------------------- */
+
 /* Opens the loop over the trainable elements (one contiguous run of the
- * flat buffer) with gi, the gradient the update reads: g[i], plus wd * p
- * for an optimizer that adds weight decay to the gradient (L2). */
+ * flat buffer) with gi, the gradient the update reads: g[i] clipped, plus
+ * wd * p for an optimizer that adds weight decay to the gradient (L2). */
 static void open_loop(Emitter *E, double wd)
 {
 	Model *m = E->m;
+	const char *gi = clipped(E, "g[i]");
 	for (int i = 0; i < m->ntensors; i++)
 		if (!m->tensors[i].trainable)
 			ice("non-trainable tensors are not supported by the "
 			    "optimizer");
+	if (m->train.clip_norm > 0)
+		gi = arena_printf(&E->arena, "%s * clip_coef", gi);
+	if (wd > 0)
+		gi = arena_printf(&E->arena, "%s + %s * p[i]", gi,
+				  emit_lit(E, wd));
 	emit(E, "for (long i = 0; i < %ld; i++) {", m->nparams);
 	E->indent++;
-	if (wd > 0)
-		emit(E, "%s gi = g[i] + %s * p[i];", E->real, emit_lit(E, wd));
-	else
-		emit(E, "%s gi = g[i];", E->real);
+	emit(E, "%s gi = %s;", E->real, gi);
 }
 
 static void close_loop(Emitter *E)
@@ -369,6 +429,7 @@ static void emit_adadelta(Emitter *E)
 void emit_update(Emitter *E)
 {
 	Model *m = E->m;
+	emit_clip_helper(E);
 	emit(E, "static void %s_update(void *params, const void *grads, "
 	     "void *state,", m->name);
 	emit(E, "\t\tdouble lr, long step)");
@@ -376,6 +437,7 @@ void emit_update(Emitter *E)
 	E->indent++;
 	emit(E, "%s *p = params;", E->real);
 	emit(E, "const %s *g = grads;", E->real);
+	emit_clip_norm(E);
 	switch (m->optim.kind) {
 #define OPTIM(id, name, slots, scalars, emit, ...) \
 	case OPT_##id: \
@@ -391,8 +453,8 @@ void emit_update(Emitter *E)
 	emit(E, "%s", "");
 }
 
-/* The optimizer with every key, as `summary` prints it:
- * "adam(lr = 0.001, beta1 = 0.9, ...)". */
+/* The optimizer with every key, then the clipping the update does, as
+ * `summary` prints them: "adam(lr = 0.001, ...), clip_norm = 1". */
 const char *emit_optim_str(Emitter *E)
 {
 	const Optim *o = &E->m->optim;
@@ -410,5 +472,12 @@ const char *emit_optim_str(Emitter *E)
 					 i ? ", " : "", k->name,
 					 *(const double *)field);
 	}
-	return arena_printf(&E->arena, "%s)", s);
+	s = arena_printf(&E->arena, "%s)", s);
+	if (E->m->train.clip_value > 0)
+		s = arena_printf(&E->arena, "%s, clip_value = %g", s,
+				 E->m->train.clip_value);
+	if (E->m->train.clip_norm > 0)
+		s = arena_printf(&E->arena, "%s, clip_norm = %g", s,
+				 E->m->train.clip_norm);
+	return s;
 }

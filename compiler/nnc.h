@@ -409,6 +409,8 @@ typedef struct TrainCfg {
 	int es_patience;
 	double es_min_delta;
 	bool es_restore_best;
+	double clip_value;   /* 0 = off; applied by the update (emit_optim.c) */
+	double clip_norm;    /* 0 = off */
 	const char *checkpoint, *log;
 } TrainCfg;
 

@@ -6,6 +6,7 @@
  */
 #include "nnc.h"
 
+#include <math.h>
 #include <string.h>
 
 void sema_train_defaults(Model *m)
@@ -173,10 +174,22 @@ static void train_normalize(Sema *s, Kwarg *k)
 			   "minmax or none");
 }
 
+/* clip_value = v, clip_norm = t: a positive number each */
+static void train_clip(Sema *s, Kwarg *k, double *dst)
+{
+	double v;
+	if (!sema_const(s, k->value, &v))
+		return;
+	if (!(v > 0) || isinf(v))
+		sema_error(s, k->value->loc, "%s must be a positive number, "
+			   "found %g", k->name, v);
+	else
+		*dst = v;
+}
+
 static void train_key(Sema *s, Kwarg *k)
 {
-	static const char *later[] = {"test", "normalize_target", "clip_norm",
-				      "clip_value"};
+	static const char *later[] = {"test", "normalize_target"};
 	TrainCfg *t = &s->m->train;
 	int iv;
 	if (!strcmp(k->name, "data"))
@@ -208,6 +221,10 @@ static void train_key(Sema *s, Kwarg *k)
 		train_metrics(s, k);
 	else if (!strcmp(k->name, "early_stop"))
 		train_early_stop(s, k);
+	else if (!strcmp(k->name, "clip_value"))
+		train_clip(s, k, &t->clip_value);
+	else if (!strcmp(k->name, "clip_norm"))
+		train_clip(s, k, &t->clip_norm);
 	else if (!strcmp(k->name, "checkpoint"))
 		train_string(s, k, &t->checkpoint);
 	else if (!strcmp(k->name, "log"))

@@ -1,8 +1,9 @@
 /*
  * test_optim.c - the optimizer table (optim.def) and the optimizer
  * statement (sema_optim.c): every row well formed, every optimizer's
- * defaults and state size, and the errors. The rows are read from
- * optim_info[], so a new optimizer is checked here without a new test.
+ * defaults and state size, the clipping keys, and the errors. The rows
+ * are read from optim_info[], so a new optimizer is checked here without
+ * a new test.
  */
 #include <CUnit/CUnit.h>
 #include <math.h>
@@ -112,6 +113,23 @@ static void test_state_size(void)
 	CU_ASSERT_EQUAL(state_of("adadelta()"), 2 * N);
 }
 
+/* clip_value and clip_norm reach the model (emit_optim.c applies them). */
+static void test_clip_keys(void)
+{
+	UnitSema r;
+	Model *m = unit_sema(&r, HEAD "optimizer adam()\ntrain {\n"
+			     "  data = csv(\"d.csv\", x = 0:4, y = 4)\n"
+			     "  clip_value = 0.5\n  clip_norm = 2\n}\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL(m->train.clip_value, 0.5);
+	CU_ASSERT_EQUAL(m->train.clip_norm, 2);
+	unit_sema_free(&r);
+	expect_error(HEAD "optimizer adam()\ntrain {\n  data = csv(\"d.csv\", "
+		     "x = 0:4, y = 4)\n  clip_norm = 0\n}\n",
+		     "t.nn:10:15: error: clip_norm must be a positive number, "
+		     "found 0");
+}
+
 static void test_errors(void)
 {
 	expect_error(HEAD "optimizer sgd(momentum = 0.9)\n" TRAIN,
@@ -140,5 +158,6 @@ void suite_optim(void)
 	CU_add_test(s, "optim.def rows well formed", test_table);
 	CU_add_test(s, "every optimizer's defaults", test_defaults);
 	CU_add_test(s, "state sizes", test_state_size);
+	CU_add_test(s, "clipping keys", test_clip_keys);
 	CU_add_test(s, "optimizer errors", test_errors);
 }
