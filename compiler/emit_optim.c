@@ -17,28 +17,19 @@
  */
 #include "nnc.h"
 
-/* ---- state and loop -------------------------------------------------- */
+/* ---- state -------------------------------------------------------- */
 
-static int state_slots(const Optim *o)
+/* optim.def's state of o: slots per trainable element, then scalars */
+typedef struct StateShape {
+	int slots, scalars;
+} StateShape;
+
+static StateShape state_shape(const Optim *o)
 {
 	switch (o->kind) {
 #define OPTIM(id, name, slots, scalars, emit, ...) \
 	case OPT_##id: \
-		return (slots);
-#include "optim.def"
-#undef OPTIM
-	case OPT_COUNT:
-		break;
-	}
-	ice("optimizer kind %d", (int)o->kind);
-}
-
-static int state_scalars(const Optim *o)
-{
-	switch (o->kind) {
-#define OPTIM(id, name, slots, scalars, emit, ...) \
-	case OPT_##id: \
-		return (scalars);
+		return (StateShape){(slots), (scalars)};
 #include "optim.def"
 #undef OPTIM
 	case OPT_COUNT:
@@ -49,8 +40,8 @@ static int state_scalars(const Optim *o)
 
 long emit_state_size(const Model *m)
 {
-	const Optim *o = &m->optim;
-	return state_slots(o) * m->nparams + state_scalars(o);
+	StateShape st = state_shape(&m->optim);
+	return st.slots * m->nparams + st.scalars;
 }
 
 /* Names the state: the slots, each nparams long, then the scalars (one
@@ -58,13 +49,13 @@ long emit_state_size(const Model *m)
 static void declare_state(Emitter *E, const char *const *names, int n)
 {
 	const Optim *o = &E->m->optim;
-	int slots = state_slots(o);
-	if (n != slots + state_scalars(o))
+	StateShape st = state_shape(o);
+	if (n != st.slots + st.scalars)
 		ice("%s: %d state names for %d slots and %d scalars",
-		    optim_info[o->kind].name, n, slots, state_scalars(o));
+		    optim_info[o->kind].name, n, st.slots, st.scalars);
+	long el = E->m->nparams;
 	for (int k = 0; k < n; k++) {
-		long off = k < slots ? k * E->m->nparams
-				     : slots * E->m->nparams + (k - slots);
+		long off = k < st.slots ? k * el : st.slots * el + k - st.slots;
 		if (k == 0)
 			emit(E, "%s *%s = state;", E->real, names[0]);
 		else
@@ -73,7 +64,7 @@ static void declare_state(Emitter *E, const char *const *names, int n)
 	}
 }
 
-/* ---- clipping ------------------------------------------------------- */
+/* ---- clipping ----------------------------------------------------- */
 
 /*
  * The train block's clip_value, then clip_norm (the contract's order), as
@@ -106,7 +97,7 @@ static void emit_clip_helper(Emitter *E)
 	emit(E, "/* clip_value: torch.nn.utils.clip_grad_value_ */");
 	emit(E, "static %s %s_clip_value(%s g)", r, E->m->name, r);
 	emit(E, "{");
-	emit(E, "	return g < %s ? %s : g > %s ? %s : g;", neg, neg, v, v);
+	emit(E, "\treturn g < %s ? %s : g > %s ? %s : g;", neg, neg, v, v);
 	emit(E, "}");
 	emit(E, "%s", "");
 }
@@ -120,15 +111,15 @@ static void emit_clip_norm(Emitter *E)
 	emit(E, "/* clip_norm: torch.nn.utils.clip_grad_norm_ */");
 	emit(E, "double sumsq = 0;");
 	emit(E, "for (long i = 0; i < %ld; i++) {", E->m->nparams);
-	emit(E, "	const double c = %s;", clipped(E, "g[i]"));
-	emit(E, "	sumsq += c * c;");
+	emit(E, "\tconst double c = %s;", clipped(E, "g[i]"));
+	emit(E, "\tsumsq += c * c;");
 	emit(E, "}");
 	emit(E, "const double coef = %.17g / (sqrt(sumsq) + 1e-6);",
 	     E->m->train.clip_norm);
 	emit(E, "const %s clip_coef = (%s)(coef > 1 ? 1 : coef);", r, r);
 }
 
-/* ---- the loop -------------------------------------------------------- */
+/* ---- the loop ----------------------------------------------------- */
 
 /* Opens the loop over the trainable elements (one contiguous run of the
  * flat buffer) with gi, the gradient the update reads: g[i] clipped, plus
@@ -157,7 +148,7 @@ static void close_loop(Emitter *E)
 	emit(E, "}");
 }
 
-/* ---- the optimizers -------------------------------------------------- */
+/* ---- the optimizers ----------------------------------------------- */
 
 /* s = rho * s + (1 - rho) * x * x, or ... * x without the square */
 static void moving_average(Emitter *E, const char *s, double rho,
@@ -383,19 +374,19 @@ static void emit_radam(Emitter *E)
 	emit(E, "const double rho_t = rho_inf - 2 * (double)step * "
 	     "pow(%.17g, (double)step) / bc2;", o->beta2);
 	emit(E, "const int rectify = rho_t > 5;");
-	emit(E, "const double rect = rectify ? sqrt((rho_t - 4) * (rho_t - 2) * "
-	     "rho_inf /");
-	emit(E, "	((rho_inf - 4) * (rho_inf - 2) * rho_t)) : 0;");
-	emit(E, "const %s step_size = (%s)(rectify ? lr * rect * sqrt(bc2) / bc1 "
-	     ": lr / bc1);", r, r);
+	emit(E, "const double rect = rectify ? sqrt((rho_t - 4) * "
+	     "(rho_t - 2) * rho_inf /");
+	emit(E, "\t((rho_inf - 4) * (rho_inf - 2) * rho_t)) : 0;");
+	emit(E, "const %s step_size = (%s)(rectify ? "
+	     "lr * rect * sqrt(bc2) / bc1 : lr / bc1);", r, r);
 	open_loop(E, o->weight_decay);
 	moving_average(E, "m[i]", o->beta1, "gi", false);
 	moving_average(E, "v[i]", o->beta2, "gi", true);
 	emit(E, "if (rectify) {");
-	emit(E, "	p[i] -= step_size * m[i] / (sqrt%s(v[i]) + %s);", E->fs,
+	emit(E, "\tp[i] -= step_size * m[i] / (sqrt%s(v[i]) + %s);", E->fs,
 	     emit_lit(E, o->eps));
 	emit(E, "} else {");
-	emit(E, "	p[i] -= step_size * m[i];");
+	emit(E, "\tp[i] -= step_size * m[i];");
 	emit(E, "}");
 	close_loop(E);
 }
@@ -424,7 +415,23 @@ static void emit_adadelta(Emitter *E)
 	close_loop(E);
 }
 
-/* ---- the update function --------------------------------------------- */
+/* ---- the update function ------------------------------------------ */
+
+/* The optimizer's part of the update: its row's emitter. */
+static void emit_optimizer(Emitter *E)
+{
+	switch (E->m->optim.kind) {
+#define OPTIM(id, name, slots, scalars, emit, ...) \
+	case OPT_##id: \
+		emit(E); \
+		return;
+#include "optim.def"
+#undef OPTIM
+	case OPT_COUNT:
+		break;
+	}
+	ice("optimizer kind %d", (int)E->m->optim.kind);
+}
 
 void emit_update(Emitter *E)
 {
@@ -438,16 +445,7 @@ void emit_update(Emitter *E)
 	emit(E, "%s *p = params;", E->real);
 	emit(E, "const %s *g = grads;", E->real);
 	emit_clip_norm(E);
-	switch (m->optim.kind) {
-#define OPTIM(id, name, slots, scalars, emit, ...) \
-	case OPT_##id: \
-		emit(E); \
-		break;
-#include "optim.def"
-#undef OPTIM
-	case OPT_COUNT:
-		ice("optimizer kind OPT_COUNT");
-	}
+	emit_optimizer(E);
 	E->indent--;
 	emit(E, "}");
 	emit(E, "%s", "");
@@ -463,10 +461,11 @@ const char *emit_optim_str(Emitter *E)
 	for (int i = 0; i < info->nkeys; i++) {
 		const OptimKey *k = &info->keys[i];
 		const char *field = (const char *)o + k->offset;
+		bool on = k->flag && *(const bool *)field;
 		if (k->flag)
 			s = arena_printf(&E->arena, "%s%s%s = %s", s,
 					 i ? ", " : "", k->name,
-					 *(const bool *)field ? "true" : "false");
+					 on ? "true" : "false");
 		else
 			s = arena_printf(&E->arena, "%s%s%s = %g", s,
 					 i ? ", " : "", k->name,

@@ -11,7 +11,7 @@
 #include <math.h>
 #include <string.h>
 
-/* ---- the table ------------------------------------------------------- */
+/* ---- the table ---------------------------------------------------- */
 
 #define IN(lo, hi) lo, hi, false
 #define BELOW(lo, hi) lo, hi, true
@@ -28,7 +28,8 @@
 
 const OptimInfo optim_info[OPT_COUNT] = {
 #define OPTIM(id, name, slots, scalars, emit, ...) \
-	[OPT_##id] = {name, keys_##id, sizeof(keys_##id) / sizeof(keys_##id[0])},
+	[OPT_##id] = {name, keys_##id, \
+		      sizeof(keys_##id) / sizeof(keys_##id[0])},
 #include "optim.def"
 #undef OPTIM
 };
@@ -40,7 +41,7 @@ const OptimInfo optim_info[OPT_COUNT] = {
 #undef BELOW
 #undef IN
 
-/* ---- checking -------------------------------------------------------- */
+/* ---- checking ----------------------------------------------------- */
 
 static const OptimKey *find_key(const OptimInfo *info, const char *name)
 {
@@ -74,14 +75,17 @@ static void set_key(Sema *s, const OptimInfo *info, Optim *o,
 	if (!sema_const(s, value, &v))
 		return;
 	*(double *)field = v;
-	if (v >= k->lo && (k->hi_open ? v < k->hi : v <= k->hi))
+	if (!isfinite(v))
+		sema_error(s, value->loc, "%s(): %s must be a finite number",
+			   info->name, k->name);
+	else if (v >= k->lo && (k->hi_open ? v < k->hi : v <= k->hi))
 		return;
-	if (isinf(k->hi))
+	else if (isinf(k->hi))
 		sema_error(s, value->loc, "%s(): %s must be >= %g, found %g",
 			   info->name, k->name, k->lo, v);
 	else
-		sema_error(s, value->loc, "%s(): %s must be in [%g, %g%s, found "
-			   "%g", info->name, k->name, k->lo, k->hi,
+		sema_error(s, value->loc, "%s(): %s must be in [%g, %g%s, "
+			   "found %g", info->name, k->name, k->lo, k->hi,
 			   k->hi_open ? ")" : "]", v);
 }
 
@@ -125,8 +129,8 @@ static void check_args(Sema *s, const OptimInfo *info, Ast *c, Optim *o)
 {
 	bool *given = arena_alloc(s->a, info->nkeys * sizeof(*given));
 	if (c->nargs > 1) {
-		sema_error(s, c->args[1]->loc, "%s() takes the learning rate as "
-			   "its only positional argument", c->str);
+		sema_error(s, c->args[1]->loc, "%s() takes the learning rate "
+			   "as its only positional argument", c->str);
 		return;
 	}
 	if (c->nargs == 1) {
@@ -142,8 +146,8 @@ static void check_args(Sema *s, const OptimInfo *info, Ast *c, Optim *o)
 		if (!k)
 			unknown_key(s, info, kw);
 		else if (given[k - info->keys])
-			sema_error(s, kw->loc, "%s(): argument '%s' given twice",
-				   c->str, kw->name);
+			sema_error(s, kw->loc, "%s(): argument '%s' given "
+				   "twice", c->str, kw->name);
 		else {
 			given[k - info->keys] = true;
 			set_key(s, info, o, k, kw->value);
@@ -172,6 +176,7 @@ void sema_optimizer(Sema *s, Stmt *st)
 		return;
 	set_defaults(o, info);
 	check_args(s, info, c, o);
+	/* the one rule between keys (PyTorch's SGD's); only sgd has nesterov */
 	if (o->nesterov && (o->momentum <= 0 || o->dampening != 0))
 		sema_error(s, c->loc, "nesterov needs momentum > 0 and zero "
 			   "dampening");

@@ -68,10 +68,10 @@ class Case:
         self.init = init          # {name: array} overriding the draws
         self.known_bug = known_bug
         self.clip = clip          # (clip_value, clip_norm), None = off
-        # [(what, {field: value})]: the case changed so; each must end
-        # outside the tolerance of nnc's f64 tensors, which shows that the
-        # comparison sees that option (a clip that never triggers, an
-        # amsgrad that never takes the maximum would not)
+        # [(what, case -> case)]: the case with one option changed; each
+        # must end outside the tolerance of nnc's f64 tensors, which shows
+        # that the comparison sees that option (a clip that never
+        # triggers, an amsgrad that never takes the maximum would not)
         self.variants = variants
         # [(what, f(steps) -> bool)]: facts about the run that must hold
         self.covers = covers
@@ -163,6 +163,34 @@ def sat_build():
     return M()
 
 
+class Opt:
+    """torch.optim.NAME(params, **keys), and the same with keys changed:
+    the optimizers of a case and of its variants."""
+
+    def __init__(self, name, **keys):
+        self.name, self.keys = name, keys
+
+    def __call__(self, params):
+        return getattr(torch.optim, self.name)(params, **self.keys)
+
+    def but(self, name=None, **changes):
+        """another optimizer or other keys; a key set to None takes
+        torch's default"""
+        keys = dict(self.keys, **changes)
+        return Opt(name or self.name,
+                   **{k: v for k, v in keys.items() if v is not None})
+
+
+def opt_but(name=None, **changes):
+    """a variant: the case's optimizer with Opt.but(name, **changes)"""
+    return lambda c: c.but(optim=c.optim.but(name, **changes))
+
+
+def clip_but(clip):
+    """a variant: the case with other (clip_value, clip_norm)"""
+    return lambda c: c.but(clip=clip)
+
+
 def radam_switches(beta2, steps):
     """RAdam's rho_t (torch.optim.RAdam) is <= 5 at the first step and
     > 5 at the last: the run takes both of its updates."""
@@ -235,119 +263,91 @@ CASES = [
          # regression: bce's backward was NaN where sigmoid saturates to
          # exactly 1 (0/0 in d log(1 - p)); torch's gradient is 0 there
          init={"yhat.W": np.array([[40.0]]), "yhat.b": np.array([0.0])}),
-    Case("clip_both", REGRESS, (0, 3), (3, 5), 8, 5,
+    # the optimizers of the contract with their options, then clipping
+    Case("adagrad_decay", REGRESS, (0, 3), (3, 5), 8, 5,
          mlp_tensors(3, 5, 2, "yhat"),
          build=lambda: dense_mlp(3, 5, 2, torch.tanh, "yhat", both),
-         optim=lambda p: torch.optim.SGD(p, lr=0.5, momentum=0.9,
-                                         dampening=0.2, weight_decay=0.001),
-         loss=lambda: nn.MSELoss(), clip=(0.1, 0.3),
-         variants=[("clip_norm alone", dict(clip=(None, 0.3))),
-                   ("clip_value alone", dict(clip=(0.1, None))),
-                   ("dampening = 0", dict(
-                       optim=lambda p: torch.optim.SGD(
-                           p, lr=0.5, momentum=0.9, weight_decay=0.001)))]),
-    Case("clip_norm_adamw", IRIS, (0, 4), (4, 5), 30, 5,
-         mlp_tensors(4, 6, 3, "logits"), classes=3, normalize="standard",
-         build=lambda: dense_mlp(4, 6, 3, torch.relu, "logits",
-                                 logits_softmax),
-         optim=lambda p: torch.optim.AdamW(p, lr=0.05, weight_decay=0.05),
-         loss=lambda: nn.CrossEntropyLoss(), clip=(None, 0.2),
-         variants=[("no clipping", dict(clip=(None, None)))]),
-    Case("clip_value_adagrad", BINARY, (0, 3), (3, 4), 8, 6,
+         optim=Opt("Adagrad", lr=0.1, lr_decay=0.05, weight_decay=0.01,
+                   eps=1e-6, initial_accumulator_value=0.5),
+         loss=lambda: nn.MSELoss(),
+         variants=[("initial_accumulator_value = 0",
+                    opt_but(initial_accumulator_value=None)),
+                   ("lr_decay = 0", opt_but(lr_decay=None))]),
+    Case("rmsprop_centered", BINARY, (0, 3), (3, 4), 8, 6,
          mlp_tensors(3, 6, 1, "yhat"),
          build=lambda: dense_mlp(3, 6, 1, torch.tanh, "yhat", sigmoid_both),
-         optim=lambda p: torch.optim.Adagrad(p, lr=0.2),
-         loss=lambda: nn.BCELoss(), clip=(0.05, None),
-         variants=[("no clipping", dict(clip=(None, None)))]),
+         optim=Opt("RMSprop", lr=0.005, alpha=0.9, eps=1e-6,
+                   weight_decay=0.01, momentum=0.5, centered=True),
+         loss=lambda: nn.BCELoss(),
+         variants=[("centered = false", opt_but(centered=None))]),
+    Case("rmsprop_plain", REGRESS, (0, 3), (3, 5), 8, 5,
+         mlp_tensors(3, 5, 2, "yhat"),
+         build=lambda: dense_mlp(3, 5, 2, torch.relu, "yhat", both),
+         optim=Opt("RMSprop", lr=0.003),
+         loss=lambda: nn.MSELoss()),
     Case("adam_amsgrad", IRIS, (0, 4), (4, 5), 30, 5,
          mlp_tensors(4, 6, 3, "logits"), classes=3, normalize="standard",
          build=lambda: dense_mlp(4, 6, 3, torch.tanh, "logits",
                                  logits_softmax),
-         optim=lambda p: torch.optim.Adam(p, lr=0.02, betas=(0.85, 0.95),
-                                          eps=1e-7, weight_decay=0.005,
-                                          amsgrad=True),
+         optim=Opt("Adam", lr=0.02, betas=(0.85, 0.95), eps=1e-7,
+                   weight_decay=0.005, amsgrad=True),
          loss=lambda: nn.CrossEntropyLoss(),
-         variants=[("amsgrad = false", dict(
-             optim=lambda p: torch.optim.Adam(p, lr=0.02, betas=(0.85, 0.95),
-                                              eps=1e-7, weight_decay=0.005)))]),
-    Case("adagrad_decay", REGRESS, (0, 3), (3, 5), 8, 5,
-         mlp_tensors(3, 5, 2, "yhat"),
-         build=lambda: dense_mlp(3, 5, 2, torch.tanh, "yhat", both),
-         optim=lambda p: torch.optim.Adagrad(
-             p, lr=0.1, lr_decay=0.05, weight_decay=0.01, eps=1e-6,
-             initial_accumulator_value=0.5),
-         loss=lambda: nn.MSELoss(),
-         variants=[("initial_accumulator_value = 0", dict(
-             optim=lambda p: torch.optim.Adagrad(
-                 p, lr=0.1, lr_decay=0.05, weight_decay=0.01, eps=1e-6))),
-                   ("lr_decay = 0", dict(
-             optim=lambda p: torch.optim.Adagrad(
-                 p, lr=0.1, weight_decay=0.01, eps=1e-6,
-                 initial_accumulator_value=0.5)))]),
-    Case("rmsprop_centered", BINARY, (0, 3), (3, 4), 8, 6,
-         mlp_tensors(3, 6, 1, "yhat"),
-         build=lambda: dense_mlp(3, 6, 1, torch.tanh, "yhat", sigmoid_both),
-         optim=lambda p: torch.optim.RMSprop(
-             p, lr=0.005, alpha=0.9, eps=1e-6, weight_decay=0.01,
-             momentum=0.5, centered=True),
-         loss=lambda: nn.BCELoss(),
-         variants=[("centered = false", dict(
-             optim=lambda p: torch.optim.RMSprop(
-                 p, lr=0.005, alpha=0.9, eps=1e-6, weight_decay=0.01,
-                 momentum=0.5)))]),
-    Case("rmsprop_plain", REGRESS, (0, 3), (3, 5), 8, 5,
+         variants=[("amsgrad = false", opt_but(amsgrad=None))]),
+    Case("adamw_amsgrad", REGRESS, (0, 3), (3, 5), 8, 5,
          mlp_tensors(3, 5, 2, "yhat"),
          build=lambda: dense_mlp(3, 5, 2, torch.relu, "yhat", both),
-         optim=lambda p: torch.optim.RMSprop(p, lr=0.003),
-         loss=lambda: nn.MSELoss()),
+         optim=Opt("AdamW", lr=0.01, betas=(0.8, 0.9), eps=1e-6,
+                   weight_decay=0.2, amsgrad=True),
+         loss=lambda: nn.MSELoss(),
+         variants=[("amsgrad = false", opt_but(amsgrad=None)),
+                   ("adam's L2 weight decay", opt_but(name="Adam"))]),
     Case("nadam", IRIS, (0, 4), (4, 5), 25, 4,
          mlp_tensors(4, 6, 3, "logits"), classes=3, normalize="standard",
          build=lambda: dense_mlp(4, 6, 3, torch.tanh, "logits",
                                  logits_softmax),
-         # the documented formula: torch 1.13 computes it with foreach
-         optim=lambda p: torch.optim.NAdam(
-             p, lr=0.01, betas=(0.85, 0.99), eps=1e-7, weight_decay=0.01,
-             momentum_decay=0.01, foreach=True),
+         # the documented formula, which torch 1.13 computes with foreach
+         optim=Opt("NAdam", lr=0.01, betas=(0.85, 0.99), eps=1e-7,
+                   weight_decay=0.01, momentum_decay=0.01, foreach=True),
          loss=lambda: nn.CrossEntropyLoss(),
-         variants=[("torch 1.13's single-tensor NAdam (mu_t twice)", dict(
-             optim=lambda p: torch.optim.NAdam(
-                 p, lr=0.01, betas=(0.85, 0.99), eps=1e-7,
-                 weight_decay=0.01, momentum_decay=0.01, foreach=False))),
-                   ("momentum_decay = 4e-3", dict(
-             optim=lambda p: torch.optim.NAdam(
-                 p, lr=0.01, betas=(0.85, 0.99), eps=1e-7,
-                 weight_decay=0.01, foreach=True)))]),
+         variants=[("torch 1.13's single-tensor NAdam (mu_t twice)",
+                    opt_but(foreach=False)),
+                   ("momentum_decay = 4e-3", opt_but(momentum_decay=None))]),
     Case("radam", REGRESS, (0, 3), (3, 5), 8, 5,
          mlp_tensors(3, 5, 2, "yhat"),
          build=lambda: dense_mlp(3, 5, 2, torch.tanh, "yhat", both),
-         optim=lambda p: torch.optim.RAdam(p, lr=0.01, betas=(0.8, 0.95),
-                                           eps=1e-6, weight_decay=0.01),
+         optim=Opt("RAdam", lr=0.01, betas=(0.8, 0.95), eps=1e-6,
+                   weight_decay=0.01),
          loss=lambda: nn.MSELoss(),
          covers=[("rho_t <= 5 (unrectified) then > 5 (rectified)",
                   lambda steps: radam_switches(0.95, steps))]),
     Case("adadelta_wd", BINARY, (0, 3), (3, 4), 8, 6,
          mlp_tensors(3, 6, 1, "yhat"),
          build=lambda: dense_mlp(3, 6, 1, torch.tanh, "yhat", sigmoid_both),
-         optim=lambda p: torch.optim.Adadelta(p, lr=0.5, rho=0.8, eps=1e-5,
-                                              weight_decay=0.01),
+         optim=Opt("Adadelta", lr=0.5, rho=0.8, eps=1e-5, weight_decay=0.01),
          loss=lambda: nn.BCELoss(),
-         variants=[("weight_decay = 0", dict(
-             optim=lambda p: torch.optim.Adadelta(p, lr=0.5, rho=0.8,
-                                                  eps=1e-5)))]),
-    Case("adamw_amsgrad", REGRESS, (0, 3), (3, 5), 8, 5,
+         variants=[("weight_decay = 0", opt_but(weight_decay=None))]),
+    Case("clip_both", REGRESS, (0, 3), (3, 5), 8, 5,
          mlp_tensors(3, 5, 2, "yhat"),
-         build=lambda: dense_mlp(3, 5, 2, torch.relu, "yhat", both),
-         optim=lambda p: torch.optim.AdamW(p, lr=0.01, betas=(0.8, 0.9),
-                                           eps=1e-6, weight_decay=0.2,
-                                           amsgrad=True),
-         loss=lambda: nn.MSELoss(),
-         variants=[("amsgrad = false", dict(
-             optim=lambda p: torch.optim.AdamW(p, lr=0.01, betas=(0.8, 0.9),
-                                               eps=1e-6, weight_decay=0.2))),
-                   ("adam's L2 weight decay", dict(
-             optim=lambda p: torch.optim.Adam(p, lr=0.01, betas=(0.8, 0.9),
-                                              eps=1e-6, weight_decay=0.2,
-                                              amsgrad=True)))]),
+         build=lambda: dense_mlp(3, 5, 2, torch.tanh, "yhat", both),
+         optim=Opt("SGD", lr=0.5, momentum=0.9, dampening=0.2,
+                   weight_decay=0.001),
+         loss=lambda: nn.MSELoss(), clip=(0.1, 0.3),
+         variants=[("clip_norm alone", clip_but((None, 0.3))),
+                   ("clip_value alone", clip_but((0.1, None))),
+                   ("dampening = 0", opt_but(dampening=None))]),
+    Case("clip_norm_adamw", IRIS, (0, 4), (4, 5), 30, 5,
+         mlp_tensors(4, 6, 3, "logits"), classes=3, normalize="standard",
+         build=lambda: dense_mlp(4, 6, 3, torch.relu, "logits",
+                                 logits_softmax),
+         optim=Opt("AdamW", lr=0.05, weight_decay=0.05),
+         loss=lambda: nn.CrossEntropyLoss(), clip=(None, 0.2),
+         variants=[("no clipping", clip_but((None, None)))]),
+    Case("clip_value_adagrad", BINARY, (0, 3), (3, 4), 8, 6,
+         mlp_tensors(3, 6, 1, "yhat"),
+         build=lambda: dense_mlp(3, 6, 1, torch.tanh, "yhat", sigmoid_both),
+         optim=Opt("Adagrad", lr=0.2),
+         loss=lambda: nn.BCELoss(), clip=(0.05, None),
+         variants=[("no clipping", clip_but((None, None)))]),
 ]
 
 
@@ -613,9 +613,8 @@ def check_options_seen(rep, c, xn, y, init_params, got, steps):
     """Each variant of the case, trained by torch in float64, must end
     outside the f64 tolerance of nnc's tensors; each cover must hold."""
     atol, rtol = TOL["f64"]
-    for what, changes in c.variants:
-        other, _ = train_torch(c.but(**changes), xn, y, init_params,
-                               torch.float64)
+    for what, change in c.variants:
+        other, _ = train_torch(change(c), xn, y, init_params, torch.float64)
         worst = max(excess(got[n], other[n], atol, rtol)[0]
                     for n, _ in c.tensors)
         same = all(excess(got[n], other[n], atol, rtol)[1]

@@ -49,7 +49,8 @@ static void test_table(void)
 			CU_ASSERT_TRUE(isnan(key->dflt) ||
 				       in_range(key, key->dflt));
 			if (key->flag)
-				CU_ASSERT_TRUE(key->dflt == 0 || key->dflt == 1);
+				CU_ASSERT_TRUE(key->dflt == 0 ||
+					       key->dflt == 1);
 		}
 		CU_ASSERT_TRUE(has_lr);
 	}
@@ -62,8 +63,8 @@ static void test_defaults(void)
 		const OptimInfo *info = &optim_info[i];
 		char src[512];
 		UnitSema r;
-		snprintf(src, sizeof(src), HEAD "optimizer %s(lr = 0.5)\n" TRAIN,
-			 info->name);
+		snprintf(src, sizeof(src),
+			 HEAD "optimizer %s(lr = 0.5)\n" TRAIN, info->name);
 		Model *m = unit_sema(&r, src);
 		CU_ASSERT_PTR_NOT_NULL(m);
 		if (!m) {
@@ -140,6 +141,8 @@ static void test_errors(void)
 		     "only positional argument");
 	expect_error(HEAD "optimizer adam(lr = -1)\n" TRAIN,
 		     "error: adam(): lr must be >= 0, found -1");
+	expect_error(HEAD "optimizer adam(eps = 1e300 * 1e300)\n" TRAIN,
+		     "error: adam(): eps must be a finite number");
 	expect_error(HEAD "optimizer sgd(0.1, momentum = 1.5)\n" TRAIN,
 		     "error: sgd(): momentum must be in [0, 1], found 1.5");
 	expect_error(HEAD "optimizer sgd(0.1, nesterov = 1)\n" TRAIN,
