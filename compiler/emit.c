@@ -351,19 +351,6 @@ static void emit_tables(Emitter *E)
 	emit(E, "%s", "");
 }
 
-static const char *optim_str(Emitter *E)
-{
-	Optim *o = &E->m->optim;
-	if (o->kind == OPT_SGD)
-		return arena_printf(&E->arena, "sgd(lr = %g, momentum = %g, "
-				    "nesterov = %s, weight_decay = %g)", o->lr,
-				    o->momentum, o->nesterov ? "true" : "false",
-				    o->weight_decay);
-	return arena_printf(&E->arena, "adam(lr = %g, beta1 = %g, beta2 = %g, "
-			    "eps = %g, weight_decay = %g)", o->lr, o->beta1,
-			    o->beta2, o->eps, o->weight_decay);
-}
-
 static void emit_train_config(Emitter *E)
 {
 	static const char *norms[] = {"NNRT_NORM_NONE", "NNRT_NORM_STANDARD",
@@ -422,7 +409,7 @@ static void emit_descriptor(Emitter *E)
 	emit(E, "\t.n_state = %ld,", emit_state_size(m));
 	emit(E, "\t.ws_size = %ld,", m->ws_size);
 	emit(E, "\t.n_sched = %d,", emit_sched_size(m));
-	emit(E, "\t.optimizer = %s,", cstr(E, optim_str(E)));
+	emit(E, "\t.optimizer = %s,", cstr(E, emit_optim_str(E)));
 	emit(E, "\t.schedule = %s,", cstr(E, emit_sched_str(E)));
 	emit(E, "\t.lr = %.17g,", m->optim.lr);
 	emit_train_config(E);

@@ -1,60 +1,180 @@
 /*
  * emit_optim.c - the optimizer update, generated for the model's flat
  * parameter layout: one loop over every trainable element, with the
- * hyperparameters as literals. The learning rate and the step count come
- * from the runtime (schedules and --lr change them).
+ * hyperparameters as literals and the per-step scalars (bias corrections,
+ * this step's rate) computed once before it, in double. The body reads
+ * the learning rate and the step count (from 1) as `lr` and `step`: the
+ * runtime passes them (--lr and schedules change the rate).
  *
- * The formulas are PyTorch's (torch.optim.SGD and torch.optim.Adam):
+ * The state is optim.def's slots, one after another, each one element per
+ * trainable element, then the optimizer's scalars. The runtime zeroes it
+ * and keeps it in checkpoints; what PyTorch starts at other than zero is
+ * set on the first step (step == 1).
  *
- *   sgd:   g += wd * p
- *          momentum: buf = step == 1 ? g : mu * buf + (1 - dampening) * g
- *                    g = nesterov ? g + mu * buf : buf
- *          p -= lr * g
- *   adam:  g += wd * p
- *          m = b1 * m + (1 - b1) * g ; v = b2 * v + (1 - b2) * g^2
- *          p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+ * Each emitter follows PyTorch's code (torch.optim, 1.13, the default
+ * single-tensor path) with its formula written out above it: p is the
+ * parameter, g its gradient, t the step, wd the weight decay.
  */
 #include "nnc.h"
 
+/* ---- state -------------------------------------------------------- */
+
+/* optim.def's state of o: slots per trainable element, then scalars */
+typedef struct StateShape {
+	int slots, scalars;
+} StateShape;
+
+static StateShape state_shape(const Optim *o)
+{
+	switch (o->kind) {
+#define OPTIM(id, name, slots, scalars, emit, ...) \
+	case OPT_##id: \
+		return (StateShape){(slots), (scalars)};
+#include "optim.def"
+#undef OPTIM
+	case OPT_COUNT:
+		break;
+	}
+	ice("optimizer kind %d", (int)o->kind);
+}
+
 long emit_state_size(const Model *m)
 {
-	const Optim *o = &m->optim;
-	if (o->kind == OPT_ADAM)
-		return 2 * m->ntrainable;
-	return o->momentum > 0 ? m->ntrainable : 0;
+	StateShape st = state_shape(&m->optim);
+	return st.slots * m->ntrainable + st.scalars;
 }
 
-/* The trainable elements are the prefix [0, ntrainable) of the flat
- * buffer; the buffers after them are never touched. */
-static void open_loops(Emitter *E)
+/* Names the state: the slots, each ntrainable long, then the scalars (one
+ * element each): `real *m = state; real *v = m + n; ...`. */
+static void declare_state(Emitter *E, const char *const *names, int n)
 {
+	const Optim *o = &E->m->optim;
+	StateShape st = state_shape(o);
+	if (n != st.slots + st.scalars)
+		ice("%s: %d state names for %d slots and %d scalars",
+		    optim_info[o->kind].name, n, st.slots, st.scalars);
+	long el = E->m->ntrainable;
+	for (int k = 0; k < n; k++) {
+		long off = k < st.slots ? k * el : st.slots * el + k - st.slots;
+		if (k == 0)
+			emit(E, "%s *%s = state;", E->real, names[0]);
+		else
+			emit(E, "%s *%s = %s + %ld;", E->real, names[k],
+			     names[0], off);
+	}
+}
+
+/* ---- clipping ----------------------------------------------------- */
+
+/*
+ * The train block's clip_value, then clip_norm (the contract's order), as
+ * torch.nn.utils.clip_grad_value_ and clip_grad_norm_ do them before the
+ * optimizer's step, but applied as the update reads each gradient (the
+ * gradient buffer is left as the backward pass wrote it):
+ *
+ *   clip_value = v:  g = clamp(g, -v, v)                (NaN stays NaN)
+ *   clip_norm = c:   n = sqrt(sum of g^2 over every trainable element)
+ *                    g = g * min(c / (n + 1e-6), 1)
+ *
+ * The norm is one reduction loop before the update's loop, in double.
+ */
+
+/* g[i] clipped by value: a call of the helper emit_clip_helper writes */
+static const char *clipped(Emitter *E, const char *x)
+{
+	if (E->m->train.clip_value > 0)
+		return arena_printf(&E->arena, "%s_clip_value(%s)", E->m->name,
+				    x);
+	return x;
+}
+
+static void emit_clip_helper(Emitter *E)
+{
+	double cv = E->m->train.clip_value;
+	if (cv <= 0)
+		return;
+	const char *r = E->real, *v = emit_lit(E, cv), *neg = emit_lit(E, -cv);
+	emit(E, "/* clip_value: torch.nn.utils.clip_grad_value_ */");
+	emit(E, "static %s %s_clip_value(%s g)", r, E->m->name, r);
+	emit(E, "{");
+	emit(E, "\treturn g < %s ? %s : g > %s ? %s : g;", neg, neg, v, v);
+	emit(E, "}");
+	emit(E, "%s", "");
+}
+
+/* clip_coef: torch.nn.utils.clip_grad_norm_'s clamped coefficient */
+static void emit_clip_norm(Emitter *E)
+{
+	const char *r = E->real;
+	if (E->m->train.clip_norm <= 0)
+		return;
+	emit(E, "/* clip_norm: torch.nn.utils.clip_grad_norm_ */");
+	emit(E, "double sumsq = 0;");
 	emit(E, "for (long i = 0; i < %ld; i++) {", E->m->ntrainable);
-	E->indent++;
+	emit(E, "\tconst double c = %s;", clipped(E, "g[i]"));
+	emit(E, "\tsumsq += c * c;");
+	emit(E, "}");
+	emit(E, "const double coef = %.17g / (sqrt(sumsq) + 1e-6);",
+	     E->m->train.clip_norm);
+	emit(E, "const %s clip_coef = (%s)(coef > 1 ? 1 : coef);", r, r);
 }
 
-static void weight_decay(Emitter *E)
+/* ---- the loop ----------------------------------------------------- */
+
+/* Opens the loop over the trainable elements (the prefix [0, ntrainable)
+ * of the flat buffer; the buffers after them are never touched) with gi,
+ * the gradient the update reads: g[i] clipped, plus wd * p for an
+ * optimizer that adds weight decay to the gradient (L2). */
+static void open_loop(Emitter *E, double wd)
 {
-	double wd = E->m->optim.weight_decay;
+	Model *m = E->m;
+	const char *gi = clipped(E, "g[i]");
+	if (m->train.clip_norm > 0)
+		gi = arena_printf(&E->arena, "%s * clip_coef", gi);
 	if (wd > 0)
-		emit(E, "%s gi = g[i] + %s * p[i];", E->real, emit_lit(E, wd));
-	else
-		emit(E, "%s gi = g[i];", E->real);
+		gi = arena_printf(&E->arena, "%s + %s * p[i]", gi,
+				  emit_lit(E, wd));
+	emit(E, "for (long i = 0; i < %ld; i++) {", m->ntrainable);
+	E->indent++;
+	emit(E, "%s gi = %s;", E->real, gi);
 }
 
+static void close_loop(Emitter *E)
+{
+	E->indent--;
+	emit(E, "}");
+}
+
+/* ---- the optimizers ----------------------------------------------- */
+
+/* s = rho * s + (1 - rho) * x * x, or ... * x without the square */
+static void moving_average(Emitter *E, const char *s, double rho,
+			   const char *x, bool square)
+{
+	emit(E, "%s = %s * %s + %s * %s%s%s;", s, emit_lit(E, rho), s,
+	     emit_lit(E, 1 - rho), x, square ? " * " : "", square ? x : "");
+}
+
+/*
+ * sgd (torch.optim.SGD), mu = momentum:
+ *   g += wd * p
+ *   momentum: buf = t == 1 ? g : mu * buf + (1 - dampening) * g
+ *             g = nesterov ? g + mu * buf : buf
+ *   p -= lr * g
+ */
 static void emit_sgd(Emitter *E)
 {
-	Optim *o = &E->m->optim;
+	const Optim *o = &E->m->optim;
 	const char *r = E->real;
 	emit(E, "const %s rate = (%s)lr;", r, r);
 	if (o->momentum > 0) {
-		emit(E, "%s *buf = state;", r);
+		declare_state(E, (const char *[]){"buf"}, 1);
 		emit(E, "const int first = step == 1;");
 	} else {
 		emit(E, "(void)state;");
 		emit(E, "(void)step;");
 	}
-	open_loops(E);
-	weight_decay(E);
+	open_loop(E, o->weight_decay);
 	if (o->momentum > 0) {
 		emit(E, "buf[i] = first ? gi : %s * buf[i] + %s * gi;",
 		     emit_lit(E, o->momentum), emit_lit(E, 1 - o->dampening));
@@ -64,35 +184,256 @@ static void emit_sgd(Emitter *E)
 			emit(E, "gi = buf[i];");
 	}
 	emit(E, "p[i] -= rate * gi;");
-	E->indent--;
-	emit(E, "}");
+	close_loop(E);
 }
 
-static void emit_adam(Emitter *E)
+/*
+ * adam, adamw (torch.optim.Adam, AdamW):
+ *   adamw:   p *= 1 - lr * wd             (decoupled weight decay)
+ *   adam:    g += wd * p                  (L2)
+ *   m = b1 * m + (1 - b1) * g ; v = b2 * v + (1 - b2) * g^2
+ *   amsgrad: vmax = max(vmax, v), which takes v's place below
+ *   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+ */
+static void adam_update(Emitter *E, bool decoupled)
 {
-	Optim *o = &E->m->optim;
+	const Optim *o = &E->m->optim;
 	const char *r = E->real;
-	emit(E, "%s *m = state;", r);
-	emit(E, "%s *v = m + %ld;", r, E->m->ntrainable);
+	bool decay = decoupled && o->weight_decay > 0;
+	declare_state(E, (const char *[]){"m", "v", "vmax"}, 2 + o->amsgrad);
 	emit(E, "const double bc1 = 1 - pow(%.17g, (double)step);", o->beta1);
 	emit(E, "const double bc2 = 1 - pow(%.17g, (double)step);", o->beta2);
 	emit(E, "const %s step_size = (%s)(lr / bc1);", r, r);
 	emit(E, "const %s bc2_sqrt = (%s)sqrt(bc2);", r, r);
-	open_loops(E);
-	weight_decay(E);
-	emit(E, "m[i] = %s * m[i] + %s * gi;", emit_lit(E, o->beta1),
-	     emit_lit(E, 1 - o->beta1));
-	emit(E, "v[i] = %s * v[i] + %s * gi * gi;", emit_lit(E, o->beta2),
-	     emit_lit(E, 1 - o->beta2));
-	emit(E, "p[i] -= step_size * m[i] / (sqrt%s(v[i]) / bc2_sqrt + %s);",
-	     E->fs, emit_lit(E, o->eps));
-	E->indent--;
+	if (decay)
+		emit(E, "const %s decay = (%s)(1 - lr * %.17g);", r, r,
+		     o->weight_decay);
+	open_loop(E, decoupled ? 0 : o->weight_decay);
+	if (decay)
+		emit(E, "p[i] *= decay;");
+	moving_average(E, "m[i]", o->beta1, "gi", false);
+	moving_average(E, "v[i]", o->beta2, "gi", true);
+	if (o->amsgrad)
+		emit(E, "vmax[i] = v[i] < vmax[i] ? vmax[i] : v[i];");
+	emit(E, "p[i] -= step_size * m[i] / (sqrt%s(%s[i]) / bc2_sqrt + %s);",
+	     E->fs, o->amsgrad ? "vmax" : "v", emit_lit(E, o->eps));
+	close_loop(E);
+}
+
+static void emit_adam(Emitter *E)
+{
+	adam_update(E, false);
+}
+
+static void emit_adamw(Emitter *E)
+{
+	adam_update(E, true);
+}
+
+/*
+ * adagrad (torch.optim.Adagrad); sum starts at initial_accumulator_value:
+ *   g += wd * p
+ *   sum += g^2
+ *   p -= lr / (1 + (t - 1) * lr_decay) * g / (sqrt(sum) + eps)
+ */
+static void emit_adagrad(Emitter *E)
+{
+	const Optim *o = &E->m->optim;
+	const char *r = E->real;
+	declare_state(E, (const char *[]){"sum"}, 1);
+	emit(E, "const %s clr = (%s)(lr / (1 + (double)(step - 1) * %.17g));",
+	     r, r, o->lr_decay);
+	if (o->initial_accumulator_value > 0)
+		emit(E, "const int first = step == 1;");
+	open_loop(E, o->weight_decay);
+	if (o->initial_accumulator_value > 0)
+		emit(E, "sum[i] = (first ? %s : sum[i]) + gi * gi;",
+		     emit_lit(E, o->initial_accumulator_value));
+	else
+		emit(E, "sum[i] += gi * gi;");
+	emit(E, "p[i] -= clr * gi / (sqrt%s(sum[i]) + %s);", E->fs,
+	     emit_lit(E, o->eps));
+	close_loop(E);
+}
+
+/*
+ * rmsprop (torch.optim.RMSprop, whose alpha is rho here), mu = momentum:
+ *   g += wd * p
+ *   sq = rho * sq + (1 - rho) * g^2
+ *   centered: ga = rho * ga + (1 - rho) * g ; avg = sqrt(sq - ga^2) + eps
+ *   else:     avg = sqrt(sq) + eps
+ *   mu > 0:   buf = mu * buf + g / avg ; p -= lr * buf
+ *   else:     p -= lr * g / avg
+ */
+static void emit_rmsprop(Emitter *E)
+{
+	const Optim *o = &E->m->optim;
+	const char *r = E->real;
+	const char *names[3] = {"square_avg"};
+	int n = 1;
+	if (o->centered)
+		names[n++] = "grad_avg";
+	if (o->momentum > 0)
+		names[n++] = "buf";
+	declare_state(E, names, n);
+	emit(E, "const %s rate = (%s)lr;", r, r);
+	emit(E, "(void)step;");
+	open_loop(E, o->weight_decay);
+	moving_average(E, "square_avg[i]", o->rho, "gi", true);
+	if (o->centered) {
+		moving_average(E, "grad_avg[i]", o->rho, "gi", false);
+		emit(E, "const %s avg = sqrt%s(square_avg[i] - grad_avg[i] * "
+		     "grad_avg[i]) + %s;", r, E->fs, emit_lit(E, o->eps));
+	} else {
+		emit(E, "const %s avg = sqrt%s(square_avg[i]) + %s;", r, E->fs,
+		     emit_lit(E, o->eps));
+	}
+	if (o->momentum > 0) {
+		emit(E, "buf[i] = %s * buf[i] + gi / avg;",
+		     emit_lit(E, o->momentum));
+		emit(E, "p[i] -= rate * buf[i];");
+	} else {
+		emit(E, "p[i] -= rate * gi / avg;");
+	}
+	close_loop(E);
+}
+
+/*
+ * nadam (torch.optim.NAdam), psi = momentum_decay:
+ *   g += wd * p
+ *   mu_t = b1 * (1 - 0.5 * 0.96^(t * psi))
+ *   mu_product = mu_1 * ... * mu_t
+ *   m = b1 * m + (1 - b1) * g ; v = b2 * v + (1 - b2) * g^2
+ *   denom = sqrt(v) / sqrt(1 - b2^t) + eps
+ *   p -= lr * (1 - mu_t) / (1 - mu_product) * g / denom
+ *   p -= lr * mu_{t+1} / (1 - mu_product * mu_{t+1}) * m / denom
+ *
+ * mu_product is PyTorch's per-optimizer state: here the state's one
+ * scalar, after the slots, so checkpoints keep it; it is mu_1 on the
+ * first step and kept in the real type (torch keeps it in a tensor of the
+ * default dtype). This is the documented formula, which torch 1.13
+ * computes with foreach=True and torch >= 2.0 always; 1.13's default
+ * single-tensor code multiplies mu_t in twice in the last line
+ * (mu_product * mu_t * mu_{t+1}), a bug PyTorch fixed in 2.0.
+ */
+static const char *nadam_mu(Emitter *E, const char *t)
+{
+	const Optim *o = &E->m->optim;
+	return arena_printf(&E->arena, "%.17g * (1 - 0.5 * pow(0.96, "
+			    "(double)%s * %.17g))", o->beta1, t,
+			    o->momentum_decay);
+}
+
+static void emit_nadam(Emitter *E)
+{
+	const Optim *o = &E->m->optim;
+	const char *r = E->real;
+	declare_state(E, (const char *[]){"m", "v", "mu_product"}, 3);
+	emit(E, "const double mu = %s;", nadam_mu(E, "step"));
+	emit(E, "const double mu_next = %s;", nadam_mu(E, "(step + 1)"));
+	emit(E, "*mu_product = (%s)((step == 1 ? 1.0 : (double)*mu_product) * "
+	     "mu);", r);
+	emit(E, "const double prod = *mu_product;");
+	emit(E, "const %s c_grad = (%s)(lr * (1 - mu) / (1 - prod));", r, r);
+	emit(E, "const %s c_avg = (%s)(lr * mu_next / (1 - prod * mu_next));",
+	     r, r);
+	emit(E, "const %s bc2_sqrt = (%s)sqrt(1 - pow(%.17g, (double)step));",
+	     r, r, o->beta2);
+	open_loop(E, o->weight_decay);
+	moving_average(E, "m[i]", o->beta1, "gi", false);
+	moving_average(E, "v[i]", o->beta2, "gi", true);
+	emit(E, "const %s denom = sqrt%s(v[i]) / bc2_sqrt + %s;", r, E->fs,
+	     emit_lit(E, o->eps));
+	emit(E, "p[i] -= c_grad * gi / denom;");
+	emit(E, "p[i] -= c_avg * m[i] / denom;");
+	close_loop(E);
+}
+
+/*
+ * radam (torch.optim.RAdam):
+ *   g += wd * p
+ *   m = b1 * m + (1 - b1) * g ; v = b2 * v + (1 - b2) * g^2
+ *   rho_inf = 2 / (1 - b2) - 1 ; rho_t = rho_inf - 2 t b2^t / (1 - b2^t)
+ *   rho_t > 5: rect = sqrt((rho_t - 4) (rho_t - 2) rho_inf /
+ *                          ((rho_inf - 4) (rho_inf - 2) rho_t))
+ *              p -= lr * rect / (1 - b1^t) * m * sqrt(1 - b2^t) /
+ *                   (sqrt(v) + eps)
+ *   else:      p -= lr / (1 - b1^t) * m
+ */
+static void emit_radam(Emitter *E)
+{
+	const Optim *o = &E->m->optim;
+	const char *r = E->real;
+	declare_state(E, (const char *[]){"m", "v"}, 2);
+	emit(E, "const double bc1 = 1 - pow(%.17g, (double)step);", o->beta1);
+	emit(E, "const double bc2 = 1 - pow(%.17g, (double)step);", o->beta2);
+	emit(E, "const double rho_inf = 2 / (1 - %.17g) - 1;", o->beta2);
+	emit(E, "const double rho_t = rho_inf - 2 * (double)step * "
+	     "pow(%.17g, (double)step) / bc2;", o->beta2);
+	emit(E, "const int rectify = rho_t > 5;");
+	emit(E, "const double rect = rectify ? sqrt((rho_t - 4) * "
+	     "(rho_t - 2) * rho_inf /");
+	emit(E, "\t((rho_inf - 4) * (rho_inf - 2) * rho_t)) : 0;");
+	emit(E, "const %s step_size = (%s)(rectify ? "
+	     "lr * rect * sqrt(bc2) / bc1 : lr / bc1);", r, r);
+	open_loop(E, o->weight_decay);
+	moving_average(E, "m[i]", o->beta1, "gi", false);
+	moving_average(E, "v[i]", o->beta2, "gi", true);
+	emit(E, "if (rectify) {");
+	emit(E, "\tp[i] -= step_size * m[i] / (sqrt%s(v[i]) + %s);", E->fs,
+	     emit_lit(E, o->eps));
+	emit(E, "} else {");
+	emit(E, "\tp[i] -= step_size * m[i];");
 	emit(E, "}");
+	close_loop(E);
+}
+
+/*
+ * adadelta (torch.optim.Adadelta):
+ *   g += wd * p
+ *   sq = rho * sq + (1 - rho) * g^2
+ *   delta = sqrt(acc + eps) / sqrt(sq + eps) * g
+ *   acc = rho * acc + (1 - rho) * delta^2
+ *   p -= lr * delta
+ */
+static void emit_adadelta(Emitter *E)
+{
+	const Optim *o = &E->m->optim;
+	const char *r = E->real, *eps = emit_lit(E, o->eps);
+	declare_state(E, (const char *[]){"square_avg", "acc_delta"}, 2);
+	emit(E, "const %s rate = (%s)lr;", r, r);
+	emit(E, "(void)step;");
+	open_loop(E, o->weight_decay);
+	moving_average(E, "square_avg[i]", o->rho, "gi", true);
+	emit(E, "const %s delta = sqrt%s(acc_delta[i] + %s) / "
+	     "sqrt%s(square_avg[i] + %s) * gi;", r, E->fs, eps, E->fs, eps);
+	moving_average(E, "acc_delta[i]", o->rho, "delta", true);
+	emit(E, "p[i] -= rate * delta;");
+	close_loop(E);
+}
+
+/* ---- the update function ------------------------------------------ */
+
+/* The optimizer's part of the update: its row's emitter. */
+static void emit_optimizer(Emitter *E)
+{
+	switch (E->m->optim.kind) {
+#define OPTIM(id, name, slots, scalars, emit, ...) \
+	case OPT_##id: \
+		emit(E); \
+		return;
+#include "optim.def"
+#undef OPTIM
+	case OPT_COUNT:
+		break;
+	}
+	ice("optimizer kind %d", (int)E->m->optim.kind);
 }
 
 void emit_update(Emitter *E)
 {
 	Model *m = E->m;
+	emit_clip_helper(E);
 	emit(E, "static void %s_update(const NnrtStep *s)", m->name);
 	emit(E, "{");
 	E->indent++;
@@ -101,11 +442,39 @@ void emit_update(Emitter *E)
 	emit(E, "void *state = s->state;");
 	emit(E, "const double lr = s->lr;");
 	emit(E, "const long step = s->step;");
-	if (m->optim.kind == OPT_SGD)
-		emit_sgd(E);
-	else
-		emit_adam(E);
+	emit_clip_norm(E);
+	emit_optimizer(E);
 	E->indent--;
 	emit(E, "}");
 	emit(E, "%s", "");
+}
+
+/* The optimizer with every key, then the clipping the update does, as
+ * `summary` prints them: "adam(lr = 0.001, ...), clip_norm = 1". */
+const char *emit_optim_str(Emitter *E)
+{
+	const Optim *o = &E->m->optim;
+	const OptimInfo *info = &optim_info[o->kind];
+	const char *s = arena_printf(&E->arena, "%s(", info->name);
+	for (int i = 0; i < info->nkeys; i++) {
+		const OptimKey *k = &info->keys[i];
+		const char *field = (const char *)o + k->offset;
+		bool on = k->flag && *(const bool *)field;
+		if (k->flag)
+			s = arena_printf(&E->arena, "%s%s%s = %s", s,
+					 i ? ", " : "", k->name,
+					 on ? "true" : "false");
+		else
+			s = arena_printf(&E->arena, "%s%s%s = %g", s,
+					 i ? ", " : "", k->name,
+					 *(const double *)field);
+	}
+	s = arena_printf(&E->arena, "%s)", s);
+	if (E->m->train.clip_value > 0)
+		s = arena_printf(&E->arena, "%s, clip_value = %g", s,
+				 E->m->train.clip_value);
+	if (E->m->train.clip_norm > 0)
+		s = arena_printf(&E->arena, "%s, clip_norm = %g", s,
+				 E->m->train.clip_norm);
+	return s;
 }

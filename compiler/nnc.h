@@ -383,15 +383,42 @@ typedef struct Output {
 	Shape shape;
 } Output;
 
-typedef enum { OPT_SGD, OPT_ADAM } OptKind;
+/* optim.def: the optimizers */
+typedef enum {
+#define OPTIM(id, ...) OPT_##id,
+#include "optim.def"
+#undef OPTIM
+	OPT_COUNT
+} OptKind;
 
+/* The checked optimizer statement: every optimizer's keys, each kept in
+ * the field optim.def names (keys of the same name share one). */
 typedef struct Optim {
 	OptKind kind;
-	double lr, momentum, dampening, weight_decay;
-	bool nesterov;
-	double beta1, beta2, eps;
+	double lr, momentum, dampening, weight_decay, eps;
+	double beta1, beta2, rho, lr_decay, initial_accumulator_value;
+	double momentum_decay;
+	bool nesterov, amsgrad, centered;
 	Loc loc;
 } Optim;
+
+/* One keyword argument of an optimizer (optim.def's KEY and FLAG). */
+typedef struct OptimKey {
+	const char *name;
+	size_t offset;      /* of its double (or bool, if flag) in Optim */
+	bool flag;          /* true or false, else a number */
+	double lo, hi;      /* a number's range: lo <= v <= hi */
+	bool hi_open;       /* ... v < hi */
+	double dflt;        /* NAN: required */
+} OptimKey;
+
+typedef struct OptimInfo {
+	const char *name;
+	const OptimKey *keys;
+	int nkeys;
+} OptimInfo;
+
+extern const OptimInfo optim_info[OPT_COUNT]; /* sema_optim.c */
 
 typedef struct DataSrc {
 	int kind;            /* 0 none, 1 csv */
@@ -413,6 +440,8 @@ typedef struct TrainCfg {
 	int es_patience;
 	double es_min_delta;
 	bool es_restore_best;
+	double clip_value;   /* 0 = off; applied by the update (emit_optim.c) */
+	double clip_norm;    /* 0 = off */
 	const char *checkpoint, *log;
 } TrainCfg;
 
@@ -534,8 +563,9 @@ void sema_add_layer(Sema *s, const char *kind, Shape sh, long params,
 Expr *sema_expr_arg(Sema *s, Ast *e, Ast *parent); /* parent: for init */
 /* sema_call.c: builtins */
 Expr *sema_call(Sema *s, Ast *e, Ast *parent);
-/* sema_train.c: the optimizer and train statements */
+/* sema_optim.c: the optimizer statement */
 void sema_optimizer(Sema *s, Stmt *st);
+/* sema_train.c: the train block */
 void sema_train(Sema *s, Stmt *st);
 void sema_train_defaults(Model *m);
 void sema_train_finish(Sema *s); /* cross-checks after all statements */
@@ -619,9 +649,11 @@ void emit_softmax(Emitter *E, Kernel *k);
 void emit_logsoftmax(Emitter *E, Kernel *k);
 void emit_onehot(Emitter *E, Kernel *k);
 void emit_dropmask(Emitter *E, Kernel *k);
-/* emit_optim.c: the update function */
+/* emit_optim.c: the update function, its state size and how `summary`
+ * prints the optimizer */
 void emit_update(Emitter *E);
 long emit_state_size(const Model *m);
+const char *emit_optim_str(Emitter *E);
 /* emit_sched.c: the learning-rate functions lr_at and lr_epoch */
 void emit_schedule(Emitter *E);
 int emit_sched_size(const Model *m);       /* doubles of schedule state */

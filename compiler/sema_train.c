@@ -1,11 +1,12 @@
 /*
- * sema_train.c - the optimizer statement and the train block: keys,
- * values, defaults, and the checks that tie them to the input and target
- * (column counts, metrics that need a class, early stopping that needs a
- * validation split).
+ * sema_train.c - the train block: keys, values, defaults, and the checks
+ * that tie them to the input and target (column counts, metrics that need
+ * a class, early stopping that needs a validation split). The optimizer
+ * statement is sema_optim.c's.
  */
 #include "nnc.h"
 
+#include <math.h>
 #include <string.h>
 
 void sema_train_defaults(Model *m)
@@ -16,90 +17,6 @@ void sema_train_defaults(Model *m)
 	t->shuffle = true;
 	t->es_patience = 5;
 	t->es_restore_best = true;
-}
-
-/* ---- optimizer -------------------------------------------------------- */
-
-static bool opt_num(Sema *s, Kwarg *k, const char *name, double *v, double lo,
-		    double hi)
-{
-	if (strcmp(k->name, name) != 0)
-		return false;
-	if (!sema_const(s, k->value, v))
-		return true;
-	if (*v < lo || *v > hi)
-		sema_error(s, k->value->loc, "%s must be in [%g, %g], found %g",
-			   name, lo, hi, *v);
-	return true;
-}
-
-static void sgd_key(Sema *s, Optim *o, Kwarg *k)
-{
-	if (opt_num(s, k, "lr", &o->lr, 0, 1e9) ||
-	    opt_num(s, k, "momentum", &o->momentum, 0, 1) ||
-	    opt_num(s, k, "dampening", &o->dampening, 0, 1) ||
-	    opt_num(s, k, "weight_decay", &o->weight_decay, 0, 1e9))
-		return;
-	if (strcmp(k->name, "nesterov") == 0) {
-		sema_bool(s, k->value, &o->nesterov);
-		return;
-	}
-	sema_error(s, k->loc, "sgd() has no argument '%s'", k->name);
-}
-
-static void adam_key(Sema *s, Optim *o, Kwarg *k)
-{
-	if (opt_num(s, k, "lr", &o->lr, 0, 1e9) ||
-	    opt_num(s, k, "beta1", &o->beta1, 0, 0.999999) ||
-	    opt_num(s, k, "beta2", &o->beta2, 0, 0.999999999) ||
-	    opt_num(s, k, "eps", &o->eps, 0, 1) ||
-	    opt_num(s, k, "weight_decay", &o->weight_decay, 0, 1e9))
-		return;
-	sema_error(s, k->loc, "adam() has no argument '%s'", k->name);
-}
-
-void sema_optimizer(Sema *s, Stmt *st)
-{
-	static const char *later[] = {"adagrad", "rmsprop", "adamw", "nadam",
-				      "radam", "adadelta"};
-	Ast *c = st->value;
-	Optim *o = &s->m->optim;
-	if (!c || c->kind != A_CALL) {
-		sema_error(s, c ? c->loc : st->loc, "expected an optimizer, "
-			   "e.g. sgd(lr = 0.1) or adam()");
-		return;
-	}
-	o->loc = c->loc;
-	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
-		if (strcmp(c->str, later[i]) == 0) {
-			sema_error(s, c->loc, "not supported yet: optimizer "
-				   "'%s' (sgd and adam are)", c->str);
-			return;
-		}
-	bool sgd = strcmp(c->str, "sgd") == 0;
-	if (!sgd && strcmp(c->str, "adam") != 0) {
-		sema_error(s, c->loc, "unknown optimizer '%s'", c->str);
-		return;
-	}
-	o->kind = sgd ? OPT_SGD : OPT_ADAM;
-	o->lr = sgd ? -1 : 1e-3;
-	o->beta1 = 0.9;
-	o->beta2 = 0.999;
-	o->eps = 1e-8;
-	if (c->nargs > 1) {
-		sema_error(s, c->args[1]->loc, "%s() takes the learning rate as "
-			   "its only positional argument", c->str);
-		return;
-	}
-	if (c->nargs == 1 && sema_const(s, c->args[0], &o->lr) && o->lr < 0)
-		sema_error(s, c->args[0]->loc, "lr must be >= 0");
-	for (int i = 0; i < c->nkw; i++)
-		(sgd ? sgd_key : adam_key)(s, o, &c->kw[i]);
-	if (sgd && o->lr < 0)
-		sema_error(s, c->loc, "sgd() needs a learning rate: sgd(lr = ...)");
-	if (o->nesterov && (o->momentum <= 0 || o->dampening != 0))
-		sema_error(s, c->loc, "nesterov needs momentum > 0 and zero "
-			   "dampening");
 }
 
 /* ---- train block ------------------------------------------------------ */
@@ -257,10 +174,22 @@ static void train_normalize(Sema *s, Kwarg *k)
 			   "minmax or none");
 }
 
+/* clip_value = v, clip_norm = t: a positive number each */
+static void train_clip(Sema *s, Kwarg *k, double *dst)
+{
+	double v;
+	if (!sema_const(s, k->value, &v))
+		return;
+	if (!(v > 0) || isinf(v))
+		sema_error(s, k->value->loc, "%s must be a positive number, "
+			   "found %g", k->name, v);
+	else
+		*dst = v;
+}
+
 static void train_key(Sema *s, Kwarg *k)
 {
-	static const char *later[] = {"test", "normalize_target", "clip_norm",
-				      "clip_value"};
+	static const char *later[] = {"test", "normalize_target"};
 	TrainCfg *t = &s->m->train;
 	int iv;
 	if (!strcmp(k->name, "data"))
@@ -292,6 +221,10 @@ static void train_key(Sema *s, Kwarg *k)
 		train_metrics(s, k);
 	else if (!strcmp(k->name, "early_stop"))
 		train_early_stop(s, k);
+	else if (!strcmp(k->name, "clip_value"))
+		train_clip(s, k, &t->clip_value);
+	else if (!strcmp(k->name, "clip_norm"))
+		train_clip(s, k, &t->clip_norm);
 	else if (!strcmp(k->name, "checkpoint"))
 		train_string(s, k, &t->checkpoint);
 	else if (!strcmp(k->name, "log"))

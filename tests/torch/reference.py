@@ -23,6 +23,7 @@ torch; docs/testing-torch.md explains what is compared and the
 tolerances. Exit status 0 even with FAILED lines (run.sh counts them);
 anything else means the script itself broke.
 """
+import copy
 import glob
 import os
 import struct
@@ -50,7 +51,8 @@ class Case:
 
     def __init__(self, name, data, x, y, batch, epochs, tensors, build,
                  optim, loss, classes=0, normalize=None, init=None,
-                 known_bug=None, reg=None):
+                 known_bug=None, reg=None, clip=(None, None), variants=(),
+                 covers=()):
         self.name = name
         self.data = data          # (path, skip)
         self.x = x                # feature columns [a, b)
@@ -66,6 +68,19 @@ class Case:
         self.init = init          # {name: array} overriding the draws
         self.reg = reg            # model -> a term added to the loss
         self.known_bug = known_bug
+        self.clip = clip          # (clip_value, clip_norm), None = off
+        # [(what, case -> case)]: the case with one option changed; each
+        # must end outside the tolerance of nnc's f64 tensors, which shows
+        # that the comparison sees that option (a clip that never
+        # triggers, an amsgrad that never takes the maximum would not)
+        self.variants = variants
+        # [(what, f(steps) -> bool)]: facts about the run that must hold
+        self.covers = covers
+
+    def but(self, **changes):
+        c = copy.copy(self)
+        c.__dict__.update(changes)
+        return c
 
 
 # --- the models, written with torch.nn; each forward returns what the
@@ -262,6 +277,44 @@ def norm_init(names, rng):
     return out
 
 
+class Opt:
+    """torch.optim.NAME(params, **keys), and the same with keys changed:
+    the optimizers of a case and of its variants."""
+
+    def __init__(self, name, **keys):
+        self.name, self.keys = name, keys
+
+    def __call__(self, params):
+        return getattr(torch.optim, self.name)(params, **self.keys)
+
+    def but(self, name=None, **changes):
+        """another optimizer or other keys; a key set to None takes
+        torch's default"""
+        keys = dict(self.keys, **changes)
+        return Opt(name or self.name,
+                   **{k: v for k, v in keys.items() if v is not None})
+
+
+def opt_but(name=None, **changes):
+    """a variant: the case's optimizer with Opt.but(name, **changes)"""
+    return lambda c: c.but(optim=c.optim.but(name, **changes))
+
+
+def clip_but(clip):
+    """a variant: the case with other (clip_value, clip_norm)"""
+    return lambda c: c.but(clip=clip)
+
+
+def radam_switches(beta2, steps):
+    """RAdam's rho_t (torch.optim.RAdam) is <= 5 at the first step and
+    > 5 at the last: the run takes both of its updates."""
+    rho_inf = 2 / (1 - beta2) - 1
+
+    def rho(t):
+        return rho_inf - 2 * t * beta2 ** t / (1 - beta2 ** t)
+    return rho(1) <= 5 < rho(steps)
+
+
 IRIS = ("examples/data/iris.csv", 1)
 BINARY = ("tests/torch/data/binary.csv", 1)
 REGRESS = ("tests/torch/data/regress.csv", 1)
@@ -357,6 +410,91 @@ CASES = [
          # regression: bce's backward was NaN where sigmoid saturates to
          # exactly 1 (0/0 in d log(1 - p)); torch's gradient is 0 there
          init={"yhat.W": np.array([[40.0]]), "yhat.b": np.array([0.0])}),
+    # the optimizers of the contract with their options, then clipping
+    Case("adagrad_decay", REGRESS, (0, 3), (3, 5), 8, 5,
+         mlp_tensors(3, 5, 2, "yhat"),
+         build=lambda: dense_mlp(3, 5, 2, torch.tanh, "yhat", both),
+         optim=Opt("Adagrad", lr=0.1, lr_decay=0.05, weight_decay=0.01,
+                   eps=1e-6, initial_accumulator_value=0.5),
+         loss=lambda: nn.MSELoss(),
+         variants=[("initial_accumulator_value = 0",
+                    opt_but(initial_accumulator_value=None)),
+                   ("lr_decay = 0", opt_but(lr_decay=None))]),
+    Case("rmsprop_centered", BINARY, (0, 3), (3, 4), 8, 6,
+         mlp_tensors(3, 6, 1, "yhat"),
+         build=lambda: dense_mlp(3, 6, 1, torch.tanh, "yhat", sigmoid_both),
+         optim=Opt("RMSprop", lr=0.005, alpha=0.9, eps=1e-6,
+                   weight_decay=0.01, momentum=0.5, centered=True),
+         loss=lambda: nn.BCELoss(),
+         variants=[("centered = false", opt_but(centered=None))]),
+    Case("rmsprop_plain", REGRESS, (0, 3), (3, 5), 8, 5,
+         mlp_tensors(3, 5, 2, "yhat"),
+         build=lambda: dense_mlp(3, 5, 2, torch.relu, "yhat", both),
+         optim=Opt("RMSprop", lr=0.003),
+         loss=lambda: nn.MSELoss()),
+    Case("adam_amsgrad", IRIS, (0, 4), (4, 5), 30, 5,
+         mlp_tensors(4, 6, 3, "logits"), classes=3, normalize="standard",
+         build=lambda: dense_mlp(4, 6, 3, torch.tanh, "logits",
+                                 logits_softmax),
+         optim=Opt("Adam", lr=0.02, betas=(0.85, 0.95), eps=1e-7,
+                   weight_decay=0.005, amsgrad=True),
+         loss=lambda: nn.CrossEntropyLoss(),
+         variants=[("amsgrad = false", opt_but(amsgrad=None))]),
+    Case("adamw_amsgrad", REGRESS, (0, 3), (3, 5), 8, 5,
+         mlp_tensors(3, 5, 2, "yhat"),
+         build=lambda: dense_mlp(3, 5, 2, torch.relu, "yhat", both),
+         optim=Opt("AdamW", lr=0.01, betas=(0.8, 0.9), eps=1e-6,
+                   weight_decay=0.2, amsgrad=True),
+         loss=lambda: nn.MSELoss(),
+         variants=[("amsgrad = false", opt_but(amsgrad=None)),
+                   ("adam's L2 weight decay", opt_but(name="Adam"))]),
+    Case("nadam", IRIS, (0, 4), (4, 5), 25, 4,
+         mlp_tensors(4, 6, 3, "logits"), classes=3, normalize="standard",
+         build=lambda: dense_mlp(4, 6, 3, torch.tanh, "logits",
+                                 logits_softmax),
+         # the documented formula, which torch 1.13 computes with foreach
+         optim=Opt("NAdam", lr=0.01, betas=(0.85, 0.99), eps=1e-7,
+                   weight_decay=0.01, momentum_decay=0.01, foreach=True),
+         loss=lambda: nn.CrossEntropyLoss(),
+         variants=[("torch 1.13's single-tensor NAdam (mu_t twice)",
+                    opt_but(foreach=False)),
+                   ("momentum_decay = 4e-3", opt_but(momentum_decay=None))]),
+    Case("radam", REGRESS, (0, 3), (3, 5), 8, 5,
+         mlp_tensors(3, 5, 2, "yhat"),
+         build=lambda: dense_mlp(3, 5, 2, torch.tanh, "yhat", both),
+         optim=Opt("RAdam", lr=0.01, betas=(0.8, 0.95), eps=1e-6,
+                   weight_decay=0.01),
+         loss=lambda: nn.MSELoss(),
+         covers=[("rho_t <= 5 (unrectified) then > 5 (rectified)",
+                  lambda steps: radam_switches(0.95, steps))]),
+    Case("adadelta_wd", BINARY, (0, 3), (3, 4), 8, 6,
+         mlp_tensors(3, 6, 1, "yhat"),
+         build=lambda: dense_mlp(3, 6, 1, torch.tanh, "yhat", sigmoid_both),
+         optim=Opt("Adadelta", lr=0.5, rho=0.8, eps=1e-5, weight_decay=0.01),
+         loss=lambda: nn.BCELoss(),
+         variants=[("weight_decay = 0", opt_but(weight_decay=None))]),
+    Case("clip_both", REGRESS, (0, 3), (3, 5), 8, 5,
+         mlp_tensors(3, 5, 2, "yhat"),
+         build=lambda: dense_mlp(3, 5, 2, torch.tanh, "yhat", both),
+         optim=Opt("SGD", lr=0.5, momentum=0.9, dampening=0.2,
+                   weight_decay=0.001),
+         loss=lambda: nn.MSELoss(), clip=(0.1, 0.3),
+         variants=[("clip_norm alone", clip_but((None, 0.3))),
+                   ("clip_value alone", clip_but((0.1, None))),
+                   ("dampening = 0", opt_but(dampening=None))]),
+    Case("clip_norm_adamw", IRIS, (0, 4), (4, 5), 30, 5,
+         mlp_tensors(4, 6, 3, "logits"), classes=3, normalize="standard",
+         build=lambda: dense_mlp(4, 6, 3, torch.relu, "logits",
+                                 logits_softmax),
+         optim=Opt("AdamW", lr=0.05, weight_decay=0.05),
+         loss=lambda: nn.CrossEntropyLoss(), clip=(None, 0.2),
+         variants=[("no clipping", clip_but((None, None)))]),
+    Case("clip_value_adagrad", BINARY, (0, 3), (3, 4), 8, 6,
+         mlp_tensors(3, 6, 1, "yhat"),
+         build=lambda: dense_mlp(3, 6, 1, torch.tanh, "yhat", sigmoid_both),
+         optim=Opt("Adagrad", lr=0.2),
+         loss=lambda: nn.BCELoss(), clip=(0.05, None),
+         variants=[("no clipping", clip_but((None, None)))]),
 ]
 
 
@@ -510,33 +648,53 @@ def targets(c, y, dtype):
     return torch.from_numpy(y).to(dtype)
 
 
+def clip_grads(c, params):
+    """The train block's clip_value, then clip_norm (the contract's
+    order), as torch.nn.utils does them."""
+    value, norm = c.clip
+    if value is not None:
+        torch.nn.utils.clip_grad_value_(params, value)
+    if norm is not None:
+        torch.nn.utils.clip_grad_norm_(params, norm)
+
+
 def train_torch(c, x, y, init_params, dtype):
     """K epochs of the train block's batches, in file order. Returns the
-    tensors and the per-epoch losses (batch losses weighted by size)."""
+    tensors and the per-epoch losses (batch losses weighted by size).
+
+    The default dtype is the trainer's: torch keeps an optimizer's scalar
+    state (NAdam's mu_product) in a tensor of the default dtype, as nnc
+    keeps it in the trainer's real type."""
     torch.manual_seed(0)
-    model = c.build().to(dtype)
-    set_params(model, init_params)
-    opt = c.optim(list(model.parameters()))
-    lossf = c.loss()
-    batch, epochs = c.batch, c.epochs
-    X = torch.from_numpy(x).to(dtype)
-    Y = targets(c, y, dtype)
-    losses = []
-    step = 0
-    for _ in range(epochs):
-        total = 0.0
-        for lo in range(0, len(X), batch):
-            xb, yb = X[lo:lo + batch], Y[lo:lo + batch]
-            step += 1
-            model.step = step   # the step's dropout masks (dropout.nn)
-            opt.zero_grad()
-            loss = lossf(model(xb)[0], yb)
-            if c.reg:
-                loss = loss + c.reg(model)
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(xb)
-        losses.append(total / len(X))
+    torch.set_default_dtype(dtype)
+    try:
+        model = c.build().to(dtype)
+        set_params(model, init_params)
+        params = list(model.parameters())
+        opt = c.optim(params)
+        lossf = c.loss()
+        batch, epochs = c.batch, c.epochs
+        X = torch.from_numpy(x).to(dtype)
+        Y = targets(c, y, dtype)
+        losses = []
+        step = 0
+        for _ in range(epochs):
+            total = 0.0
+            for lo in range(0, len(X), batch):
+                xb, yb = X[lo:lo + batch], Y[lo:lo + batch]
+                step += 1
+                model.step = step   # the step's dropout masks (dropout.nn)
+                opt.zero_grad()
+                loss = lossf(model(xb)[0], yb)
+                if c.reg:
+                    loss = loss + c.reg(model)
+                loss.backward()
+                clip_grads(c, params)
+                opt.step()
+                total += loss.item() * len(xb)
+            losses.append(total / len(X))
+    finally:
+        torch.set_default_dtype(torch.float32)
     return get_params(model, [n for n, _ in c.tensors]), np.array(losses)
 
 
@@ -573,12 +731,23 @@ def excess(got, want, atol, rtol):
     return (float(np.max(d)) if d.size else 0.0), bool(good)
 
 
+def relative(got, want):
+    """max |got - want| / |want| over the elements where want != 0"""
+    got = np.asarray(got, dtype=np.float64).ravel()
+    want = np.asarray(want, dtype=np.float64).ravel()
+    nz = want != 0
+    return float(np.max(np.abs(got[nz] - want[nz]) / np.abs(want[nz]))) \
+        if np.any(nz) else 0.0
+
+
 def compare_tensors(rep, c, prec, got, want, what):
     atol, rtol = TOL[prec]
-    worst, bad = 0.0, []
+    worst, worst_rel, bad = 0.0, 0.0, []
     for name, _ in c.tensors:
         d, good = excess(got[name], want[name], atol, rtol)
         worst = max(worst, d) if np.isfinite(d) else np.inf
+        if good:
+            worst_rel = max(worst_rel, relative(got[name], want[name]))
         if not good:
             g = np.asarray(got[name]).ravel()
             w = np.asarray(want[name]).ravel()
@@ -596,7 +765,32 @@ def compare_tensors(rep, c, prec, got, want, what):
             why = "KNOWN " + c.known_bug + "; " + why
         rep.fail(label, why, bad)
     else:
-        rep.ok("%s (max |diff| %.1e)" % (label, worst))
+        rep.ok("%s (max |diff| %.1e, relative %.1e)" % (label, worst,
+                                                         worst_rel))
+
+
+def check_options_seen(rep, c, xn, y, init_params, got, steps):
+    """Each variant of the case, trained by torch in float64, must end
+    outside the f64 tolerance of nnc's tensors; each cover must hold."""
+    atol, rtol = TOL["f64"]
+    for what, change in c.variants:
+        other, _ = train_torch(change(c), xn, y, init_params, torch.float64)
+        worst = max(excess(got[n], other[n], atol, rtol)[0]
+                    for n, _ in c.tensors)
+        same = all(excess(got[n], other[n], atol, rtol)[1]
+                   for n, _ in c.tensors)
+        label = "torch %s f64: differs from %s" % (c.name, what)
+        if same:
+            rep.fail(label, "within tolerance: the case does not exercise "
+                     "what it is meant to")
+        else:
+            rep.ok("%s (max |diff| %.1e)" % (label, worst))
+    for what, holds in c.covers:
+        label = "torch %s: %s" % (c.name, what)
+        if holds(steps):
+            rep.ok(label)
+        else:
+            rep.fail(label, "does not hold over %d steps" % steps)
 
 
 def check_case(rep, c, root):
@@ -654,6 +848,8 @@ def check_case(rep, c, root):
         compare_tensors(rep, c, prec, got, want, what)
         if not all(np.all(np.isfinite(v)) for v in got.values()):
             continue    # said by compare_tensors
+        if prec == "f64":
+            check_options_seen(rep, c, xn, y, init_params, got, steps)
 
         try:
             log = read_log(os.path.join(d, "log.csv"))

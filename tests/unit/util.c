@@ -1,6 +1,7 @@
 /* util.c - helpers shared by the CUnit suites. */
 #include "unit.h"
 
+#include <CUnit/CUnit.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,4 +46,38 @@ bool ir_text_is(Graph *g, const char *want)
 		fprintf(stderr, "\n--- expected:\n%s--- got:\n%s", want, got);
 	free(got);
 	return ok;
+}
+
+Model *unit_sema(UnitSema *r, const char *src)
+{
+	memset(r, 0, sizeof(*r));
+	r->errf = open_memstream(&r->err, &r->errlen);
+	diag_init(&r->diag, r->errf);
+	Program *p = parse_string("t.nn", src, &r->arena, &r->diag);
+	if (p && !r->diag.nerrors)
+		r->m = sema(p, &r->arena, &r->diag, &r->c);
+	fflush(r->errf);
+	return r->m;
+}
+
+void unit_sema_free(UnitSema *r)
+{
+	if (r->m)
+		sema_free(r->m, &r->c);
+	fclose(r->errf);
+	free(r->err);
+	diag_free(&r->diag);
+	arena_free(&r->arena);
+}
+
+void expect_error(const char *src, const char *want)
+{
+	UnitSema r;
+	Model *m = unit_sema(&r, src);
+	CU_ASSERT_PTR_NULL(m);
+	if (!strstr(r.err, want)) {
+		fprintf(stderr, "\nexpected: %s\ngot:\n%s\n", want, r.err);
+		CU_FAIL("diagnostic not found");
+	}
+	unit_sema_free(&r);
 }
