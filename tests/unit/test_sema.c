@@ -6,43 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nnc.h"
-
-typedef struct Run {
-	Arena arena;
-	Diag diag;
-	char *err;
-	size_t errlen;
-	FILE *errf;
-	Model *m;
-	Checked c;
-} Run;
+#include "unit.h"
 
 #define HEAD "model t\ninput x[4]\ntarget y : class(3)\n"
 #define TAIL "optimizer adam()\ntrain {\n  data = csv(\"d.csv\", x = 0:4, y = 4)\n}\n"
-
-/* Parses and checks `src`; diagnostics go to r->err. */
-static Model *run(Run *r, const char *src)
-{
-	memset(r, 0, sizeof(*r));
-	r->errf = open_memstream(&r->err, &r->errlen);
-	diag_init(&r->diag, r->errf);
-	Program *p = parse_string("t.nn", src, &r->arena, &r->diag);
-	if (p && !r->diag.nerrors)
-		r->m = sema(p, &r->arena, &r->diag, &r->c);
-	fflush(r->errf);
-	return r->m;
-}
-
-static void done(Run *r)
-{
-	if (r->m)
-		sema_free(r->m, &r->c);
-	fclose(r->errf);
-	free(r->err);
-	diag_free(&r->diag);
-	arena_free(&r->arena);
-}
 
 static Tensor *tensor(Model *m, const char *name)
 {
@@ -54,8 +21,8 @@ static Tensor *tensor(Model *m, const char *name)
 
 static void test_mlp_tensors(void)
 {
-	Run r;
-	Model *m = run(&r, HEAD "h = relu(dense(x, 16))\nz = dense(h, 3)\n"
+	SemaRun r;
+	Model *m = sema_run(&r, HEAD "h = relu(dense(x, 16))\nz = dense(h, 3)\n"
 			   "output p = softmax(z)\nloss = cross_entropy(z, y)\n"
 			   TAIL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
@@ -76,13 +43,13 @@ static void test_mlp_tensors(void)
 	CU_ASSERT_EQUAL(m->outputs[0].shape.dim[0], 3);
 	CU_ASSERT_EQUAL(r.c.loss->shape.rank, 0);
 	CU_ASSERT_TRUE(r.c.loss->shape.batched);
-	done(&r);
+	sema_run_done(&r);
 }
 
 static void test_numbered_layers(void)
 {
-	Run r;
-	Model *m = run(&r, HEAD "z = dense(relu(dense(x, 5)), 3)\n"
+	SemaRun r;
+	Model *m = sema_run(&r, HEAD "z = dense(relu(dense(x, 5)), 3)\n"
 			   "output p = softmax(z)\nloss = cross_entropy(z, y)\n"
 			   TAIL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
@@ -91,13 +58,13 @@ static void test_numbered_layers(void)
 	CU_ASSERT_PTR_NOT_NULL(tensor(m, "z.2.W"));
 	CU_ASSERT_EQUAL(tensor(m, "z.2.W")->shape.dim[0], 5);
 	CU_ASSERT_EQUAL(tensor(m, "z.1.W")->init, INIT_HE_NORMAL);
-	done(&r);
+	sema_run_done(&r);
 }
 
 static void test_shapes(void)
 {
-	Run r;
-	Model *m = run(&r, HEAD "param P[4, 2, 3] = zeros\nparam W[5, 4] = ones\n"
+	SemaRun r;
+	Model *m = sema_run(&r, HEAD "param P[4, 2, 3] = zeros\nparam W[5, 4] = ones\n"
 			   "a = x @ P\nb = W @ x\ns = sum(a, axis = 1)\n"
 			   "t = mean(a)\nz = dense(s * t, 3) + sum(b)\n"
 			   "output p = softmax(z)\nloss = cross_entropy(z, y)\n"
@@ -109,13 +76,13 @@ static void test_shapes(void)
 	Expr *plus = z->arg[1]; /* sum(b): a per-sample scalar */
 	CU_ASSERT_EQUAL(plus->shape.rank, 0);
 	CU_ASSERT_TRUE(plus->shape.batched);
-	done(&r);
+	sema_run_done(&r);
 }
 
 static void test_def_inlining(void)
 {
-	Run r;
-	Model *m = run(&r, HEAD "def sq(a) = a * a\ndef f(a, b) = sq(a) + b\n"
+	SemaRun r;
+	Model *m = sema_run(&r, HEAD "def sq(a) = a * a\ndef f(a, b) = sq(a) + b\n"
 			   "z = f(dense(x, 3), 1)\noutput p = softmax(z)\n"
 			   "loss = cross_entropy(z, y)\n" TAIL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
@@ -126,20 +93,20 @@ static void test_def_inlining(void)
 	/* both operands of a*a are the one dense layer */
 	CU_ASSERT_PTR_EQUAL(z->arg[0]->arg[0], z->arg[0]->arg[1]);
 	CU_ASSERT_EQUAL(m->ntensors, 2);
-	done(&r);
+	sema_run_done(&r);
 }
 
 /* Each case: a program and a line its diagnostics must contain. */
 static void expect_error(const char *src, const char *want)
 {
-	Run r;
-	Model *m = run(&r, src);
+	SemaRun r;
+	Model *m = sema_run(&r, src);
 	CU_ASSERT_PTR_NULL(m);
 	if (!strstr(r.err, want)) {
 		fprintf(stderr, "\nexpected: %s\ngot:\n%s\n", want, r.err);
 		CU_FAIL("diagnostic not found");
 	}
-	done(&r);
+	sema_run_done(&r);
 }
 
 static void test_errors(void)
@@ -185,14 +152,14 @@ static void test_errors(void)
 
 static void test_missing_statements(void)
 {
-	Run r;
-	run(&r, "model t\ninput x[2]\n");
+	SemaRun r;
+	sema_run(&r, "model t\ninput x[2]\n");
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "the program has no 'target' "
 				      "statement"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "the program has no 'loss' "
 				      "statement"));
 	CU_ASSERT_EQUAL(r.diag.nerrors, 5);
-	done(&r);
+	sema_run_done(&r);
 }
 
 void suite_sema(void)

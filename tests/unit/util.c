@@ -46,3 +46,25 @@ bool ir_text_is(Graph *g, const char *want)
 	free(got);
 	return ok;
 }
+
+Model *sema_run(SemaRun *r, const char *src)
+{
+	memset(r, 0, sizeof(*r));
+	r->errf = open_memstream(&r->err, &r->errlen);
+	diag_init(&r->diag, r->errf);
+	Program *p = parse_string("t.nn", src, &r->arena, &r->diag);
+	if (p && !r->diag.nerrors)
+		r->m = sema(p, &r->arena, &r->diag, &r->c);
+	fflush(r->errf);
+	return r->m;
+}
+
+void sema_run_done(SemaRun *r)
+{
+	if (r->m)
+		sema_free(r->m, &r->c);
+	fclose(r->errf);
+	free(r->err);
+	diag_free(&r->diag);
+	arena_free(&r->arena);
+}
