@@ -419,6 +419,70 @@ typedef struct OptimInfo {
 } OptimInfo;
 
 extern const OptimInfo optim_info[OPT_COUNT]; /* sema_optim.c */
+/* The schedule statement, checked (sema_sched.c): a chain of pieces. */
+typedef enum {
+#define SCHED(id, name, ends, state, keys) SCHED_##id,
+#include "sched.def"
+#undef SCHED
+	SCHED_COUNT
+} SchedKind;
+
+typedef enum {
+	SEND_STEPS,   /* after its `steps`: it may be followed by `then` */
+	SEND_RUN,     /* at the end of the configured run */
+	SEND_NEVER,
+} SchedEnd;
+
+typedef enum {
+	KEY_NUM,      /* a number */
+	KEY_INT,      /* an integer */
+	KEY_INTS,     /* a list of increasing integers: [30, 60] */
+} KeyType;
+
+/* One argument of a schedule. Its values lie in [lo, hi], ends
+ * excluded when lo_open / hi_open (for KEY_INTS: each element). */
+typedef struct SchedKey {
+	const char *name;
+	KeyType type;
+	double lo, hi;
+	bool lo_open, hi_open;
+	double def;          /* the default; NAN: none */
+	const char *alt;     /* the key this one replaces ("steps" for
+	                        "epochs"): only one of them may be given */
+	bool positional;     /* may be the (only) positional argument */
+} SchedKey;
+
+typedef struct SchedInfo {
+	const char *name;
+	SchedEnd ends;
+	int nstate;          /* doubles of sched[] it keeps */
+	const SchedKey *keys;/* ended by a NULL name */
+} SchedInfo;
+
+extern const SchedInfo sched_info[SCHED_COUNT];
+
+#define SCHED_MAXKEYS 4
+
+/* One schedule of the chain: every key's value (its default when not
+ * given), where it starts, and its slice of the state. */
+typedef struct SchedPiece {
+	SchedKind kind;
+	Loc loc;
+	double val[SCHED_MAXKEYS];   /* in the order of its keys */
+	bool given[SCHED_MAXKEYS];
+	const long *list;            /* a KEY_INTS key's values */
+	int nlist;
+	long start;          /* the step it starts at: the steps of the
+	                        pieces before it, all of which end after
+	                        their steps */
+	int state;           /* its first double in sched[] */
+} SchedPiece;
+
+typedef struct Schedule {
+	SchedPiece *pieces;  /* in the order they run; none: constant */
+	int npieces;
+	int nstate;          /* doubles of sched[] for the whole chain */
+} Schedule;
 
 typedef struct DataSrc {
 	int kind;            /* 0 none, 1 csv */
@@ -463,6 +527,7 @@ typedef struct Model {
 	int noutputs;
 	Optim optim;
 	long ws_size;       /* plan.c: workspace elements, max over functions */
+	Schedule sched;
 	TrainCfg train;
 	Loc train_loc;
 	/* IR: forward graphs are built by lowering; grad by autodiff */
@@ -569,6 +634,14 @@ void sema_optimizer(Sema *s, Stmt *st);
 void sema_train(Sema *s, Stmt *st);
 void sema_train_defaults(Model *m);
 void sema_train_finish(Sema *s); /* cross-checks after all statements */
+/* sema_sched.c: the schedule statement, into Model.sched */
+void sema_schedule(Sema *s, Stmt *st);
+/* a checked piece's value of `key` (its default when not given), and
+ * whether the program gave it; ice() on a key the schedule has not */
+double sema_sched_val(const SchedPiece *p, const char *key);
+bool sema_sched_given(const SchedPiece *p, const char *key);
+/* "step(epochs = 2, gamma = 0.5)": a piece as it can be written */
+const char *sema_sched_str(Arena *a, const SchedPiece *p);
 
 /* lower.c: the checked program to IR: fills m->train_g (forward and
  * batch-mean loss), m->eval_g and m->pred_g */

@@ -651,8 +651,7 @@ static void check_stmt(Sema *s, Stmt *st, Checked *c, bool *seen)
 		sema_optimizer(s, st);
 		break;
 	case S_SCHEDULE:
-		sema_error(s, st->loc, "not supported yet: 'schedule' (the "
-			   "learning rate is constant)");
+		sema_schedule(s, st);
 		break;
 	case S_TRAIN:
 		sema_train(s, st);

@@ -108,6 +108,32 @@ else
 	not_ok "iris builds" "nnc or cc failed" "$I.log"
 fi
 
+# --- a schedule's state survives --resume: 10 epochs = 5 + 5 ---------
+# tests/e2e/plateau_resume.nn: warmup then plateau, which cuts the rate
+# before epoch 5 and after it; the resumed run must match bit for bit.
+R=$TMP/plateau
+if build_trainer tests/e2e/plateau_resume.nn "$R"; then
+	{ "$R" train --checkpoint "$TMP/full.ckpt" --log "$TMP/full.csv" &&
+		"$R" train --epochs 5 --checkpoint "$TMP/half.ckpt" \
+			--log "$TMP/half.csv" &&
+		"$R" train --resume "$TMP/half.ckpt" --checkpoint "$TMP/half.ckpt" \
+			--log "$TMP/half.csv"; } >"$TMP/plateau.out" 2>&1
+	if cmp -s "$TMP/full.ckpt" "$TMP/half.ckpt" &&
+		cmp -s "$TMP/full.csv" "$TMP/half.csv"; then
+		ok "plateau schedule: 5 epochs + --resume 5 = 10, checkpoint and log bit for bit"
+	else
+		not_ok "plateau schedule resumes" "checkpoints or logs differ" "$TMP/plateau.out"
+	fi
+	rates=$(cut -d, -f4 "$TMP/full.csv" | tail -n +2 | tr '\n' ' ')
+	if echo "$rates" | awk '{ exit !($5 < $1 && $10 < $6) }'; then
+		ok "plateau cuts the rate before and after epoch 5 ($rates)"
+	else
+		not_ok "plateau cuts the rate before and after epoch 5" "rates $rates" "$TMP/full.csv"
+	fi
+else
+	not_ok "plateau_resume builds" "nnc or cc failed" "$R.log"
+fi
+
 # --- bad data: a clear error naming file and line, non-zero exit -----
 # resume: 10 epochs equal 5 + train --resume 5, byte for byte
 R=$TMP/resume

@@ -15,19 +15,25 @@ each case's f32 and f64 trainers from it, exports and predicts:
     DIR/CASE/PREC/log.csv    the per-epoch losses (%.9g)
     DIR/CASE/PREC/pred.csv   predict on the training file
 
-`check` trains the same model with torch.nn modules, losses and
-torch.optim from the same tensors on the same batches, and prints one
-`NAME ... ok` or `NAME ... FAILED (why)` line per comparison. f64
-trainers are compared with float64 torch, f32 trainers with float32
-torch; docs/testing-torch.md explains what is compared and the
+    DIR/CASE/lrtrace         tests/torch/lrtrace.c built on the f64 C
+
+`check` trains the same model with torch.nn modules, losses, torch.optim
+and torch.optim.lr_scheduler from the same tensors on the same batches,
+and prints one `NAME ... ok` or `NAME ... FAILED (why)` line per
+comparison. f64 trainers are compared with float64 torch, f32 trainers
+with float32 torch; the rate of every step (lrtrace) with the torch
+scheduler's. docs/testing-torch.md explains what is compared and the
 tolerances. Exit status 0 even with FAILED lines (run.sh counts them);
 anything else means the script itself broke.
 """
 import copy
 import glob
+import math
 import os
 import struct
+import subprocess
 import sys
+import warnings
 
 import numpy as np
 
@@ -43,6 +49,7 @@ TOL = {
     "f32": (1e-5, 1e-5),
 }
 LOG_RTOL = {"f64": 2e-8, "f32": 1e-4}      # the log has %.9g
+LOG_LR_RTOL = 1e-5                          # ... and the rate as %g
 PRED_TOL = {"f64": (1e-9, 1e-5), "f32": (1e-5, 1e-5)}  # predict has %.6g
 
 
@@ -52,7 +59,7 @@ class Case:
     def __init__(self, name, data, x, y, batch, epochs, tensors, build,
                  optim, loss, classes=0, normalize=None, init=None,
                  known_bug=None, reg=None, clip=(None, None), variants=(),
-                 covers=()):
+                 covers=(), sched=None, validation=0.0, seed=0):
         self.name = name
         self.data = data          # (path, skip)
         self.x = x                # feature columns [a, b)
@@ -68,6 +75,11 @@ class Case:
         self.init = init          # {name: array} overriding the draws
         self.reg = reg            # model -> a term added to the loss
         self.known_bug = known_bug
+        # (optimizer, steps per epoch, total steps) -> a Stepper, or None
+        # for a constant rate
+        self.sched = sched
+        self.validation = validation  # the train block's split and seed
+        self.seed = seed
         self.clip = clip          # (clip_value, clip_norm), None = off
         # [(what, case -> case)]: the case with one option changed; each
         # must end outside the tolerance of nnc's f64 tensors, which shows
@@ -315,6 +327,71 @@ def radam_switches(beta2, steps):
     return rho(1) <= 5 < rho(steps)
 
 
+# --- schedules: torch.optim.lr_scheduler, stepped the way nnc counts ---
+
+class Stepper:
+    """A torch scheduler and when it steps: after every optimizer step
+    ("step"), after every epoch ("epoch"), or after every epoch with the
+    validation loss ("plateau": ReduceLROnPlateau)."""
+
+    def __init__(self, sched, per):
+        self.sched = sched
+        self.per = per
+
+    def after_step(self):
+        if self.per == "step":
+            self.sched.step()
+
+    def after_epoch(self, val_loss):
+        if self.per == "epoch":
+            self.sched.step()
+        elif self.per == "plateau":
+            self.sched.step(val_loss)
+
+
+class WarmupThenEpochs:
+    """`warmup(steps = n) then B` with B counted in epochs, as a PyTorch
+    user writes it: the warmup stepped after each of its n steps, then B
+    built from the base rate (as SequentialLR resets it) and stepped
+    after every epoch that ran at least one of its steps."""
+
+    def __init__(self, opt, n, make_after):
+        self.opt, self.n, self.make_after = opt, n, make_after
+        self.warmup = lrs().LambdaLR(opt, lambda t: t / n)
+        self.after = None
+        self.steps = 0
+
+    def after_step(self):
+        self.steps += 1
+        if self.steps < self.n:
+            self.warmup.step()
+        elif self.steps == self.n:
+            for g in self.opt.param_groups:
+                g["lr"] = g["initial_lr"]
+            self.after = self.make_after(self.opt)
+
+    def after_epoch(self, val_loss):
+        if self.steps > self.n:
+            self.after.step()
+
+
+def lrs():
+    return torch.optim.lr_scheduler
+
+
+def warmup(n):
+    """nnc's warmup(steps = n): lr * t / n."""
+    return lambda opt: lrs().LambdaLR(opt, lambda t: t / n)
+
+
+def sequential(opt, parts, milestones):
+    """`A then B then ...`: SequentialLR over the parts, built in order
+    (each part: optimizer -> scheduler), stepped after every step."""
+    built = [make(opt) for make in parts]
+    return Stepper(lrs().SequentialLR(opt, built, milestones=milestones),
+                   "step")
+
+
 IRIS = ("examples/data/iris.csv", 1)
 BINARY = ("tests/torch/data/binary.csv", 1)
 REGRESS = ("tests/torch/data/regress.csv", 1)
@@ -325,6 +402,20 @@ SATURATED = ("tests/torch/data/saturated.csv", 1)
 def mlp_tensors(n_in, hidden, n_out, out):
     return [("h.W", (n_in, hidden)), ("h.b", (hidden,)),
             (out + ".W", (hidden, n_out)), (out + ".b", (n_out,))]
+
+
+def sched_case(name, sched, optim, epochs=6, validation=0.0):
+    """tests/torch/sched_*.nn: tanh(dense(x, 4)), dense(h, 2), mse on
+    regress.csv in batches of 8 (5 steps an epoch), with a schedule."""
+    return Case(name, REGRESS, (0, 3), (3, 5), 8, epochs,
+                mlp_tensors(3, 4, 2, "yhat"),
+                build=lambda: dense_mlp(3, 4, 2, torch.tanh, "yhat", both),
+                optim=optim, loss=lambda: nn.MSELoss(), sched=sched,
+                validation=validation)
+
+
+def sgd(**kw):
+    return lambda p: torch.optim.SGD(p, **kw)
 
 
 CASES = [
@@ -495,6 +586,54 @@ CASES = [
          optim=Opt("Adagrad", lr=0.2),
          loss=lambda: nn.BCELoss(), clip=(0.05, None),
          variants=[("no clipping", clip_but((None, None)))]),
+    sched_case("sched_step",
+               lambda o, spe, n: Stepper(lrs().StepLR(o, 2, 0.5), "epoch"),
+               sgd(lr=0.1)),
+    sched_case("sched_step_steps",
+               lambda o, spe, n: Stepper(lrs().StepLR(o, 7, 0.5), "step"),
+               sgd(lr=0.1, momentum=0.9)),
+    sched_case("sched_multistep",
+               lambda o, spe, n: Stepper(lrs().MultiStepLR(o, [2, 4], 0.3),
+                                         "epoch"),
+               sgd(lr=0.1)),
+    sched_case("sched_exponential",
+               lambda o, spe, n: Stepper(lrs().ExponentialLR(o, 0.7),
+                                         "epoch"),
+               sgd(lr=0.2)),
+    sched_case("sched_cosine",
+               lambda o, spe, n: Stepper(lrs().CosineAnnealingLR(
+                   o, T_max=n, eta_min=0.01), "step"),
+               sgd(lr=0.1, momentum=0.5)),
+    sched_case("sched_warmup_cosine",
+               lambda o, spe, n: sequential(o, [warmup(6), lambda o2: lrs().
+                                                CosineAnnealingLR(
+                                                    o2, T_max=n - 6,
+                                                    eta_min=0.001)], [6]),
+               lambda p: torch.optim.Adam(p, lr=0.02)),
+    sched_case("sched_chain3",
+               lambda o, spe, n: sequential(o, [warmup(3), warmup(5),
+                                                lambda o2: lrs().MultiStepLR(
+                                                    o2, [5, 12], 0.5)],
+                                            [3, 8]),
+               sgd(lr=0.1)),
+    sched_case("sched_warmup_step",
+               lambda o, spe, n: WarmupThenEpochs(
+                   o, 7, lambda o2: lrs().StepLR(o2, 2, 0.5)),
+               sgd(lr=0.1)),
+    sched_case("sched_one_cycle",
+               lambda o, spe, n: Stepper(lrs().OneCycleLR(
+                   o, max_lr=0.3, total_steps=n, cycle_momentum=False),
+                   "step"),
+               sgd(lr=0.1, momentum=0.9)),
+    sched_case("sched_poly",
+               lambda o, spe, n: Stepper(lrs().PolynomialLR(
+                   o, total_iters=n, power=2.0), "step"),
+               sgd(lr=0.1)),
+    # the split's rows come from the trainer's generator (split_rows)
+    sched_case("sched_plateau",
+               lambda o, spe, n: Stepper(lrs().ReduceLROnPlateau(
+                   o, mode="min", factor=0.5, patience=1), "plateau"),
+               sgd(lr=1.2), epochs=10, validation=0.25),
 ]
 
 
@@ -585,8 +724,64 @@ def read_predict(path):
 
 
 def read_log(path):
+    """The log's columns by name: epoch, loss, [val_loss,] lr."""
+    with open(path) as f:
+        head = f.readline().strip().split(",")
     a = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
-    return a[:, 1]          # epoch,loss,...,lr
+    return {name: a[:, i] for i, name in enumerate(head)}
+
+
+# --- the trainer's validation split (runtime/rng.c, runtime/prep.c) ----
+
+def pcg32(seed):
+    """rng.c's PCG32 on the stream "NNRT", seeded as nnrt_rng_seed does;
+    returns a function giving the next 32-bit output."""
+    mask = (1 << 64) - 1
+    inc = (0x4E4E5254 << 1) | 1
+    state = [0]
+
+    def next32():
+        old = state[0]
+        state[0] = (old * 6364136223846793005 + inc) & mask
+        xs = (((old >> 18) ^ old) >> 27) & 0xFFFFFFFF
+        rot = old >> 59
+        return ((xs >> rot) | (xs << ((-rot) & 31))) & 0xFFFFFFFF
+    next32()
+    state[0] = (state[0] + seed) & mask
+    next32()
+    return next32
+
+
+def below(next32, n):
+    """nnrt_rng_below: uniform in [0, n) (n < 2^32), rejecting the
+    biased low range."""
+    if n <= 1:
+        return 0
+    threshold = ((1 << 32) - n) % n
+    while True:
+        v = next32()
+        if v >= threshold:
+            return v % n
+
+
+def split_rows(c, n):
+    """The trainer's split of n rows: (training rows, validation rows),
+    each in file order. The permutation is drawn right after the initial
+    tensors; the sched_* models' kernels are xavier_uniform (two 32-bit
+    draws an element) and their biases zeros (none)."""
+    if not c.validation:
+        return np.arange(n), np.arange(0)
+    next32 = pcg32(c.seed)
+    for name, shape in c.tensors:
+        if name.endswith(".W"):
+            for _ in range(2 * int(np.prod(shape))):
+                next32()
+    perm = list(range(n))
+    for i in range(n - 1, 0, -1):
+        j = below(next32, i + 1)
+        perm[i], perm[j] = perm[j], perm[i]
+    n_val = int(math.floor(c.validation * n + 0.5))    # C's round()
+    return np.array(sorted(perm[n_val:])), np.array(sorted(perm[:n_val]))
 
 
 # --- torch --------------------------------------------------------------
@@ -658,9 +853,12 @@ def clip_grads(c, params):
         torch.nn.utils.clip_grad_norm_(params, norm)
 
 
-def train_torch(c, x, y, init_params, dtype):
-    """K epochs of the train block's batches, in file order. Returns the
-    tensors and the per-epoch losses (batch losses weighted by size).
+def train_torch(c, x, y, val, init_params, dtype):
+    """K epochs of the train block's batches of the training rows (x, y),
+    in file order, at the rates of the case's schedule, which sees the
+    loss on the validation rows val = (x, y) after each epoch (without
+    them, the epoch's loss). Returns the tensors, the per-epoch losses
+    (batch losses weighted by size) and the rate of every step.
 
     The default dtype is the trainer's: torch keeps an optimizer's scalar
     state (NAdam's mu_product) in a tensor of the default dtype, as nnc
@@ -676,7 +874,9 @@ def train_torch(c, x, y, init_params, dtype):
         batch, epochs = c.batch, c.epochs
         X = torch.from_numpy(x).to(dtype)
         Y = targets(c, y, dtype)
-        losses = []
+        spe = -(-len(X) // batch)
+        sched = c.sched(opt, spe, spe * epochs) if c.sched else None
+        losses, rates = [], []
         step = 0
         for _ in range(epochs):
             total = 0.0
@@ -690,12 +890,45 @@ def train_torch(c, x, y, init_params, dtype):
                     loss = loss + c.reg(model)
                 loss.backward()
                 clip_grads(c, params)
+                rates.append(opt.param_groups[0]["lr"])
                 opt.step()
+                if sched:
+                    sched.after_step()
                 total += loss.item() * len(xb)
             losses.append(total / len(X))
+            if sched and len(val[0]):
+                model.eval()    # the trainer's validation: inference mode
+                with torch.no_grad():
+                    sched.after_epoch(lossf(model(torch.from_numpy(
+                        val[0]).to(dtype))[0], targets(c, val[1],
+                                                       dtype)).item())
+                model.train()
+            elif sched:
+                sched.after_epoch(losses[-1])
     finally:
         torch.set_default_dtype(torch.float32)
-    return get_params(model, [n for n, _ in c.tensors]), np.array(losses)
+    return (get_params(model, [n for n, _ in c.tensors]), np.array(losses),
+            np.array(rates))
+
+
+def torch_rates(c, spe, epochs, val_losses):
+    """The rate of every step of the case's torch schedule, on an
+    optimizer of one tensor, given each epoch's validation loss; and
+    whether the schedule is ReduceLROnPlateau."""
+    p = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    opt = c.optim([p])
+    sched = c.sched(opt, spe, spe * epochs) if c.sched else None
+    rates = []
+    for e in range(epochs):
+        for _ in range(spe):
+            rates.append(opt.param_groups[0]["lr"])
+            opt.step()      # no gradient: moves nothing, counts the step
+            if sched:
+                sched.after_step()
+        if sched:
+            sched.after_epoch(val_losses[e])
+    return np.array(rates), isinstance(getattr(sched, "sched", None),
+                                       lrs().ReduceLROnPlateau)
 
 
 def forward_torch(c, x, params, dtype):
@@ -774,7 +1007,8 @@ def check_options_seen(rep, c, xn, y, init_params, got, steps):
     outside the f64 tolerance of nnc's tensors; each cover must hold."""
     atol, rtol = TOL["f64"]
     for what, change in c.variants:
-        other, _ = train_torch(change(c), xn, y, init_params, torch.float64)
+        other = train_torch(change(c), xn, y, (xn[:0], y[:0]), init_params,
+                            torch.float64)[0]
         worst = max(excess(got[n], other[n], atol, rtol)[0]
                     for n, _ in c.tensors)
         same = all(excess(got[n], other[n], atol, rtol)[1]
@@ -793,13 +1027,115 @@ def check_options_seen(rep, c, xn, y, init_params, got, steps):
             rep.fail(label, "does not hold over %d steps" % steps)
 
 
+def check_log(rep, c, prec, path, losses, rates, spe):
+    """The log: its per-epoch losses against torch's, and its rate (the
+    epoch's last step, %g) against the torch schedule's."""
+    label = "torch %s %s" % (c.name, prec)
+    try:
+        log = read_log(path)
+    except (OSError, ValueError) as e:
+        rep.fail(label + ": log", str(e))
+        return
+    rt = LOG_RTOL[prec]
+    dl, good = excess(log["loss"], losses, 1e-12, rt)
+    if good:
+        rep.ok("%s: %d epoch losses (max |diff| %.1e)" %
+               (label, c.epochs, dl))
+    else:
+        rep.fail(label + ": epoch losses", "tolerance %g |x|" % rt,
+                 ["nnc   " + " ".join("%.9g" % v for v in log["loss"]),
+                  "torch " + " ".join("%.9g" % v for v in losses)])
+    if not c.sched:
+        return
+    want = rates[spe - 1::spe]
+    dr, good = excess(log["lr"], want, 0, LOG_LR_RTOL)
+    if good:
+        rep.ok("%s: the log's rate of %d epochs (max |diff| %.1e)" %
+               (label, c.epochs, dr))
+    else:
+        rep.fail(label + ": the log's rates", "tolerance %g |x|" %
+                 LOG_LR_RTOL,
+                 ["nnc   " + " ".join("%g" % v for v in log["lr"]),
+                  "torch " + " ".join("%g" % v for v in want)])
+
+
+def lrtrace(root, c, spe, val_losses):
+    """nnc's rate of every step: the case's lr_at and lr_epoch driven by
+    tests/torch/lrtrace.c as train.c drives them."""
+    args = [os.path.join(root, c.name, "lrtrace"), str(spe), str(c.epochs)]
+    r = subprocess.run(args + ["%.17g" % v for v in val_losses],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, check=True)
+    return np.array([float(v) for v in r.stdout.split()])
+
+
+# Validation losses for plateau that sit on either side of its 1e-4
+# relative threshold (0.99995 does not improve on 1, 0.99985 does, ...),
+# then stall: fed to nnc's and torch's schedule beside the trained ones.
+THRESHOLD_PROBE = [1.0, 0.99995, 0.99985, 0.99985, 0.9997, 0.5, 0.5, 0.5,
+                   0.5, 0.5, 0.5, 0.5]
+
+
+def compare_rates(rep, c, root, spe, vals, what):
+    """nnc's rate of every step against the torch scheduler's, both given
+    the per-epoch validation losses vals. Returns torch's rates and
+    whether the schedule is a plateau, or None if lrtrace failed."""
+    label = "torch %s: the rate of every step (%s)" % (c.name, what)
+    try:
+        got = lrtrace(root, c, spe, vals)
+    except (OSError, ValueError, subprocess.CalledProcessError) as e:
+        rep.fail(label, str(e))
+        return None
+    want, plateau = torch_rates(c, spe, c.epochs, vals)
+    atol, rtol = TOL["f64"]
+    d, good = excess(got, want, atol, rtol)
+    if good:
+        rep.ok("%s: %d steps from %.4g to %.4g (max |diff| %.1e)" %
+               (label, len(want), want[0], want[-1], d))
+    else:
+        bad = [k for k in range(min(len(got), len(want)))
+               if not excess(got[k], want[k], atol, rtol)[1]]
+        rep.fail(label, "%d steps from nnc, %d from torch, %d differ" %
+                 (len(got), len(want), len(bad)),
+                 ["step %d: nnc %.17g, torch %.17g" % (k, got[k], want[k])
+                  for k in bad])
+    return want, plateau
+
+
+def check_rates(rep, c, root, spe):
+    """The rate of every step, given the validation losses of nnc's f64
+    run (its training losses without a split), and for a plateau, given
+    THRESHOLD_PROBE too. A plateau must reduce the rate in the run."""
+    try:
+        log = read_log(os.path.join(root, c.name, "f64", "log.csv"))
+    except (OSError, ValueError) as e:
+        rep.fail("torch %s: the rate of every step" % c.name, str(e))
+        return
+    r = compare_rates(rep, c, root, spe, log.get("val_loss", log["loss"]),
+                      "the run's validation losses")
+    if not r or not r[1]:
+        return
+    compare_rates(rep, c, root, spe, THRESHOLD_PROBE[:c.epochs],
+                  "losses probing the threshold")
+    want = r[0]
+    k = int(np.argmax(want < want[0]))
+    if want[k] < want[0]:
+        rep.ok("torch %s: plateau reduced the rate within the run (to %g "
+               "at step %d)" % (c.name, want[k], k))
+    else:
+        rep.fail("torch %s: plateau" % c.name, "the rate never went down: "
+                 "the case does not test plateau")
+
+
 def check_case(rep, c, root):
     x, y = load_data(c)
     init_params = {n: np.load(os.path.join(root, c.name, "init",
                                            n + ".npy")).astype(np.float64)
                    for n, _ in c.tensors}
     batch, epochs = c.batch, c.epochs
-    steps = epochs * -(-len(x) // batch)
+    rows, val_rows = split_rows(c, len(x))
+    spe = -(-len(rows) // batch)
+    steps = epochs * spe
     for prec, dtype in (("f64", torch.float64), ("f32", torch.float32)):
         d = os.path.join(root, c.name, prec)
         label = "torch %s %s" % (c.name, prec)
@@ -819,7 +1155,7 @@ def check_case(rep, c, root):
         kind, shift, scale = ck["norm"]
         xn = x
         if c.normalize:
-            s, k = fit_norm(c, x)
+            s, k = fit_norm(c, x[rows])
             ds, good1 = excess(shift, s, 1e-12, 1e-12)
             dk, good2 = excess(scale, k, 1e-12, 1e-12)
             if prec == "f64":
@@ -835,7 +1171,9 @@ def check_case(rep, c, root):
             xn = ((x - shift) / scale).astype(np.float32).astype(np.float64)
 
         # the trajectory: every tensor after K epochs, and the losses
-        want, losses = train_torch(c, xn, y, init_params, dtype)
+        want, losses, rates = train_torch(
+            c, xn[rows], y[rows], (xn[val_rows], y[val_rows]), init_params,
+            dtype)
         if prec == "f64":
             got = ck["params"]      # export would round to float32
             what = "%d tensors after %d steps (checkpoint)" % (
@@ -851,21 +1189,8 @@ def check_case(rep, c, root):
         if prec == "f64":
             check_options_seen(rep, c, xn, y, init_params, got, steps)
 
-        try:
-            log = read_log(os.path.join(d, "log.csv"))
-        except (OSError, ValueError) as e:
-            rep.fail(label + ": epoch losses", str(e))
-            log = None
-        if log is not None:
-            rt = LOG_RTOL[prec]
-            dl, good = excess(log, losses, 1e-12, rt)
-            if good:
-                rep.ok("%s: %d epoch losses (max |diff| %.1e)" %
-                       (label, epochs, dl))
-            else:
-                rep.fail(label + ": epoch losses", "tolerance %g |x|" % rt,
-                         ["nnc   " + " ".join("%.9g" % v for v in log),
-                          "torch " + " ".join("%.9g" % v for v in losses)])
+        check_log(rep, c, prec, os.path.join(d, "log.csv"), losses, rates,
+                  spe)
 
         # predict: the trainer's outputs for its final tensors against a
         # torch forward pass with those tensors
@@ -891,6 +1216,7 @@ def check_case(rep, c, root):
                                                      for v in out[r]),
                       "row %d torch " % r + " ".join("%.6g" % v
                                                      for v in fwd[r])])
+    check_rates(rep, c, root, spe)
 
 
 def check(root):
@@ -905,6 +1231,8 @@ def check(root):
         name = os.path.basename(p)[:-3]
         if name not in known:
             rep.fail("torch %s" % name, "no reference in reference.py")
+    warnings.filterwarnings("ignore", category=UserWarning,
+                            module="torch.optim.lr_scheduler")
     for c in CASES:
         check_case(rep, c, root)
 

@@ -2,12 +2,13 @@
 # Torch tier: generated trainers compute PyTorch's numbers. Each program
 # in tests/torch/*.nn is built in f32 and f64, started from the same
 # tensors (reference.py init, then `import --npy`), trained for its train
-# block's epochs (`train --resume`, no shuffle, no split), exported and
-# run through `predict`; reference.py check trains the same model with
-# torch.nn and torch.optim on the same batches and compares the tensors,
-# the per-epoch losses and the predictions. docs/testing-torch.md has the
-# tolerances. Needs /usr/bin/python3 with torch and numpy (Debian's
-# python3-torch, python3-numpy).
+# block's epochs (`train --resume`, no shuffle), exported and run through
+# `predict`; reference.py check trains the same model with torch.nn,
+# torch.optim and torch.optim.lr_scheduler on the same batches and
+# compares the tensors, the per-epoch losses and rates, the predictions,
+# and the rate of every step (lrtrace.c) with the torch scheduler's.
+# docs/testing-torch.md has the tolerances. Needs /usr/bin/python3 with
+# torch and numpy (Debian's python3-torch, python3-numpy).
 cd "$(dirname "$0")/../.." || exit 2
 TIER=torch
 . tests/tools/lib.sh
@@ -22,12 +23,22 @@ fi
 
 cases=$(for f in tests/torch/*.nn; do basename "$f" .nn; done)
 
-# build every trainer: one background job per program, f32 then f64
+# build_lrtrace PROG.c OUT: tests/torch/lrtrace.c around a generated
+# trainer's C, printing the rate of every step of its schedule
+build_lrtrace() {
+	$CC -O0 -std=c11 -Wall -Wextra -Werror -Iruntime $BLAS_CFLAGS \
+		-DMODEL_C="\"$PWD/$1\"" tests/torch/lrtrace.c build/libnnrt.a \
+		$BLAS_LIBS -lz -lm -o "$2" >"$2.log" 2>&1
+}
+
+# build every trainer: one background job per program, f32 then f64,
+# then the f64 C's lrtrace
 for c in $cases; do
 	mkdir -p "$TMP/$c/f32" "$TMP/$c/f64"
 	(build_trainer "tests/torch/$c.nn" "$TMP/$c/f32/prog" &&
 		build_trainer "tests/torch/$c.nn" "$TMP/$c/f64/prog" \
-			--precision=f64) &
+			--precision=f64 &&
+		build_lrtrace "$TMP/$c/f64/prog.c" "$TMP/$c/lrtrace") &
 done
 wait
 
@@ -54,6 +65,8 @@ for c in $cases; do
 		d=$TMP/$c/$prec
 		if [ ! -x "$d/prog" ]; then
 			not_ok "torch $c $prec builds" "nnc or cc failed" "$d/prog.log"
+		elif [ ! -x "$TMP/$c/lrtrace" ]; then
+			not_ok "torch $c lrtrace builds" "cc failed" "$TMP/$c/lrtrace.log"
 		elif ! run "$c" "$prec" >"$d/run.log" 2>&1; then
 			not_ok "torch $c $prec runs" "import, train, export or predict failed" "$d/run.log"
 		fi
