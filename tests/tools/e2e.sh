@@ -144,11 +144,13 @@ if build_trainer tests/e2e/resume.nn "$R" --precision=f64; then
 	rc=$?
 	grep -E '^(epoch ([6-9]|10)/|final)' "$R.a.out" >"$R.a.lines"
 	grep -E '^(epoch|final)' "$R.b.out" >"$R.b.lines"
+	# the plateau schedule must have cut the rate after epoch 5
 	if [ $rc = 0 ] && cmp -s "$R.a" "$R.b" &&
-	   cmp -s "$R.a.lines" "$R.b.lines" && [ -s "$R.b.lines" ]; then
-		ok "resume: 10 epochs = 5 + 5 (batchnorm, dropout, split, momentum)"
+	   cmp -s "$R.a.lines" "$R.b.lines" && [ -s "$R.b.lines" ] &&
+	   grep -q '^epoch 10/10 .* lr 0\.0125$' "$R.a.out"; then
+		ok "resume: 10 epochs = 5 + 5 (batchnorm, dropout, plateau, split, momentum)"
 	else
-		not_ok "resume: 10 epochs = 5 + 5" "checkpoints or epoch lines differ" "$R.b.out"
+		not_ok "resume: 10 epochs = 5 + 5" "checkpoints or epoch lines differ, or plateau never cut the rate" "$R.a.out"
 	fi
 else
 	not_ok "resume model builds" "nnc or cc failed" "$R.log"
