@@ -353,10 +353,14 @@ static void emit_tables(Emitter *E)
 
 static void emit_train_config(Emitter *E)
 {
-	static const char *norms[] = {"NNRT_NORM_NONE", "NNRT_NORM_STANDARD",
-				      "NNRT_NORM_MINMAX"};
-	static const char *mons[] = {"NNRT_MON_VAL_LOSS", "NNRT_MON_VAL_ACCURACY",
-				     "NNRT_MON_LOSS", "NNRT_MON_ACCURACY"};
+#define ENUM_NAME(prefix, id) prefix #id,
+#define NORM_NAME(id, name) ENUM_NAME("NNRT_NORM_", id)
+#define MON_NAME(id, name) ENUM_NAME("NNRT_MON_", id)
+	static const char *norms[] = {NNRT_NORMS(NORM_NAME)};
+	static const char *mons[] = {NNRT_MONITORS(MON_NAME)};
+#undef MON_NAME
+#undef NORM_NAME
+#undef ENUM_NAME
 	TrainCfg *t = &E->m->train;
 	DataSrc *d = &t->data;
 	emit(E, "\t.train = {");

@@ -497,10 +497,10 @@ typedef struct TrainCfg {
 	int batch, epochs;
 	bool shuffle, drop_last;
 	long seed;
-	int normalize;       /* 0 none, 1 standard, 2 minmax */
+	NnrtNorm normalize;
 	unsigned metrics;    /* 1 = accuracy */
 	bool early_stop;
-	int es_monitor;      /* 0 val_loss, 1 val_accuracy, 2 loss, 3 accuracy */
+	NnrtMonitor es_monitor;
 	int es_patience;
 	double es_min_delta;
 	bool es_restore_best;

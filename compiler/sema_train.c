@@ -95,8 +95,30 @@ static void train_data(Sema *s, Kwarg *k)
 		sema_error(s, v->loc, "expected a data source: csv(...)");
 }
 
-static const char *monitors[] = {"val_loss", "val_accuracy", "loss",
-				 "accuracy"};
+/* runtime/nnrt.h's names of the monitors and the scalings */
+#define NAME_ROW(id, name) name,
+static const char *const monitors[] = {NNRT_MONITORS(NAME_ROW)};
+static const char *const norms[] = {NNRT_NORMS(NAME_ROW)};
+#undef NAME_ROW
+
+/* The index of id in names[0..n), or -1. */
+static int find_name(const char *id, const char *const *names, int n)
+{
+	for (int i = 0; id && i < n; i++)
+		if (strcmp(id, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static bool monitors_val(NnrtMonitor m)
+{
+	return m == NNRT_MON_VAL_LOSS || m == NNRT_MON_VAL_ACCURACY;
+}
+
+static bool monitors_accuracy(NnrtMonitor m)
+{
+	return m == NNRT_MON_VAL_ACCURACY || m == NNRT_MON_ACCURACY;
+}
 
 static void train_early_stop(Sema *s, Kwarg *k)
 {
@@ -119,14 +141,13 @@ static void train_early_stop(Sema *s, Kwarg *k)
 		else if (strcmp(a->name, "restore_best") == 0)
 			sema_bool(s, a->value, &t->es_restore_best);
 		else if (strcmp(a->name, "monitor") == 0) {
-			int j = 0;
-			while (j < 4 && (!id || strcmp(id, monitors[j])))
-				j++;
-			if (j == 4)
+			int j = find_name(id, monitors, NNRT_MON_COUNT);
+			if (j < 0)
 				sema_error(s, a->value->loc, "monitor must be "
 					   "val_loss, val_accuracy, loss or "
 					   "accuracy");
-			t->es_monitor = j;
+			else
+				t->es_monitor = (NnrtMonitor)j;
 		} else
 			sema_error(s, a->loc, "early_stop() has no argument "
 				   "'%s'", a->name);
@@ -162,16 +183,12 @@ static void train_string(Sema *s, Kwarg *k, const char **dst)
 
 static void train_normalize(Sema *s, Kwarg *k)
 {
-	const char *id = sema_ident(k->value);
-	if (id && strcmp(id, "standard") == 0)
-		s->m->train.normalize = 1;
-	else if (id && strcmp(id, "minmax") == 0)
-		s->m->train.normalize = 2;
-	else if (id && strcmp(id, "none") == 0)
-		s->m->train.normalize = 0;
-	else
+	int j = find_name(sema_ident(k->value), norms, NNRT_NORM_COUNT);
+	if (j < 0)
 		sema_error(s, k->value->loc, "normalize must be standard, "
 			   "minmax or none");
+	else
+		s->m->train.normalize = (NnrtNorm)j;
 }
 
 /* clip_value = v, clip_norm = t: a positive number each */
@@ -270,10 +287,11 @@ void sema_train_finish(Sema *s)
 	if ((t->metrics & 1) && !m->nclasses && !real1)
 		sema_error(s, loc, "accuracy needs a class target or a real "
 			   "target of shape [1]");
-	if (t->early_stop && t->es_monitor < 2 && t->validation <= 0)
+	if (t->early_stop && monitors_val(t->es_monitor) && t->validation <= 0)
 		sema_error(s, loc, "early_stop monitors %s but there is no "
 			   "validation split", monitors[t->es_monitor]);
-	if (t->early_stop && (t->es_monitor & 1) && !(t->metrics & 1))
+	if (t->early_stop && monitors_accuracy(t->es_monitor) &&
+	    !(t->metrics & 1))
 		sema_error(s, loc, "early_stop monitors %s but accuracy is not "
 			   "in metrics", monitors[t->es_monitor]);
 }

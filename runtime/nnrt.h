@@ -83,12 +83,27 @@ typedef struct NnrtSource {
 	int y_lo, y_hi;           /* target columns */
 } NnrtSource;
 
-typedef enum { NNRT_NORM_NONE, NNRT_NORM_STANDARD, NNRT_NORM_MINMAX } NnrtNorm;
-enum { NNRT_METRIC_ACCURACY = 1 };
+/* Feature scaling and early stopping's monitors, X(ID, name): the
+ * compiler reads the names as the .nn file spells them from these lists,
+ * the runtime prints them. */
+#define NNRT_NORMS(X) X(NONE, "none") X(STANDARD, "standard") X(MINMAX, "minmax")
+#define NNRT_MONITORS(X) \
+	X(VAL_LOSS, "val_loss") X(VAL_ACCURACY, "val_accuracy") \
+	X(LOSS, "loss") X(ACCURACY, "accuracy")
+
 typedef enum {
-	NNRT_MON_VAL_LOSS, NNRT_MON_VAL_ACCURACY, NNRT_MON_LOSS,
-	NNRT_MON_ACCURACY,
+#define NNRT_NORM_ENUM(id, name) NNRT_NORM_##id,
+	NNRT_NORMS(NNRT_NORM_ENUM)
+#undef NNRT_NORM_ENUM
+	NNRT_NORM_COUNT
+} NnrtNorm;
+typedef enum {
+#define NNRT_MON_ENUM(id, name) NNRT_MON_##id,
+	NNRT_MONITORS(NNRT_MON_ENUM)
+#undef NNRT_MON_ENUM
+	NNRT_MON_COUNT
 } NnrtMonitor;
+enum { NNRT_METRIC_ACCURACY = 1 };
 
 typedef struct NnrtTrainConfig {
 	NnrtSource data;

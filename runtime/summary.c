@@ -25,24 +25,23 @@ typedef struct Table {
 	int right[MAX_COLS];      /* right-aligned (numbers) */
 } Table;
 
+#define NAME_ROW(id, name) name,
+
 const char *nnrt_summary_norm_name(NnrtNorm n)
 {
-	switch (n) {
-	case NNRT_NORM_STANDARD: return "standard";
-	case NNRT_NORM_MINMAX:   return "minmax";
-	default:                 return "none";
-	}
+	static const char *const names[] = {NNRT_NORMS(NAME_ROW)};
+
+	return (unsigned)n < NNRT_NORM_COUNT ? names[n] : "?";
 }
 
 const char *nnrt_summary_monitor_name(NnrtMonitor mon)
 {
-	switch (mon) {
-	case NNRT_MON_VAL_LOSS:     return "val_loss";
-	case NNRT_MON_VAL_ACCURACY: return "val_accuracy";
-	case NNRT_MON_LOSS:         return "loss";
-	default:                    return "accuracy";
-	}
+	static const char *const names[] = {NNRT_MONITORS(NAME_ROW)};
+
+	return (unsigned)mon < NNRT_MON_COUNT ? names[mon] : "?";
 }
+
+#undef NAME_ROW
 
 static void table_init(const Rt *rt, Table *t, int nrows, int ncols)
 {
