@@ -130,6 +130,9 @@ static void emit_calls(Fn *F)
 		for (int o = 0; o < k->nouts; o++)
 			len += snprintf(args + len, sizeof(args) - len, ", %s",
 					F->P->cname[k->outs[o]->id]);
+		if (k->scratch)
+			len += snprintf(args + len, sizeof(args) - len,
+					", ws + %ld", k->scratch_off);
 		emit(E, "%s(%s);", k->name, args);
 	}
 }

@@ -392,19 +392,22 @@ static char *render(Emitter *E, Kernel *k)
 	E->f = open_memstream(&buf, &len);
 	E->indent = 0;
 	/* an impure kernel (a random mask) also takes the step's seed and
-	 * number: its value is a function of them */
+	 * number: its value is a function of them; a kernel with scratch
+	 * takes it last, as s0 */
+	int nargs = k->nins + k->nouts + (k->scratch > 0);
 	if (op_info[k->members[0]->op].impure)
 		emit(E, "static void @(int n, unsigned long seed, long step%s",
-		     k->nins + k->nouts ? "," : ")");
+		     nargs ? "," : ")");
 	else
-		emit(E, "static void @(int n%s", k->nins + k->nouts ? "," : ")");
+		emit(E, "static void @(int n%s", nargs ? "," : ")");
 	E->indent = 2;
 	for (int i = 0; i < k->nins; i++)
 		emit(E, "const %s *restrict a%d%s", E->real, i,
-		     i + 1 < k->nins || k->nouts ? "," : ")");
+		     --nargs ? "," : ")");
 	for (int i = 0; i < k->nouts; i++)
-		emit(E, "%s *restrict o%d%s", E->real, i,
-		     i + 1 < k->nouts ? "," : ")");
+		emit(E, "%s *restrict o%d%s", E->real, i, --nargs ? "," : ")");
+	if (k->scratch)
+		emit(E, "%s *restrict s0)", E->real);
 	E->indent = 0;
 	emit(E, "{");
 	E->indent = 1;

@@ -196,6 +196,29 @@ Node *ir_dropmask(Graph *g, Shape s, double p, int stream)
 	return append(g, n);
 }
 
+Node *ir_shaped(Graph *g, OpKind op, int nin, Node **in, Attr at, Shape s)
+{
+	Node *n = new_node(g, op, nin, in);
+	n->attr = at;
+	n->shape = s;
+	return append(g, n);
+}
+
+Node *ir_conv2d(Graph *g, Node *x, Node *w, int k, int stride, int pad)
+{
+	Node *in[2] = {x, w};
+	Node *n = new_node(g, OP_CONV2D, 2, in);
+	n->attr.conv = (Attr_conv){k, stride, pad};
+	return append(g, n);
+}
+
+Node *ir_pool(Graph *g, OpKind op, Node *x, int size, int stride)
+{
+	Node *n = new_node(g, op, 1, &x);
+	n->attr.pool = (Attr_pool){size, stride};
+	return append(g, n);
+}
+
 void ir_add_root(Graph *g, int kind, const char *name, int index, Node *n)
 {
 	if (g->nroots == g->rootcap) {

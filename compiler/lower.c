@@ -29,7 +29,8 @@ static Node *lower_expr(Lower *L, Expr *e);
 typedef Node *LowerFn(Lower *L, Expr *e, Node **a);
 static LowerFn lower_dense, lower_unary, lower_reduce, lower_where,
 	lower_mse, lower_bce, lower_cross_entropy, lower_batchnorm,
-	lower_layernorm, lower_dropout, lower_regularizer;
+	lower_layernorm, lower_dropout, lower_regularizer, lower_conv2d,
+	lower_pool, lower_flatten;
 
 #define NO_OP OP_COUNT
 static const struct {
@@ -273,6 +274,32 @@ static Node *lower_regularizer(Lower *L, Expr *e, Node **a)
 		r = r ? add(L, r, t) : t;
 	}
 	return r ? r : cst(L, 0);
+}
+
+/* conv2d(x) = conv2d op (+ b viewed as [F, 1, 1]) */
+static Node *lower_conv2d(Lower *L, Expr *e, Node **a)
+{
+	Node *y = ir_conv2d(L->g, a[0], tensor(L, e->tensor), (int)e->opt[2],
+			    (int)e->opt[3], (int)e->opt[4]);
+	if (!e->flag)
+		return y;
+	int f = y->shape.dim[0];
+	Shape bs = shape_scalar(false);
+	bs.rank = 3;
+	bs.dim[0] = f;
+	bs.dim[1] = bs.dim[2] = 1;
+	return add(L, y, tensor_as(L, e->tensor + 1, bs));
+}
+
+static Node *lower_pool(Lower *L, Expr *e, Node **a)
+{
+	return ir_pool(L->g, builtin_ir[e->fn].op, a[0], (int)e->opt[1],
+		       (int)e->opt[2]);
+}
+
+static Node *lower_flatten(Lower *L, Expr *e, Node **a)
+{
+	return ir_reshape(L->g, a[0], e->shape);
 }
 
 static Node *lower_call(Lower *L, Expr *e)

@@ -294,12 +294,17 @@ typedef struct OpInfo {
 	const char *math;
 	/* the body of a kernel op's C function (emit_kernel.c), else NULL */
 	void (*emit)(Emitter *E, Kernel *k);
+	/* elements of working memory a kernel op needs for itself (plan.c
+	 * reserves them, the kernel gets them as s0), else NULL */
+	long (*scratch)(const Node *n);
 } OpInfo;
 
 extern const OpInfo op_info[OP_COUNT];
 /* ops.c: an elementwise op's value on constants, in double: the same
  * math as OpInfo.math, compiled */
 double op_eval(OpKind op, const double *v);
+/* ops.c: a sliding window's output size, floor mode; 0 if it does not fit */
+long ops_window_out(long n, int k, int stride, int pad);
 
 Graph *ir_new(void);
 void ir_free(Graph *g);
@@ -327,6 +332,11 @@ Node *ir_onehot(Graph *g, Node *y, int k);
 /* Inverted dropout's mask of shape s: 0 with probability p, else
  * 1 / (1 - p), drawn from (seed, step, stream, element). Impure. */
 Node *ir_dropmask(Graph *g, Shape s, double p, int stream);
+/* A node whose shape its constructor sets (the rule only checks it): the
+ * gradients of convolution and pooling. */
+Node *ir_shaped(Graph *g, OpKind op, int nin, Node **in, Attr at, Shape s);
+Node *ir_conv2d(Graph *g, Node *x, Node *w, int k, int stride, int pad);
+Node *ir_pool(Graph *g, OpKind op, Node *x, int size, int stride);
 void ir_add_root(Graph *g, int kind, const char *name, int index, Node *n);
 /* Redirects every use of `from` (and roots) to `to`. */
 void ir_replace(Graph *g, Node *from, Node *to);
@@ -674,6 +684,9 @@ struct Kernel {
 	int nins;
 	Node *outs[KMAX];   /* results written to memory */
 	int nouts;
+	long scratch;       /* elements of working memory of its own (the
+	                       op's scratch rule), 0 = none */
+	long scratch_off;   /* plan.c: its workspace offset */
 	const char *name;   /* set by emit_kernel_def */
 };
 
@@ -722,6 +735,14 @@ void emit_softmax(Emitter *E, Kernel *k);
 void emit_logsoftmax(Emitter *E, Kernel *k);
 void emit_onehot(Emitter *E, Kernel *k);
 void emit_dropmask(Emitter *E, Kernel *k);
+/* emit_conv.c: convolution and pooling kernels */
+void emit_conv2d(Emitter *E, Kernel *k);
+void emit_conv2d_dx(Emitter *E, Kernel *k);
+void emit_conv2d_dw(Emitter *E, Kernel *k);
+void emit_maxpool(Emitter *E, Kernel *k);
+void emit_maxpool_dx(Emitter *E, Kernel *k);
+void emit_avgpool(Emitter *E, Kernel *k);
+void emit_avgpool_dx(Emitter *E, Kernel *k);
 /* emit_optim.c: the update function, its state size and how `summary`
  * prints the optimizer */
 void emit_update(Emitter *E);

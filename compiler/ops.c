@@ -367,6 +367,150 @@ static Node *grad_reshape(Graph *g, Node *n, Node *dy, int i)
 
 /* ---- values on constants --------------------------------------------- */
 
+/* ---- convolution ---------------------------------------------------- */
+
+/* The output size of a window of k with stride s and padding p sliding
+ * over n, floor mode (PyTorch's): floor((n + 2p - k) / s) + 1; below 1 when
+ * the window does not fit. */
+long ops_window_out(long n, int k, int s, int p)
+{
+	long span = n + 2L * p - k;
+	return span < 0 ? 0 : span / s + 1;
+}
+
+/* [C, H, W] under a conv of F filters (or a pool: F = C, pad 0), into out */
+static bool conv_out(Shape x, int f, int k, int s, int p, Shape *out)
+{
+	if (x.rank != 3 || !x.batched)
+		return false;
+	long oh = ops_window_out(x.dim[1], k, s, p);
+	long ow = ops_window_out(x.dim[2], k, s, p);
+	int d[3] = {f, (int)oh, (int)ow};
+	*out = shape_make(true, 3, d);
+	return oh >= 1 && ow >= 1;
+}
+
+/* conv2d(x, w): x [B, C, H, W], w [F, C, k, k] -> [B, F, OH, OW] */
+static bool shape_conv(Node *n, char *msg, size_t msgsz)
+{
+	char a[64], b[64];
+	const Attr_conv *at = &n->attr.conv;
+	Shape x = n->in[0]->shape, w = n->in[1]->shape;
+	if (w.batched || w.rank != 4 || w.dim[2] != at->k || w.dim[3] != at->k ||
+	    x.rank != 3 || w.dim[1] != x.dim[0])
+		return FAIL("input %s and weight %s do not fit k=%d", sstr(x, a),
+			    sstr(w, b), at->k);
+	if (!conv_out(x, w.dim[0], at->k, at->stride, at->pad, &n->shape))
+		return FAIL("kernel %d does not fit %s", at->k, sstr(x, a));
+	return true;
+}
+
+/* conv2d_dx(dy, w) has the shape of the forward's x, set by the
+ * constructor: the forward of that shape must give dy's */
+static bool shape_conv_dx(Node *n, char *msg, size_t msgsz)
+{
+	char a[64], b[64];
+	const Attr_conv *at = &n->attr.conv;
+	Shape y, w = n->in[1]->shape;
+	if (!conv_out(n->shape, w.dim[0], at->k, at->stride, at->pad, &y) ||
+	    !shape_eq(y, n->in[0]->shape) || w.dim[1] != n->shape.dim[0])
+		return FAIL("dx %s does not give dy %s", sstr(n->shape, a),
+			    sstr(n->in[0]->shape, b));
+	return true;
+}
+
+/* conv2d_dw(x, dy) has the weight's shape [F, C, k, k] */
+static bool shape_conv_dw(Node *n, char *msg, size_t msgsz)
+{
+	char a[64], b[64];
+	const Attr_conv *at = &n->attr.conv;
+	Shape y, x = n->in[0]->shape, w = n->shape;
+	if (w.batched || w.rank != 4 || w.dim[1] != x.dim[0] ||
+	    !conv_out(x, w.dim[0], at->k, at->stride, at->pad, &y) ||
+	    !shape_eq(y, n->in[1]->shape))
+		return FAIL("dw %s does not fit x %s", sstr(w, a), sstr(x, b));
+	return true;
+}
+
+/*
+ * y = conv2d(x, w):
+ *   dx = conv2d_dx(dy, w)   the transposed convolution (col2im of w^T dy)
+ *   dw = conv2d_dw(x, dy)   the sum over the batch of dy im2col(x)^T
+ */
+static Node *grad_conv(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *in[2] = {i == 0 ? dy : n->in[0], i == 0 ? n->in[1] : dy};
+	return ir_shaped(g, i == 0 ? OP_CONV2D_DX : OP_CONV2D_DW, 2, in,
+			 n->attr, n->in[i]->shape);
+}
+
+/* The im2col matrix of one sample, [C k k, OH OW]: the forward and dw
+ * read x through it, dx accumulates into x through it. */
+static long scratch_conv(const Node *n)
+{
+	long k = n->attr.conv.k;
+	return n->in[0]->shape.dim[0] * k * k * shape_numel(n->shape) /
+	       n->shape.dim[0];
+}
+
+static long scratch_conv_dx(const Node *n)
+{
+	long k = n->attr.conv.k;
+	return n->shape.dim[0] * k * k * shape_numel(n->in[0]->shape) /
+	       n->in[0]->shape.dim[0];
+}
+
+static long scratch_conv_dw(const Node *n)
+{
+	long k = n->attr.conv.k;
+	return n->in[0]->shape.dim[0] * k * k * shape_numel(n->in[1]->shape) /
+	       n->in[1]->shape.dim[0];
+}
+
+/* ---- pooling -------------------------------------------------------- */
+
+/* maxpool(x), avgpool(x): [B, C, H, W] -> [B, C, OH, OW] */
+static bool shape_pool(Node *n, char *msg, size_t msgsz)
+{
+	char a[64];
+	const Attr_pool *at = &n->attr.pool;
+	Shape x = n->in[0]->shape;
+	if (!conv_out(x, x.dim[0], at->size, at->stride, 0, &n->shape))
+		return FAIL("window %d does not fit %s", at->size, sstr(x, a));
+	return true;
+}
+
+/* maxpool_dx(x, dy), avgpool_dx(dy): the forward's x's shape, set by the
+ * constructor; dy is the last input */
+static bool shape_pool_dx(Node *n, char *msg, size_t msgsz)
+{
+	char a[64], b[64];
+	const Attr_pool *at = &n->attr.pool;
+	Shape y;
+	Node *dy = n->in[n->nin - 1];
+	if (!conv_out(n->shape, n->shape.dim[0], at->size, at->stride, 0, &y) ||
+	    !shape_eq(y, dy->shape) ||
+	    (n->nin == 2 && !shape_eq(n->in[0]->shape, n->shape)))
+		return FAIL("dx %s does not give dy %s", sstr(n->shape, a),
+			    sstr(dy->shape, b));
+	return true;
+}
+
+/* d maxpool(x) = maxpool_dx(x, dy): each window's dy goes to the first
+ * position of its maximum (PyTorch's choice among equal values) */
+static Node *grad_maxpool(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *in[2] = {n->in[0], dy};
+	return ir_shaped(g, OP_MAXPOOL_DX, 2, in, n->attr, n->in[0]->shape);
+}
+
+/* d avgpool(x) = avgpool_dx(dy): each window's dy / size^2 to each of its
+ * positions */
+static Node *grad_avgpool(Graph *g, Node *n, Node *dy, int i)
+{
+	return ir_shaped(g, OP_AVGPOOL_DX, 1, &dy, n->attr, n->in[0]->shape);
+}
+
 /* An elementwise op's value on constant operands, in double: its MATH
  * expression from ops.def, compiled here with operand i as v[i]. */
 double op_eval(OpKind op, const double *v)
@@ -374,7 +518,7 @@ double op_eval(OpKind op, const double *v)
 #define X(i) v[i]
 #define MATH(expr) return (expr);
 #define NO_MATH break;
-#define OP(id, nm, nin, cls, attrs, impure, shape, grad, math, emit) \
+#define OP(id, nm, nin, cls, attrs, impure, shape, grad, math, emit, scratch) \
 	case OP_##id: math
 	switch (op) {
 #include "ops.def"
@@ -393,8 +537,8 @@ double op_eval(OpKind op, const double *v)
 #define MATH(expr) #expr
 #define NO_MATH NULL
 const OpInfo op_info[OP_COUNT] = {
-#define OP(id, nm, nin, cls, attrs, impure, shape, grad, math, emit) \
-	[OP_##id] = {nm, nin, cls, attrs, impure, shape, grad, math, emit},
+#define OP(id, nm, nin, cls, attrs, impure, shape, grad, math, emit, scratch) \
+	[OP_##id] = {nm, nin, cls, attrs, impure, shape, grad, math, emit, scratch},
 #include "ops.def"
 };
 #undef MATH

@@ -10,8 +10,9 @@
  * every stored value (x, y or their f64 copies tx, ty; w<t> for tensor t;
  * g<t> for a gradient written straight into its slice of the gradient
  * buffer; t<id> for the rest) and the workspace offset of every value
- * that lives in the workspace, and the workspace size for the largest
- * batch. Views alias what they view.
+ * that lives in the workspace, the scratch of every kernel whose op asks
+ * for working memory (reserved for that kernel alone), and the workspace
+ * size for the largest batch. Views alias what they view.
  */
 #include "nnc.h"
 
@@ -51,6 +52,8 @@ static int collect(Plan *P, int i, Kernel *k)
 	Node *n = g->nodes[i];
 	memset(k, 0, sizeof(*k));
 	k->members[k->nmembers++] = n;
+	if (op_info[n->op].scratch)
+		k->scratch = op_info[n->op].scratch(n);
 	bool group = op_info[n->op].cls == OK_ELEMWISE && n->group >= 0;
 	int j = i + 1;
 	for (; group && j < g->nnodes; j++) {
@@ -191,6 +194,10 @@ static void allocate(Plan *P)
 	}
 	for (int k = 0; k < P->nk; k++) {
 		pool_release(&p, k);
+		Kernel *kk = &P->k[k];
+		if (kk->scratch)	/* live while the kernel runs */
+			kk->scratch_off = pool_take(&p, (kk->scratch + 15) / 16 * 16,
+						    k);
 		for (int o = 0; o < P->k[k].nouts; o++) {
 			Node *x = P->k[k].outs[o];
 			if (P->cname[x->id])

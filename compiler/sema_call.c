@@ -27,7 +27,8 @@ struct Builtin {
 
 static CheckFn check_dense, check_unary, check_last_axis, check_reduce,
 	check_where, check_pair_loss, check_cross_entropy, check_batchnorm,
-	check_layernorm, check_dropout, check_regularizer;
+	check_layernorm, check_dropout, check_regularizer, check_conv2d,
+	check_pool, check_flatten;
 
 #define PARAMS(...) {__VA_ARGS__}
 static const Builtin builtins[] = {
@@ -193,6 +194,22 @@ static bool relu_parent(Ast *parent)
 }
 
 /* dense(x, units, init, bias): opt[1] units; flag: bias; tensors W, b */
+/* A layer's kernel W, in the `weights` collection, initialized by the
+ * init argument (init = auto when absent); -1 after an error. */
+static int layer_kernel(Sema *s, Ast *e, Ast *init, Ast *parent, Shape sh)
+{
+	int w = sema_new_tensor(s, "W", sh, e->loc);
+	Tensor *tw = &s->m->tensors[w];
+	tw->is_weight = true;
+	const char *id = sema_ident(init);
+	if (!init || (id && strcmp(id, "auto") == 0))
+		tw->init = relu_parent(parent) ? NNRT_INIT_HE_NORMAL
+					       : NNRT_INIT_XAVIER_UNIFORM;
+	else if (!sema_init_spec(s, init, tw))
+		return -1;
+	return w;
+}
+
 static Expr *check_dense(Sema *s, Ast *e, const Builtin *b, Ast **a,
 			 Ast *parent)
 {
@@ -211,14 +228,8 @@ static Expr *check_dense(Sema *s, Ast *e, const Builtin *b, Ast **a,
 	}
 	int n = x->shape.dim[x->shape.rank - 1];
 	int wd[2] = {n, units};
-	int w = sema_new_tensor(s, "W", shape_make(false, 2, wd), e->loc);
-	Tensor *tw = &s->m->tensors[w];
-	tw->is_weight = true;
-	const char *id = sema_ident(a[2]);
-	if (!a[2] || (id && strcmp(id, "auto") == 0))
-		tw->init = relu_parent(parent) ? NNRT_INIT_HE_NORMAL
-					       : NNRT_INIT_XAVIER_UNIFORM;
-	else if (!sema_init_spec(s, a[2], tw))
+	int w = layer_kernel(s, e, a[2], parent, shape_make(false, 2, wd));
+	if (w < 0)
 		return NULL;
 	Expr *r = new_call(s, e, b, x->shape, 1, &x);
 	r->shape.dim[r->shape.rank - 1] = units;
@@ -234,6 +245,125 @@ static Expr *check_dense(Sema *s, Ast *e, const Builtin *b, Ast **a,
 	sema_add_layer(s, "dense", r->shape, (long)n * units + (bias ? units : 0),
 		       2.0 * rows * n * units + (bias ? rows * units : 0));
 	return r;
+}
+
+/* ---- convolution and pooling ------------------------------------------ */
+
+/* A [C, H, W] per-sample image for f() */
+static Expr *image_arg(Sema *s, Ast *e, const Builtin *b, Ast **a)
+{
+	char buf[64];
+	Expr *x = value_arg(s, a[0], e, false);
+	if (x && (x->shape.rank != 3 || !x->shape.batched)) {
+		sema_error(s, a[0]->loc, "%s() needs a per-sample image [C, H, W], "
+			   "found %s%s", b->name, x->shape.batched ? "shape " :
+			   "an unbatched ", shape_user_str(x->shape, buf, 64));
+		return NULL;
+	}
+	return x;
+}
+
+/* The output [F, OH, OW] of windows of k (stride, pad) over x [C, H, W],
+ * or an error at the call saying the sizes. */
+static bool window_shape(Sema *s, Ast *e, const Builtin *b, Shape x, int f,
+			 int k, int stride, int pad, Shape *out)
+{
+	char buf[64];
+	long oh = ops_window_out(x.dim[1], k, stride, pad);
+	long ow = ops_window_out(x.dim[2], k, stride, pad);
+	if (oh < 1 || ow < 1) {
+		/* what the floor formula gives, as the user would compute it */
+		long h = x.dim[1] + 2L * pad - k, w = x.dim[2] + 2L * pad - k;
+		char padding[32] = "";
+		if (b->kind == B_CONV2D)
+			snprintf(padding, sizeof(padding), " with pad %d", pad);
+		sema_error(s, e->loc, "%s: %s %d does not fit input %s%s (output "
+			   "would be %ld x %ld)", b->name,
+			   b->kind == B_CONV2D ? "kernel" : "window", k,
+			   shape_user_str(x, buf, 64), padding,
+			   (h < 0 ? (h - stride + 1) / stride : h / stride) + 1,
+			   (w < 0 ? (w - stride + 1) / stride : w / stride) + 1);
+		return false;
+	}
+	int d[3] = {f, (int)oh, (int)ow};
+	*out = shape_make(true, 3, d);
+	return true;
+}
+
+/* conv2d(x, filters, kernel, stride = 1, pad = 0, bias = true, init =
+ * auto): opt[1] filters, opt[2] kernel, opt[3] stride, opt[4] pad; flag
+ * bias; tensors W [F, C, k, k] (fans C k k and F k k, as PyTorch) and b */
+static Expr *check_conv2d(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			  Ast *parent)
+{
+	int f, k, stride = 1, pad = 0;
+	bool bias = true;
+	Expr *x = image_arg(s, e, b, a);
+	if (!x || !sema_int(s, a[1], "conv2d filters", 1, &f) ||
+	    !sema_int(s, a[2], "conv2d kernel", 1, &k) ||
+	    (a[3] && !sema_int(s, a[3], "conv2d stride", 1, &stride)) ||
+	    (a[4] && !sema_int(s, a[4], "conv2d pad", 0, &pad)) ||
+	    (a[5] && !sema_bool(s, a[5], &bias)))
+		return NULL;
+	Shape y;
+	if (!window_shape(s, e, b, x->shape, f, k, stride, pad, &y))
+		return NULL;
+	int c = x->shape.dim[0], wd[4] = {f, c, k, k};
+	int w = layer_kernel(s, e, a[6], parent, shape_make(false, 4, wd));
+	if (w < 0)
+		return NULL;
+	s->m->tensors[w].fan_in = c * k * k;
+	s->m->tensors[w].fan_out = f * k * k;
+	Expr *r = new_call(s, e, b, y, 1, &x);
+	r->opt[1] = f;
+	r->opt[2] = k;
+	r->opt[3] = stride;
+	r->opt[4] = pad;
+	r->flag = bias;
+	r->tensor = w;
+	r->ntensors = 1;
+	if (bias) {
+		sema_new_tensor(s, "#b", shape_make(false, 1, &f), e->loc);
+		r->ntensors = 2;
+	}
+	long p = shape_numel(y) / f, ckk = (long)c * k * k;
+	sema_add_layer(s, "conv2d", y, (long)f * ckk + (bias ? f : 0),
+		       2.0 * f * ckk * p + (bias ? (double)f * p : 0));
+	return r;
+}
+
+/* maxpool(x, size, stride = size), avgpool(...): opt[1] size, opt[2]
+ * stride */
+static Expr *check_pool(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			Ast *parent)
+{
+	int size, stride;
+	Expr *x = image_arg(s, e, b, a);
+	if (!x || !sema_int(s, a[1], "pool size", 1, &size))
+		return NULL;
+	stride = size;
+	if (a[2] && !sema_int(s, a[2], "pool stride", 1, &stride))
+		return NULL;
+	Shape y;
+	if (!window_shape(s, e, b, x->shape, x->shape.dim[0], size, stride, 0,
+			  &y))
+		return NULL;
+	Expr *r = new_call(s, e, b, y, 1, &x);
+	r->opt[1] = size;
+	r->opt[2] = stride;
+	sema_add_layer(s, b->name, y, 0, (double)shape_numel(y) * size * size);
+	return r;
+}
+
+/* flatten(x): [d..] -> [prod d], a view */
+static Expr *check_flatten(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			   Ast *parent)
+{
+	Expr *x = value_arg(s, a[0], e, false);
+	if (!x)
+		return NULL;
+	int n = (int)shape_numel(x->shape);
+	return new_call(s, e, b, shape_make(x->shape.batched, 1, &n), 1, &x);
 }
 
 /* ---- normalization ---------------------------------------------------- */

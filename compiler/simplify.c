@@ -312,6 +312,13 @@ static Node *rewrite_op(Graph *g, Node *n)
 	case OP_LOGSOFTMAX:
 	case OP_ONEHOT:
 	case OP_DROPMASK:
+	case OP_CONV2D:
+	case OP_CONV2D_DX:
+	case OP_CONV2D_DW:
+	case OP_MAXPOOL:
+	case OP_MAXPOOL_DX:
+	case OP_AVGPOOL:
+	case OP_AVGPOOL_DX:
 		return NULL; /* no algebraic rule */
 	case OP_COUNT:
 		break;

@@ -108,6 +108,20 @@ else
 	not_ok "iris builds" "nnc or cc failed" "$I.log"
 fi
 
+# --- digits_cnn: validation accuracy >= 0.95 (its header) --------------
+D=$TMP/digits_cnn
+if build_trainer examples/digits_cnn.nn "$D"; then
+	"$D" train --checkpoint "$TMP/digits_cnn.ckpt" >"$TMP/digits_cnn.train" 2>&1
+	acc=$(field val_accuracy "$TMP/digits_cnn.train")
+	if [ -n "$acc" ] && atleast "$acc" 0.95; then
+		ok "digits_cnn reaches val_accuracy $acc >= 0.95"
+	else
+		not_ok "digits_cnn val_accuracy >= 0.95" "got '$acc'" "$TMP/digits_cnn.train"
+	fi
+else
+	not_ok "digits_cnn builds" "nnc or cc failed" "$D.log"
+fi
+
 # --- a schedule's state survives --resume: 10 epochs = 5 + 5 ---------
 # tests/e2e/plateau_resume.nn: warmup then plateau, which cuts the rate
 # before epoch 5 and after it; the resumed run must match bit for bit.

@@ -392,7 +392,49 @@ def sequential(opt, parts, milestones):
                    "step")
 
 
+def conv_pool_build():
+    """conv_pool.nn: conv (stride 2, pad 1) relu maxpool; conv (no bias)
+    then an overlapping avgpool and maxpool; three dense heads summed."""
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = nn.Conv2d(1, 4, 3, stride=2, padding=1)
+            self.d = nn.Conv2d(1, 2, 3, bias=False)
+            self.logits_1 = nn.Linear(16, 10)
+            self.logits_2 = nn.Linear(8, 10)
+            self.logits_3 = nn.Linear(32, 10)
+
+        def forward(self, x):
+            x = x.reshape(-1, 1, 8, 8)
+            m = nn.functional.max_pool2d(torch.relu(self.c(x)), 2)
+            d = self.d(x)
+            a = nn.functional.avg_pool2d(d, 3, stride=2)
+            q = nn.functional.max_pool2d(d, 3, stride=1)
+            z = (self.logits_1(m.flatten(1)) + self.logits_2(a.flatten(1))
+                 + self.logits_3(q.flatten(1)))
+            return z, torch.softmax(z, dim=-1)
+    return M()
+
+
+def digits_cnn_build():
+    """digits_cnn.nn: avgpool(relu(batchnorm(conv2d))), dense."""
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c_1 = nn.Conv2d(1, 8, 3, padding=1)
+            self.c_2 = nn.BatchNorm2d(8)
+            self.logits = nn.Linear(128, 10)
+
+        def forward(self, x):
+            c = self.c_2(self.c_1(x.reshape(-1, 1, 8, 8)))
+            c = nn.functional.avg_pool2d(torch.relu(c), 2)
+            z = self.logits(c.flatten(1))
+            return z, torch.softmax(z, dim=-1)
+    return M()
+
+
 IRIS = ("examples/data/iris.csv", 1)
+DIGITS = ("examples/data/digits.csv", 0)
 BINARY = ("tests/torch/data/binary.csv", 1)
 REGRESS = ("tests/torch/data/regress.csv", 1)
 DIST = ("tests/torch/data/dist.csv", 1)
@@ -493,6 +535,27 @@ CASES = [
          classes=3, normalize="standard", build=reg_build,
          optim=lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.5),
          loss=lambda: nn.CrossEntropyLoss(), reg=reg_terms),
+    Case("conv_pool", DIGITS, (0, 64), (64, 65), 300, 4,
+         [("c.W", (4, 1, 3, 3)), ("c.b", (4,)), ("d.W", (2, 1, 3, 3)),
+          ("logits.1.W", (16, 10)), ("logits.1.b", (10,)),
+          ("logits.2.W", (8, 10)), ("logits.2.b", (10,)),
+          ("logits.3.W", (32, 10)), ("logits.3.b", (10,))],
+         classes=10, normalize="minmax", build=conv_pool_build,
+         optim=lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9),
+         loss=lambda: nn.CrossEntropyLoss()),
+    Case("digits_cnn", DIGITS, (0, 64), (64, 65), 32, 1,
+         [("c.1.W", (8, 1, 3, 3)), ("c.1.b", (8,)), ("c.2.gamma", (8,)),
+          ("c.2.beta", (8,)), ("c.2.running_mean", (8,)),
+          ("c.2.running_var", (8,)), ("logits.W", (128, 10)),
+          ("logits.b", (10,))],
+         classes=10, normalize="minmax", build=digits_cnn_build,
+         optim=lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9,
+                                         nesterov=True),
+         loss=lambda: nn.CrossEntropyLoss(label_smoothing=0.05),
+         clip=(5.0, None),
+         init=norm_init([("c.2.gamma", 8), ("c.2.beta", 8),
+                         ("c.2.running_mean", 8), ("c.2.running_var", 8)],
+                        np.random.default_rng(9))),
     Case("bce_saturated", SATURATED, (0, 1), (1, 2), 2, 2,
          [("yhat.W", (1, 1)), ("yhat.b", (1,))],
          build=sat_build,
@@ -790,13 +853,14 @@ def tensor_of(model, name):
     """nnc's name -> (torch parameter or buffer, transposed): `h.W` is
     the transpose of model.h.weight, `h.b` model.h.bias, `W` model.W;
     `h.2.gamma` is model.h_2.weight, `beta` bias, `running_mean` and
-    `running_var` the buffers."""
+    `running_var` the buffers. A conv2d's `c.W` is model.c.weight as it is
+    ([F, C, k, k] in both)."""
     if "." not in name:
         return getattr(model, name), False
     layer, what = name.rsplit(".", 1)
     mod = getattr(model, layer.replace(".", "_"))
-    if what == "W":
-        return mod.weight, True
+    if what == "W":     # a dense kernel is Linear's transposed, a conv's not
+        return mod.weight, mod.weight.dim() == 2
     attr = {"b": "bias", "gamma": "weight", "beta": "bias"}.get(what, what)
     return getattr(mod, attr), False
 

@@ -121,8 +121,11 @@ static void test_errors(void)
 		     "error: recursive call to 'f'");
 	expect_error(HEAD "def f(a) = f(a)\nz = f(x)\n",
 		     "note: in 'f', inlined here");
-	expect_error(HEAD "z = conv2d(x, 3)\n", "t.nn:4:5: error: not "
-		     "supported yet: 'conv2d'");
+	expect_error(HEAD "z = gelu(x)\n", "t.nn:4:5: error: not "
+		     "supported yet: 'gelu'");
+	expect_error(HEAD "z = conv2d(x, 3, kernel = 1)\n", "t.nn:4:12: error: "
+		     "conv2d() needs a per-sample image [C, H, W], found shape "
+		     "[4]");
 	expect_error(HEAD "z = y * 2\n", "error: 'y' is a class label; it can "
 		     "only be the target of cross_entropy");
 	expect_error(HEAD "z = dense(x, 3, units = 2)\n",
