@@ -23,10 +23,11 @@
 /*
  * The index into an operand of shape `op` for the element of a loop over
  * `dom`. Flat loops (`i` over everything) are used when every operand is
- * the domain's own shape or one scalar; otherwise the loop is nested,
- * `b` over the batch and `j` over one sample, and an operand broadcast on
- * the per-sample dimensions (numpy rules, right-aligned) is indexed by
- * decomposing j.
+ * the domain's own shape or one scalar; otherwise the loop is nested, `b`
+ * over the batch and d0, d1, ... over the per-sample dimensions (j their
+ * flat index), and an operand broadcast on the per-sample dimensions
+ * (numpy rules, right-aligned) is indexed by the loop variables of the
+ * dimensions it has: no division in the loop.
  */
 static bool flat_ok(Shape op, Shape dom)
 {
@@ -35,42 +36,26 @@ static bool flat_ok(Shape op, Shape dom)
 
 static void sample_index(char *buf, size_t n, Shape op, Shape dom)
 {
-	long on = shape_numel(op), dn = shape_numel(dom);
+	long on = shape_numel(op), stride = 1;
 	size_t len = 0;
 	if (on == 1) {
 		snprintf(buf, n, "0");
 		return;
 	}
-	if (on == dn) {
+	if (on == shape_numel(dom)) {
 		snprintf(buf, n, "j");
 		return;
 	}
-	/* a suffix of the domain's dimensions: j % on */
 	int lead = dom.rank - op.rank;
-	bool suffix = true;
-	long tail = 1;
-	for (int d = dom.rank - 1; d >= 0; d--) {
-		int od = d - lead >= 0 ? op.dim[d - lead] : 1;
-		if (tail < on && od != dom.dim[d])
-			suffix = false;
-		if (tail < on)
-			tail *= od;
-	}
-	if (suffix && tail == on) {
-		snprintf(buf, n, "j %% %ld", on);
-		return;
-	}
-	long inner = 1, stride = 1;
 	buf[0] = 0;
 	for (int d = dom.rank - 1; d >= 0; d--) {
 		int od = d - lead >= 0 ? op.dim[d - lead] : 1;
-		if (od != 1) {
-			len += snprintf(buf + len, n - len, "%s(j / %ld %% %d) * %ld",
-					len ? " + " : "", inner, dom.dim[d],
-					stride);
-			stride *= od;
-		}
-		inner *= dom.dim[d];
+		if (od == 1)
+			continue;
+		len += snprintf(buf + len, n - len, "%sd%d", len ? " + " : "", d);
+		if (stride != 1)
+			len += snprintf(buf + len, n - len, " * %ld", stride);
+		stride *= od;
 	}
 }
 
@@ -95,33 +80,55 @@ static void index_expr(char *buf, size_t n, Shape op, Shape dom, bool flat)
 
 /* ---- loops -------------------------------------------------------- */
 
+/* The loops of a nested walk: the batch's (if any) and one per dimension */
+static int loop_levels(Shape dom, bool flat)
+{
+	return flat ? 1 : dom.batched + (dom.rank ? dom.rank : 1);
+}
+
 static void open_loop(Emitter *E, Shape dom, bool flat)
 {
 	long s = shape_numel(dom);
-	if (!dom.batched) {
-		emit(E, "for (long %s = 0; %s < %ld; %s++) {", flat ? "i" : "j",
-		     flat ? "i" : "j", s, flat ? "i" : "j");
-		E->indent++;
-		if (!flat)
-			emit(E, "const long i = j;");
-		return;
-	}
+	char j[128] = "0";
 	if (flat) {
-		emit(E, "for (long i = 0; i < (long)n * %ld; i++) {", s);
+		if (dom.batched)
+			emit(E, "for (long i = 0; i < (long)n * %ld; i++) {", s);
+		else
+			emit(E, "for (long i = 0; i < %ld; i++) {", s);
 		E->indent++;
 		return;
 	}
-	emit(E, "for (long b = 0; b < n; b++) {");
-	E->indent++;
-	emit(E, "for (long j = 0; j < %ld; j++) {", s);
-	E->indent++;
-	emit(E, "const long i = b * %ld + j;", s);
+	if (dom.batched) {
+		emit(E, "for (long b = 0; b < n; b++) {");
+		E->indent++;
+	}
+	if (dom.rank == 0) {
+		emit(E, "for (long d0 = 0; d0 < 1; d0++) {");
+		E->indent++;
+	}
+	for (int d = 0; d < dom.rank; d++) {
+		emit(E, "for (long d%d = 0; d%d < %d; d%d++) {", d, d, dom.dim[d],
+		     d);
+		E->indent++;
+		if (d == 0)
+			snprintf(j, sizeof(j), "d0");
+		else {
+			char t[128];
+			snprintf(t, sizeof(t), "%s%s%s * %d + d%d", d > 1 ? "(" : "",
+				 j, d > 1 ? ")" : "", dom.dim[d], d);
+			snprintf(j, sizeof(j), "%s", t);
+		}
+	}
+	emit(E, "const long j = %s;", j);
+	if (dom.batched)
+		emit(E, "const long i = b * %ld + j;", s);
+	else
+		emit(E, "const long i = j;");
 }
 
 static void close_loop(Emitter *E, Shape dom, bool flat)
 {
-	int levels = dom.batched && !flat ? 2 : 1;
-	for (int i = 0; i < levels; i++) {
+	for (int i = loop_levels(dom, flat); i > 0; i--) {
 		E->indent--;
 		emit(E, "}");
 	}
@@ -225,12 +232,111 @@ static void group_body(Emitter *E, Kernel *k)
 
 /* ---- kernel ops --------------------------------------------------- */
 
+/* One axis of a reduction's input: the batch or a per-sample dimension,
+ * its size (0 for the batch: n), its stride in the input and, when the
+ * output keeps it, in the output. */
+typedef struct Axis {
+	long size, in_stride, out_stride;
+	bool kept;
+} Axis;
+
+/* The axes of sum_to's input x, outermost first; returns their count. */
+static int reduce_axes(Shape x, Shape y, Axis *ax)
+{
+	int n = 0, lead = x.rank - y.rank;
+	long in_stride = shape_numel(x), out_stride = shape_numel(y);
+	if (x.batched)
+		ax[n++] = (Axis){0, in_stride, out_stride, y.batched};
+	for (int d = 0; d < x.rank; d++) {
+		int od = d >= lead ? y.dim[d - lead] : 1;
+		in_stride /= x.dim[d];
+		if (d >= lead)
+			out_stride /= od;
+		ax[n++] = (Axis){x.dim[d], in_stride, out_stride,
+				 od != 1 || x.dim[d] == 1};
+	}
+	return n;
+}
+
+/* The flat index into the input (out false) or the output (out true) of
+ * the loop nest whose axis i has the variable v<i>: "v0 * 512 + v1". */
+static void index_terms(char *buf, size_t n, const Axis *ax, int na,
+			bool out)
+{
+	size_t len = strlen(buf);
+	for (int i = 0; i < na; i++) {
+		long st = out ? ax[i].out_stride : ax[i].in_stride;
+		if ((out && !ax[i].kept) || ax[i].size == 1)
+			continue;
+		len += snprintf(buf + len, n - len, "%sv%d", len ? " + " : "", i);
+		if (st != 1)
+			len += snprintf(buf + len, n - len, " * %ld", st);
+	}
+	if (!len)
+		snprintf(buf, n, "0");
+}
+
+static void axis_loop(Emitter *E, const Axis *a, int i)
+{
+	if (a->size == 0)
+		emit(E, "for (long v%d = 0; v%d < n; v%d++) {", i, i, i);
+	else
+		emit(E, "for (long v%d = 0; v%d < %ld; v%d++) {", i, i, a->size, i);
+	E->indent++;
+}
+
+/*
+ * sum_to when the input's innermost axis is summed away: a loop nest over
+ * the kept axes, each output element summed in a register over the
+ * reduced axes (no store-to-load chain through memory).
+ */
+static void sum_to_rows(Emitter *E, Shape x, Shape y)
+{
+	Axis ax[MAXRANK + 1];
+	char in[256] = "", out[256] = "";
+	int na = reduce_axes(x, y, ax), open = 0;
+	index_terms(in, sizeof(in), ax, na, false);
+	index_terms(out, sizeof(out), ax, na, true);
+	for (int i = 0; i < na; i++)
+		if (ax[i].kept && ax[i].size != 1) {
+			axis_loop(E, &ax[i], i);
+			open++;
+		}
+	emit(E, "%s acc = 0;", E->real);
+	for (int i = 0; i < na; i++)
+		if (!ax[i].kept) {
+			axis_loop(E, &ax[i], i);
+			open++;
+		}
+	emit(E, "acc += a0[%s];", in);
+	for (int i = 0; i < na; i++)
+		if (!ax[i].kept) {
+			E->indent--;
+			emit(E, "}");
+			open--;
+		}
+	emit(E, "o0[%s] = acc;", out);
+	while (open-- > 0) {
+		E->indent--;
+		emit(E, "}");
+	}
+}
+
+/* sum_to: the input summed down to the output's shape. When the input's
+ * innermost axis is kept, the input is walked in order and added into
+ * the output (contiguous, vectorizable); else see sum_to_rows. */
 void emit_sum_to(Emitter *E, Kernel *k)
 {
 	Node *x = k->members[0];
 	Shape dom = x->in[0]->shape;
 	char idx[256];
 	long on = shape_numel(x->shape);
+	Axis ax[MAXRANK + 1];
+	int na = reduce_axes(dom, x->shape, ax);
+	if (!ax[na - 1].kept) {
+		sum_to_rows(E, dom, x->shape);
+		return;
+	}
 	emit(E, "for (long i = 0; i < %s%ld; i++) {",
 	     x->shape.batched ? "(long)n * " : "", on);
 	emit(E, "\to0[i] = 0;");
