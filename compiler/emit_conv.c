@@ -10,7 +10,11 @@
  *
  *   y_b  = w @ col(x_b)                          [F, P] = [F, Ckk] [Ckk, P]
  *   dx_b = col2im(w^T @ dy_b)                    accumulated into x's shape
- *   dw   = sum_b dy_b @ col(x_b)^T               one GEMM per sample, beta 1
+ *   dw   = dy^T @ [col(x_0) .. col(x_n-1)]^T     one GEMM over the batch
+ *
+ * The forward and dx stay one GEMM per sample: their results are NCHW
+ * directly, where a batch-wide GEMM would give [F, B P] and need a
+ * transposing copy of the output.
  *
  * Pooling takes windows of size x size with a stride, floor mode, no
  * padding (PyTorch's defaults). maxpool's gradient recomputes each
@@ -52,18 +56,20 @@ static void close_for(Emitter *E, int levels)
 
 /*
  * Opens the loops over the im2col matrix of the sample at `xb`: `row` is
- * row (ci k + ki) k + kj of s0, column oh OW + ow, and `inside` says
- * whether (ih, iw) falls in the image (always, without padding). The
- * caller writes the body over `xb[xi]` and `row[oh * OW + ow]`, then
- * closes 5 loops.
+ * row (ci k + ki) k + kj of the matrix at `base` whose rows are `ld` long
+ * (C expressions),
+ * column oh OW + ow, and `inside` says whether (ih, iw) falls in the image
+ * (always, without padding). The caller writes the body over `xb[xi]` and
+ * `row[oh * OW + ow]`, then closes 5 loops.
  */
-static void open_im2col(Emitter *E, const Geom *g)
+static void open_im2col(Emitter *E, const Geom *g, const char *base,
+			const char *ld)
 {
 	open_for(E, "ci", g->c);
 	open_for(E, "ki", g->k);
 	open_for(E, "kj", g->k);
-	emit(E, "%s *restrict row = s0 + ((ci * %d + ki) * %d + kj) * %ld;",
-	     E->real, g->k, g->k, g->oh * g->ow);
+	emit(E, "%s *restrict row = %s + ((ci * %d + ki) * %d + kj) * %s;",
+	     E->real, base, g->k, g->k, ld);
 	open_for(E, "oh", g->oh);
 	emit(E, "const long ih = oh * %d - %d + ki;", g->stride, g->pad);
 	open_for(E, "ow", g->ow);
@@ -76,10 +82,11 @@ static void open_im2col(Emitter *E, const Geom *g)
 		emit(E, "const int inside = 1;\t/* no padding */");
 }
 
-/* s0 = im2col of the sample at xb */
-static void im2col(Emitter *E, const Geom *g)
+/* the matrix at base = im2col of the sample at xb, rows `ld` long */
+static void im2col(Emitter *E, const Geom *g, const char *base,
+		   const char *ld)
 {
-	open_im2col(E, g);
+	open_im2col(E, g, base, ld);
 	emit(E, "row[oh * %ld + ow] = inside ? xb[xi] : 0;", g->ow);
 	close_for(E, 5);
 }
@@ -94,7 +101,7 @@ void emit_conv2d(Emitter *E, Kernel *k)
 	emit(E, "for (long b = 0; b < n; b++) {");
 	E->indent++;
 	emit(E, "const %s *restrict xb = a0 + b * %ld;", E->real, g.c * g.h * g.w);
-	im2col(E, &g);
+	im2col(E, &g, "s0", arena_printf(&E->arena, "%ld", p));
 	emit(E, "%s(CblasRowMajor, CblasNoTrans, CblasNoTrans,", gemm(E));
 	emit(E, "            %ld, %ld, %ld,", g.f, p, ckk);
 	emit(E, "            1, a1, %ld, s0, %ld, 0, o0 + b * %ld, %ld);", ckk,
@@ -120,7 +127,7 @@ void emit_conv2d_dx(Emitter *E, Kernel *k)
 	emit(E, "            %ld, %ld, %ld,", ckk, p, g.f);
 	emit(E, "            1, a1, %ld, a0 + b * %ld, %ld, 0, s0, %ld);", ckk,
 	     g.f * p, p, p);
-	open_im2col(E, &g);
+	open_im2col(E, &g, "s0", arena_printf(&E->arena, "%ld", p));
 	emit(E, "if (inside) {");
 	emit(E, "\txb[xi] += row[oh * %ld + ow];", g.ow);
 	emit(E, "}");
@@ -129,7 +136,12 @@ void emit_conv2d_dx(Emitter *E, Kernel *k)
 	emit(E, "}");
 }
 
-/* dw = sum_b dy_b @ im2col(x_b)^T: a0 x, a1 dy, o0 dw */
+/*
+ * dw = sum_b dy_b @ im2col(x_b)^T as one GEMM over the batch: s0 holds
+ * the im2col matrices of every sample side by side ([C k k, n P], sample
+ * b in columns b P ..), dyt = dy as [F, n P]: dw = dyt @ s0^T.
+ * a0 x, a1 dy, o0 dw.
+ */
 void emit_conv2d_dw(Emitter *E, Kernel *k)
 {
 	Node *dw = k->members[0];
@@ -137,16 +149,24 @@ void emit_conv2d_dw(Emitter *E, Kernel *k)
 	Geom g = geom(dw->in[0]->shape, dw->in[1]->shape, at->k, at->stride,
 		      at->pad);
 	long ckk = g.c * g.k * g.k, p = g.oh * g.ow;
+	emit(E, "const long np = (long)n * %ld;", p);
+	emit(E, "%s *restrict dyt = s0 + %ld * np;", E->real, ckk);
 	emit(E, "for (long b = 0; b < n; b++) {");
 	E->indent++;
 	emit(E, "const %s *restrict xb = a0 + b * %ld;", E->real, g.c * g.h * g.w);
-	im2col(E, &g);
-	emit(E, "%s(CblasRowMajor, CblasNoTrans, CblasTrans,", gemm(E));
-	emit(E, "            %ld, %ld, %ld,", g.f, ckk, p);
-	emit(E, "            1, a1 + b * %ld, %ld, s0, %ld, b == 0 ? 0 : 1, o0, "
-	     "%ld);", g.f * p, p, p, ckk);
+	emit(E, "%s *restrict sb = s0 + b * %ld;", E->real, p);
+	emit(E, "for (long f = 0; f < %ld; f++) {", g.f);
+	emit(E, "\tfor (long q = 0; q < %ld; q++) {", p);
+	emit(E, "\t\tdyt[f * np + b * %ld + q] = a1[(b * %ld + f) * %ld + q];", p,
+	     g.f, p);
+	emit(E, "\t}");
+	emit(E, "}");
+	im2col(E, &g, "sb", "np");
 	E->indent--;
 	emit(E, "}");
+	emit(E, "%s(CblasRowMajor, CblasNoTrans, CblasTrans,", gemm(E));
+	emit(E, "            %ld, %ld, np,", g.f, ckk);
+	emit(E, "            1, dyt, np, s0, np, 0, o0, %ld);", ckk);
 }
 
 /* ---- pooling ------------------------------------------------------ */

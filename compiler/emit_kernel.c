@@ -415,7 +415,7 @@ void emit_dropmask(Emitter *E, Kernel *k)
 	     at->stream);
 	emit(E, "for (long i = 0; i < %s%ld; i++) {",
 	     x->shape.batched ? "(long)n * " : "", shape_numel(x->shape));
-	emit(E, "	o0[i] = nnrt_rand_uniform(key, i) < %.17g ? 0 : %s;", at->p,
+	emit(E, "\to0[i] = nnrt_rand_uniform(key, i) < %.17g ? 0 : %s;", at->p,
 	     emit_lit(E, 1 / (1 - at->p)));
 	emit(E, "}");
 }

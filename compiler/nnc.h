@@ -294,9 +294,10 @@ typedef struct OpInfo {
 	const char *math;
 	/* the body of a kernel op's C function (emit_kernel.c), else NULL */
 	void (*emit)(Emitter *E, Kernel *k);
-	/* elements of working memory a kernel op needs for itself (plan.c
-	 * reserves them, the kernel gets them as s0), else NULL */
-	long (*scratch)(const Node *n);
+	/* elements of working memory a kernel op needs for itself with
+	 * batches of up to `batch` rows (plan.c reserves them, the kernel
+	 * gets them as s0), else NULL */
+	long (*scratch)(const Node *n, int batch);
 } OpInfo;
 
 extern const OpInfo op_info[OP_COUNT];

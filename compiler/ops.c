@@ -444,27 +444,29 @@ static Node *grad_conv(Graph *g, Node *n, Node *dy, int i)
 			 n->attr, n->in[i]->shape);
 }
 
-/* The im2col matrix of one sample, [C k k, OH OW]: the forward and dw
- * read x through it, dx accumulates into x through it. */
-static long scratch_conv(const Node *n)
+/* The im2col matrix of one sample, [C k k, OH OW]: the forward reads x
+ * through it, dx accumulates into x through it. */
+static long scratch_conv(const Node *n, int batch)
 {
 	long k = n->attr.conv.k;
 	return n->in[0]->shape.dim[0] * k * k * shape_numel(n->shape) /
 	       n->shape.dim[0];
 }
 
-static long scratch_conv_dx(const Node *n)
+static long scratch_conv_dx(const Node *n, int batch)
 {
 	long k = n->attr.conv.k;
 	return n->shape.dim[0] * k * k * shape_numel(n->in[0]->shape) /
 	       n->in[0]->shape.dim[0];
 }
 
-static long scratch_conv_dw(const Node *n)
+/* dw is one GEMM over the batch: the im2col matrix of every sample side
+ * by side, [C k k, B OH OW], and dy as [F, B OH OW] */
+static long scratch_conv_dw(const Node *n, int batch)
 {
-	long k = n->attr.conv.k;
-	return n->in[0]->shape.dim[0] * k * k * shape_numel(n->in[1]->shape) /
-	       n->in[1]->shape.dim[0];
+	long k = n->attr.conv.k, f = n->in[1]->shape.dim[0];
+	long p = shape_numel(n->in[1]->shape) / f;
+	return (n->in[0]->shape.dim[0] * k * k + f) * p * batch;
 }
 
 /* ---- pooling -------------------------------------------------------- */

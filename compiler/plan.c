@@ -53,7 +53,7 @@ static int collect(Plan *P, int i, Kernel *k)
 	memset(k, 0, sizeof(*k));
 	k->members[k->nmembers++] = n;
 	if (op_info[n->op].scratch)
-		k->scratch = op_info[n->op].scratch(n);
+		k->scratch = op_info[n->op].scratch(n, P->batch);
 	bool group = op_info[n->op].cls == OK_ELEMWISE && n->group >= 0;
 	int j = i + 1;
 	for (; group && j < g->nnodes; j++) {
