@@ -364,8 +364,10 @@ static void emit_train_config(Emitter *E)
 	TrainCfg *t = &E->m->train;
 	DataSrc *d = &t->data;
 	emit(E, "\t.train = {");
-	emit(E, "\t\t.data = {NNRT_SRC_CSV, %s, %d, %d, %d, %d, %d},",
-	     cstr(E, d->path), d->skip, d->x_lo, d->x_hi, d->y_lo, d->y_hi);
+	emit(E, "\t\t.data = {.kind = NNRT_SRC_CSV, .path = %s,",
+	     cstr(E, d->path));
+	emit(E, "\t\t\t.skip = %d, .x_lo = %d, .x_hi = %d, .y_lo = %d, "
+	     ".y_hi = %d},", d->skip, d->x_lo, d->x_hi, d->y_lo, d->y_hi);
 	emit(E, "\t\t.validation = %.17g,", t->validation);
 	emit(E, "\t\t.batch = %d,", t->batch);
 	emit(E, "\t\t.epochs = %d,", t->epochs);
