@@ -3,6 +3,9 @@
 #   make            build/nnc and build/libnnrt.a
 #   make demo       install what is missing, train examples/iris.nn
 #   make test       install what is missing, run every test tier
+#   make examples   install what is missing, train every example that
+#                   compiles (EXAMPLES="iris fashion_mlp" for some), print
+#                   each one's metric against its header's threshold
 #   make golden     rewrite the golden files (review the diff)
 #   make asan       nnc, the unit tests and a trainer under ASan + UBSan
 #   make install    PREFIX=/usr/local
@@ -122,6 +125,12 @@ test: test-deps
 	$(MAKE) all $(BUILD)/tests/unit
 	$(Q)tests/tools/run_tests.sh
 
+# Minutes, not seconds: the Fashion-MNIST examples train here, never in
+# `make test`.
+examples: deps
+	$(MAKE) all
+	$(Q)tests/tools/examples.sh $(EXAMPLES)
+
 golden: all
 	$(Q)tests/tools/golden.sh --update
 
@@ -158,6 +167,6 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps test-deps demo test golden asan install clean
+.PHONY: all deps test-deps demo test examples golden asan install clean
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
