@@ -39,27 +39,36 @@ field() {
 }
 atleast() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 
+# train_sources KEY TRAINER MODEL: train on the train block's sources (40
+# training rows, a validation source of 12, a test source of 20): the test
+# accuracy reaches 0.9; eval repeats the final validation loss and
+# eval --test train's test line.
+train_sources() {
+	key=$1 t=$2 model=$3 out=$TMP/$1
+	in_dir "$t" train --checkpoint "$key.ckpt" >"$out.train" 2>&1
+	acc=$(field accuracy test "$out.train")
+	if grep -q "^train $model: 52 rows (40 train, 12 validation)," "$out.train" &&
+		grep -qE '^test loss [0-9.]+ accuracy [0-9.]+ \(20 samples\)$' "$out.train" &&
+		atleast "$acc" 0.9; then
+		ok "$key: 40 rows train, a source of 12 validates, one of 20 tests (test accuracy $acc)"
+	else
+		not_ok "$key: validation and test sources" "no rows line, or test accuracy '$acc' < 0.9" "$out.train"
+	fi
+	in_dir "$t" eval --checkpoint "$key.ckpt" --test >"$out.eval" 2>&1
+	if [ "$(grep '^test ' "$out.train")" = "$(grep '^test ' "$out.eval")" ] &&
+		[ "$(field val_loss final "$out.train")" = "$(field loss eval "$out.eval")" ] &&
+		grep -q '^eval .*(12 samples)$' "$out.eval"; then
+		ok "$key: eval measures the validation source as train did, eval --test prints train's test line"
+	else
+		not_ok "$key: eval and eval --test" "lines differ from train's" "$out.eval"
+	fi
+}
+
 # --- idx() data, an IDX validation source, an IDX test source --------
-in_dir "$Q" train --checkpoint q.ckpt >"$TMP/q.out" 2>&1
-acc=$(field accuracy test "$TMP/q.out")
-if grep -q '^train quad: 52 rows (40 train, 12 validation),' "$TMP/q.out" &&
-	grep -qE '^test loss [0-9.]+ accuracy [0-9.]+ \(20 samples\)$' "$TMP/q.out" &&
-	atleast "$acc" 0.9; then
-	ok "idx: 40 IDX images train, 12 validate, 20 test (test accuracy $acc)"
-else
-	not_ok "idx: train, validation and test sources" "no rows line or test accuracy '$acc' < 0.9" "$TMP/q.out"
-fi
-in_dir "$Q" eval --checkpoint q.ckpt --test >"$TMP/qe.out" 2>&1
-if [ "$(grep '^test ' "$TMP/q.out")" = "$(grep '^test ' "$TMP/qe.out")" ] &&
-	[ "$(field val_loss final "$TMP/q.out")" = "$(field loss eval "$TMP/qe.out")" ] &&
-	grep -q '(12 samples)$' "$TMP/qe.out"; then
-	ok "eval --test: train's test line; eval: the validation source"
-else
-	not_ok "eval --test" "lines differ from train's" "$TMP/qe.out"
-fi
-in_dir "$Q" eval --checkpoint q.ckpt --test test-images.idx,test-labels.idx \
+train_sources idx "$Q" quad
+in_dir "$Q" eval --checkpoint idx.ckpt --test test-images.idx,test-labels.idx \
 	>"$TMP/qp.out" 2>&1
-if cmp -s "$TMP/qe.out" "$TMP/qp.out"; then
+if cmp -s "$TMP/idx.eval" "$TMP/qp.out"; then
 	ok "eval --test IMAGES,LABELS: the same test set by name"
 else
 	not_ok "eval --test IMAGES,LABELS" "differs from eval --test" "$TMP/qp.out"
@@ -68,9 +77,9 @@ fi
 # --- gzipped IDX files read as the plain ones ------------------------
 in_dir "$Q" train --data train-images.idx.gz,train-labels.idx.gz \
 	--checkpoint gz.ckpt >"$TMP/gz.out" 2>&1
-in_dir "$Q" export --checkpoint q.ckpt --npy plain >/dev/null 2>&1
+in_dir "$Q" export --checkpoint idx.ckpt --npy plain >/dev/null 2>&1
 in_dir "$Q" export --checkpoint gz.ckpt --npy gz >/dev/null 2>&1
-if diff "$TMP/q.out" "$TMP/gz.out" | grep -q '^[<>] \(epoch\|final\|test\)' ||
+if diff "$TMP/idx.train" "$TMP/gz.out" | grep -q '^[<>] \(epoch\|final\|test\)' ||
 	! diff -r "$D/plain" "$D/gz" >/dev/null || [ ! -s "$D/gz/h.W.npy" ]; then
 	not_ok "gzipped IDX files" "training differs from the plain files" "$TMP/gz.out"
 else
@@ -78,7 +87,7 @@ else
 fi
 
 # --- predict from IDX images -----------------------------------------
-in_dir "$Q" predict --checkpoint q.ckpt --input test-images.idx >"$TMP/qpred.csv" 2>&1
+in_dir "$Q" predict --checkpoint idx.ckpt --input test-images.idx >"$TMP/qpred.csv" 2>&1
 tail -n +2 "$D/test.csv" >"$TMP/test.rows"
 right=$(tail -n +2 "$TMP/qpred.csv" | paste -d, - "$TMP/test.rows" |
 	awk -F, '{ if ($5 == $NF) n++ } END { print n + 0 }')
@@ -100,14 +109,15 @@ else
 fi
 
 # --- bad IDX files: exit 1, one exact line, nothing written ----------
-# bad NAME WHAT EXPECTED ARGS...: the trainer (quad unless WHAT says
-# image) exits 1 printing exactly EXPECTED on stderr and nothing trains
-bad() {
-	name=$1 t=$Q
-	[ "$2" = image ] && t=$I
-	want=$3
-	shift 3
-	in_dir "$t" "$@" --checkpoint bad.ckpt >"$TMP/bad.out" 2>"$TMP/bad.err"
+# One case a line: name | trainer (quad or image) | its arguments |
+# exactly what it prints on stderr. Nothing may train.
+L=train-labels.idx
+while IFS='|' read -r name which args want; do
+	t=$Q
+	[ "$which" = image ] && t=$I
+	# shellcheck disable=SC2086
+	in_dir "$t" $args --checkpoint bad.ckpt </dev/null >"$TMP/bad.out" \
+		2>"$TMP/bad.err"
 	rc=$?
 	if [ "$rc" = 1 ] && [ "$(cat "$TMP/bad.err")" = "$want" ] &&
 		! grep -q '^epoch' "$TMP/bad.out"; then
@@ -116,52 +126,23 @@ bad() {
 		echo "exit $rc; stderr:" | cat - "$TMP/bad.err" >"$TMP/bad.log"
 		not_ok "bad IDX: $name" "expected '$want'" "$TMP/bad.log"
 	fi
-}
-L=train-labels.idx
-bad "wrong magic (labels as images)" quad \
-	"quad: magic.idx: not an IDX image file (magic 0x00000801, expected 0x00000803)" \
-	train --data magic.idx,$L
-bad "wrong magic (images as labels)" quad \
-	"quad: train-images.idx: not an IDX label file (magic 0x00000803, expected 0x00000801)" \
-	train --data train-images.idx,train-images.idx
-bad "element type f32" quad \
-	"quad: f32-images.idx: IDX element type 0x0d (f32) is not supported, only unsigned bytes (0x08)" \
-	train --data f32-images.idx,$L
-bad "truncated header" quad \
-	"quad: short-header.idx: truncated: the IDX header needs 16 bytes, the file has 9" \
-	train --data short-header.idx,$L
-bad "truncated images" quad \
-	"quad: short-images.idx: truncated: 40 images of 4x4 need 640 bytes after the header, the file has 600" \
-	train --data short-images.idx,$L
-bad "truncated gzip stream" quad \
-	"quad: short-images.idx.gz: truncated: 40 images of 4x4 need 640 bytes after the header, the gzip stream ends early" \
-	train --data short-images.idx.gz,$L
-bad "a header announcing 2^32 - 1 images" quad \
-	"quad: huge-images.idx: truncated: 4294967295 images of 4x4 need 68719476720 bytes after the header, the file has 640" \
-	train --data huge-images.idx,huge-labels.idx
-bad "truncated labels" quad \
-	"quad: short-labels.idx: truncated: 40 labels need 40 bytes after the header, the file has 39" \
-	train --data train-images.idx,short-labels.idx
-bad "trailing bytes" quad \
-	"quad: trailing-labels.idx: more data than the header announces (40 labels need 40 bytes after the header)" \
-	train --data train-images.idx,trailing-labels.idx
-bad "count mismatch" quad \
-	"quad: train-images.idx has 40 images but count-labels.idx has 39 labels" \
-	train --data train-images.idx,count-labels.idx
-bad "shape mismatch" quad \
-	"quad: big-images.idx: images of 5x5 (25 values) do not fit the input [16] (16 values)" \
-	train --data big-images.idx,$L
-bad "shape mismatch, [1, 4, 4] input" image \
-	"quadimg: big-images.idx: images of 5x5 (25 values) do not fit the input [1, 4, 4] (16 values)" \
-	init --data big-images.idx,$L
-bad "label out of range" quad \
-	"quad: range-labels.idx: row 7: class 9 out of range 0..3" \
-	train --data train-images.idx,range-labels.idx
-bad "a bad test set fails before training" quad \
-	"quad: range-labels.idx: row 7: class 9 out of range 0..3" \
-	train --test train-images.idx,range-labels.idx
-bad "missing file" quad "quad: cannot open 'none.idx': No such file or directory" \
-	train --test none.idx,$L
+done <<EOF
+wrong magic (labels as images)|quad|train --data magic.idx,$L|quad: magic.idx: not an IDX image file (magic 0x00000801, expected 0x00000803)
+wrong magic (images as labels)|quad|train --data train-images.idx,train-images.idx|quad: train-images.idx: not an IDX label file (magic 0x00000803, expected 0x00000801)
+element type f32|quad|train --data f32-images.idx,$L|quad: f32-images.idx: IDX element type 0x0d (f32) is not supported, only unsigned bytes (0x08)
+truncated header|quad|train --data short-header.idx,$L|quad: short-header.idx: truncated: the IDX header needs 16 bytes, the file has 9
+truncated images|quad|train --data short-images.idx,$L|quad: short-images.idx: truncated: 40 images of 4x4 need 640 bytes after the header, the file has 600
+truncated gzip stream|quad|train --data short-images.idx.gz,$L|quad: short-images.idx.gz: truncated: 40 images of 4x4 need 640 bytes after the header, the gzip stream ends early
+a header announcing 2^32 - 1 images|quad|train --data huge-images.idx,huge-labels.idx|quad: huge-images.idx: truncated: 4294967295 images of 4x4 need 68719476720 bytes after the header, the file has 640
+truncated labels|quad|train --data train-images.idx,short-labels.idx|quad: short-labels.idx: truncated: 40 labels need 40 bytes after the header, the file has 39
+trailing bytes|quad|train --data train-images.idx,trailing-labels.idx|quad: trailing-labels.idx: more data than the header announces (40 labels need 40 bytes after the header)
+count mismatch|quad|train --data train-images.idx,count-labels.idx|quad: train-images.idx has 40 images but count-labels.idx has 39 labels
+shape mismatch|quad|train --data big-images.idx,$L|quad: big-images.idx: images of 5x5 (25 values) do not fit the input [16] (16 values)
+shape mismatch, [1, 4, 4] input|image|init --data big-images.idx,$L|quadimg: big-images.idx: images of 5x5 (25 values) do not fit the input [1, 4, 4] (16 values)
+label out of range|quad|train --data train-images.idx,range-labels.idx|quad: range-labels.idx: row 7: class 9 out of range 0..3
+a bad test set fails before training|quad|train --test train-images.idx,range-labels.idx|quad: range-labels.idx: row 7: class 9 out of range 0..3
+missing file|quad|train --test none.idx,$L|quad: cannot open 'none.idx': No such file or directory
+EOF
 if [ -e "$D/bad.ckpt" ] || [ -e "$D/bad.ckpt.tmp" ]; then
 	not_ok "bad IDX files write no checkpoint" "$D/bad.ckpt exists"
 else
@@ -190,25 +171,15 @@ else
 fi
 
 # --- CSV sources: validation = csv(...), test = csv(...) -------------
-in_dir "$C" train --checkpoint c.ckpt >"$TMP/c.out" 2>&1
-acc=$(field accuracy test "$TMP/c.out")
-if grep -q '^train quadcsv: 52 rows (40 train, 12 validation),' "$TMP/c.out" &&
-	grep -qE '^test loss [0-9.]+ accuracy [0-9.]+ \(20 samples\)$' "$TMP/c.out" &&
-	atleast "$acc" 0.9; then
-	ok "csv: validation and test sources (test accuracy $acc)"
+train_sources csv "$C" quadcsv
+in_dir "$C" eval --checkpoint csv.ckpt --data test.csv >"$TMP/cd.out" 2>&1
+if [ "$(field loss test "$TMP/csv.train")" = "$(field loss eval "$TMP/cd.out")" ] &&
+	[ "$(field accuracy test "$TMP/csv.train")" = "$(field accuracy eval "$TMP/cd.out")" ]; then
+	ok "csv: the test source is normalised as eval --data normalises the file"
 else
-	not_ok "csv: validation and test sources" "no rows line or test accuracy '$acc'" "$TMP/c.out"
+	not_ok "csv: the test source's normalisation" "eval --data test.csv differs from the test line" "$TMP/cd.out"
 fi
-in_dir "$C" eval --checkpoint c.ckpt --test >"$TMP/ce.out" 2>&1
-in_dir "$C" eval --checkpoint c.ckpt --data test.csv >"$TMP/cd.out" 2>&1
-if [ "$(grep '^test ' "$TMP/c.out")" = "$(grep '^test ' "$TMP/ce.out")" ] &&
-	[ "$(field val_loss final "$TMP/c.out")" = "$(field loss eval "$TMP/ce.out")" ] &&
-	[ "$(field loss test "$TMP/c.out")" = "$(field loss eval "$TMP/cd.out")" ]; then
-	ok "csv: eval --test and eval --data of the test file agree with train"
-else
-	not_ok "csv: eval --test" "lines differ" "$TMP/ce.out"
-fi
-in_dir "$C" export --checkpoint c.ckpt --npy cnpy >/dev/null 2>&1
+in_dir "$C" export --checkpoint csv.ckpt --npy cnpy >/dev/null 2>&1
 if $PY - "$D" <<'EOF' >"$TMP/norm.log" 2>&1
 import sys
 import numpy as np
