@@ -344,7 +344,8 @@ void sema_train_finish(Sema *s)
 	if (t->early_stop && monitors_val(t->es_monitor) &&
 	    t->validation <= 0 && t->val.kind == NNRT_SRC_NONE)
 		sema_error(s, loc, "early_stop monitors %s but there is no "
-			   "validation split or source", monitors[t->es_monitor]);
+			   "validation split or source",
+			   monitors[t->es_monitor]);
 	if (t->early_stop && monitors_accuracy(t->es_monitor) &&
 	    !(t->metrics & 1))
 		sema_error(s, loc, "early_stop monitors %s but accuracy is not "
