@@ -3,10 +3,13 @@
 #   make            build/nnc and build/libnnrt.a
 #   make demo       install what is missing, train examples/iris.nn
 #   make test       install what is missing, run every test tier
+#   make examples   install what is missing, train every example that
+#                   compiles (EXAMPLES="iris fashion_mlp" for some), print
+#                   each one's metric against its header's threshold
 #   make golden     rewrite the golden files (review the diff)
 #   make asan       nnc, the unit tests and a trainer under ASan + UBSan
 #   make install    PREFIX=/usr/local
-#   make deps       install the Debian packages the build needs
+#   make deps       install the Debian packages the build and the examples need
 #   make test-deps  ... and those the tests need (PyTorch for tests/torch)
 #   make clean
 #
@@ -31,8 +34,11 @@ endif
 
 DEB_PACKAGES := build-essential flex bison pkg-config libopenblas-dev \
                 libcunit1-dev zlib1g-dev
+# Fashion-MNIST in /usr/share/datasets (the examples that read it; the
+# gradcheck tier checks examples/fashion_mlp.nn on a batch of it)
+DATA_PACKAGES := dataset-fashion-mnist
 # the tests also compare against PyTorch (tests/torch)
-TEST_PACKAGES := $(DEB_PACKAGES) python3-numpy python3-torch
+TEST_PACKAGES := $(DEB_PACKAGES) $(DATA_PACKAGES) python3-numpy python3-torch
 
 COMPILER_SRC := $(sort $(wildcard compiler/*.c))
 RUNTIME_SRC  := $(sort $(wildcard runtime/*.c))
@@ -100,7 +106,7 @@ $(BUILD)/tests/unit: $(UNIT_OBJ) $(LIB_OBJ)
 
 # ---------------------------------------------------------------------
 
-deps test-deps: PKGS = $(if $(filter test-deps,$@),$(TEST_PACKAGES),$(DEB_PACKAGES))
+deps test-deps: PKGS = $(if $(filter test-deps,$@),$(TEST_PACKAGES),$(DEB_PACKAGES) $(DATA_PACKAGES))
 deps test-deps:
 	@missing=""; for p in $(PKGS); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -118,6 +124,12 @@ demo: deps
 test: test-deps
 	$(MAKE) all $(BUILD)/tests/unit
 	$(Q)tests/tools/run_tests.sh
+
+# Minutes, not seconds: the Fashion-MNIST examples train here, never in
+# `make test`.
+examples: deps
+	$(MAKE) all
+	$(Q)tests/tools/examples.sh $(EXAMPLES)
 
 golden: all
 	$(Q)tests/tools/golden.sh --update
@@ -155,6 +167,6 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps test-deps demo test golden asan install clean
+.PHONY: all deps test-deps demo test examples golden asan install clean
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -354,6 +354,30 @@ static void emit_tables(Emitter *E)
 	emit(E, "%s", "");
 }
 
+/* One NnrtSource: only the fields its kind uses; none when unset. */
+static void emit_source(Emitter *E, const char *key, const DataSrc *d)
+{
+	switch (d->kind) {
+	case NNRT_SRC_NONE:
+		break;
+	case NNRT_SRC_CSV:
+		emit(E, "\t\t.%s = {.kind = NNRT_SRC_CSV, .path = %s,", key,
+		     cstr(E, d->path));
+		emit(E, "\t\t\t.skip = %d, .x_lo = %d, .x_hi = %d, .y_lo = %d, "
+		     ".y_hi = %d},", d->skip, d->x_lo, d->x_hi, d->y_lo,
+		     d->y_hi);
+		break;
+	case NNRT_SRC_IDX:
+		emit(E, "\t\t.%s = {.kind = NNRT_SRC_IDX, .path = %s,", key,
+		     cstr(E, d->path));
+		emit(E, "\t\t\t.labels = %s, .scale = %.17g},",
+		     cstr(E, d->labels), d->scale);
+		break;
+	default:
+		ice("source kind %d", (int)d->kind);
+	}
+}
+
 static void emit_train_config(Emitter *E)
 {
 #define ENUM_NAME(prefix, id) prefix #id,
@@ -365,10 +389,10 @@ static void emit_train_config(Emitter *E)
 #undef NORM_NAME
 #undef ENUM_NAME
 	TrainCfg *t = &E->m->train;
-	DataSrc *d = &t->data;
 	emit(E, "\t.train = {");
-	emit(E, "\t\t.data = {NNRT_SRC_CSV, %s, %d, %d, %d, %d, %d},",
-	     cstr(E, d->path), d->skip, d->x_lo, d->x_hi, d->y_lo, d->y_hi);
+	emit_source(E, "data", &t->data);
+	emit_source(E, "val", &t->val);
+	emit_source(E, "test", &t->test);
 	emit(E, "\t\t.validation = %.17g,", t->validation);
 	emit(E, "\t\t.batch = %d,", t->batch);
 	emit(E, "\t\t.epochs = %d,", t->epochs);

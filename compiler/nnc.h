@@ -495,15 +495,21 @@ typedef struct Schedule {
 	int nstate;          /* doubles of sched[] for the whole chain */
 } Schedule;
 
+/* A data source: csv(path, skip, x, y) or idx(images, labels, scale),
+ * as the runtime's NnrtSource holds it. */
 typedef struct DataSrc {
-	int kind;            /* 0 none, 1 csv */
-	const char *path;
+	NnrtSrcKind kind;
+	const char *path;    /* csv: the file; idx: the images */
 	int skip;
 	int x_lo, x_hi, y_lo, y_hi;
+	const char *labels;  /* idx */
+	double scale;        /* idx */
 } DataSrc;
 
 typedef struct TrainCfg {
 	DataSrc data;
+	DataSrc val;         /* validation = SOURCE */
+	DataSrc test;        /* test = SOURCE */
 	double validation;
 	int batch, epochs;
 	bool shuffle, drop_last;

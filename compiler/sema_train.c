@@ -1,8 +1,9 @@
 /*
  * sema_train.c - the train block: keys, values, defaults, and the checks
- * that tie them to the input and target (column counts, metrics that need
- * a class, early stopping that needs a validation split). The optimizer
- * statement is sema_optim.c's.
+ * that tie them to the input and target (column counts, idx labels that
+ * need a class, metrics that need a class, early stopping that needs
+ * validation data). The data sources (data, validation, test) are
+ * csv(...) or idx(...). The optimizer statement is sema_optim.c's.
  */
 #include "nnc.h"
 
@@ -43,9 +44,8 @@ static void check_columns(Sema *s, Kwarg *k, const char *what, int lo, int hi,
 			   hi - lo == 1 ? "" : "s", name, want);
 }
 
-static void train_csv(Sema *s, Ast *c)
+static void train_csv(Sema *s, Ast *c, DataSrc *d)
 {
-	DataSrc *d = &s->m->train.data;
 	Model *m = s->m;
 	Kwarg *xk = NULL, *yk = NULL;
 	if (c->nargs != 1 || c->args[0]->kind != A_STR) {
@@ -53,7 +53,7 @@ static void train_csv(Sema *s, Ast *c)
 			   "first: csv(\"data.csv\", x = 0:4, y = 4)");
 		return;
 	}
-	d->kind = 1;
+	d->kind = NNRT_SRC_CSV;
 	d->path = c->args[0]->str;
 	for (int i = 0; i < c->nkw; i++) {
 		Kwarg *k = &c->kw[i];
@@ -84,15 +84,72 @@ static void train_csv(Sema *s, Ast *c)
 			      m->target_name);
 }
 
-static void train_data(Sema *s, Kwarg *k)
+/* idx(images, labels, scale = 1): two file names and a positive scale.
+ * The labels are class indices, so the target must be a class; the
+ * images' shape is known only when the trainer reads them (it checks
+ * that an image has the input's element count). */
+static void train_idx(Sema *s, Ast *c, DataSrc *d)
 {
-	Ast *v = k->value;
+	static const char *const what[] = {"images", "labels"};
+	Model *m = s->m;
+	double v;
+	if (c->nargs != 2) {
+		sema_error(s, c->loc, "idx() takes two files, the images and "
+			   "the labels: idx(\"images.gz\", \"labels.gz\", "
+			   "scale = 1/255)");
+		return;
+	}
+	d->kind = NNRT_SRC_IDX;
+	d->scale = 1;
+	for (int i = 0; i < 2; i++)
+		if (c->args[i]->kind != A_STR)
+			sema_error(s, c->args[i]->loc, "idx(): the %s file "
+				   "must be a string", what[i]);
+	d->path = c->args[0]->str;
+	d->labels = c->args[1]->str;
+	for (int i = 0; i < c->nkw; i++) {
+		Kwarg *k = &c->kw[i];
+		if (strcmp(k->name, "scale") != 0)
+			sema_error(s, k->loc, "idx() has no argument '%s'",
+				   k->name);
+		else if (!sema_const(s, k->value, &v))
+			continue;
+		else if (!(v > 0) || isinf(v))
+			sema_error(s, k->value->loc, "idx(): scale must be a "
+				   "positive number, found %g", v);
+		else
+			d->scale = v;
+	}
+	if (s->target && !m->nclasses) {
+		sema_error(s, c->loc, "idx() reads class labels, but '%s' is "
+			   "not a class(K) target", m->target_name);
+		diag_note(s->d, s->target->loc, "'%s' declared here",
+			  m->target_name);
+	}
+}
+
+/* data, test and validation: csv(...) or idx(...) */
+static void train_source(Sema *s, Ast *v, DataSrc *d)
+{
 	if (v->kind == A_CALL && strcmp(v->str, "idx") == 0)
-		sema_error(s, v->loc, "not supported yet: idx() data");
+		train_idx(s, v, d);
 	else if (v->kind == A_CALL && strcmp(v->str, "csv") == 0)
-		train_csv(s, v);
+		train_csv(s, v, d);
 	else
-		sema_error(s, v->loc, "expected a data source: csv(...)");
+		sema_error(s, v->loc, "expected a data source: csv(...) or "
+			   "idx(...)");
+}
+
+/* validation = f (a fraction split off the data) or a source */
+static void train_validation(Sema *s, Kwarg *k)
+{
+	TrainCfg *t = &s->m->train;
+	if (k->value->kind == A_CALL)
+		train_source(s, k->value, &t->val);
+	else if (sema_const(s, k->value, &t->validation) &&
+		 (t->validation < 0 || t->validation >= 1))
+		sema_error(s, k->value->loc, "validation must be a fraction "
+			   "in [0, 1) or a data source");
 }
 
 /* runtime/nnrt.h's names of the monitors and the scalings */
@@ -206,11 +263,13 @@ static void train_clip(Sema *s, Kwarg *k, double *dst)
 
 static void train_key(Sema *s, Kwarg *k)
 {
-	static const char *later[] = {"test", "normalize_target"};
+	static const char *later[] = {"normalize_target"};
 	TrainCfg *t = &s->m->train;
 	int iv;
 	if (!strcmp(k->name, "data"))
-		train_data(s, k);
+		train_source(s, k->value, &t->data);
+	else if (!strcmp(k->name, "test"))
+		train_source(s, k->value, &t->test);
 	else if (!strcmp(k->name, "batch")) {
 		if (sema_int(s, k->value, "batch", 1, &iv))
 			t->batch = iv;
@@ -224,15 +283,9 @@ static void train_key(Sema *s, Kwarg *k)
 		sema_bool(s, k->value, &t->shuffle);
 	else if (!strcmp(k->name, "drop_last"))
 		sema_bool(s, k->value, &t->drop_last);
-	else if (!strcmp(k->name, "validation")) {
-		if (k->value->kind == A_CALL)
-			sema_error(s, k->value->loc, "not supported yet: a "
-				   "validation data source");
-		else if (sema_const(s, k->value, &t->validation) &&
-			 (t->validation < 0 || t->validation >= 1))
-			sema_error(s, k->value->loc, "validation must be a "
-				   "fraction in [0, 1)");
-	} else if (!strcmp(k->name, "normalize"))
+	else if (!strcmp(k->name, "validation"))
+		train_validation(s, k);
+	else if (!strcmp(k->name, "normalize"))
 		train_normalize(s, k);
 	else if (!strcmp(k->name, "metrics"))
 		train_metrics(s, k);
@@ -272,7 +325,8 @@ void sema_train(Sema *s, Stmt *st)
 	for (int i = 0; i < st->nkeys; i++)
 		has_data |= !strcmp(st->keys[i].name, "data");
 	if (!has_data)
-		sema_error(s, st->loc, "the train block needs data = csv(...)");
+		sema_error(s, st->loc, "the train block needs data = csv(...) "
+			   "or idx(...)");
 	s->m->train_loc = st->loc;
 }
 
@@ -287,9 +341,11 @@ void sema_train_finish(Sema *s)
 	if ((t->metrics & 1) && !m->nclasses && !real1)
 		sema_error(s, loc, "accuracy needs a class target or a real "
 			   "target of shape [1]");
-	if (t->early_stop && monitors_val(t->es_monitor) && t->validation <= 0)
+	if (t->early_stop && monitors_val(t->es_monitor) &&
+	    t->validation <= 0 && t->val.kind == NNRT_SRC_NONE)
 		sema_error(s, loc, "early_stop monitors %s but there is no "
-			   "validation split", monitors[t->es_monitor]);
+			   "validation split or source",
+			   monitors[t->es_monitor]);
 	if (t->early_stop && monitors_accuracy(t->es_monitor) &&
 	    !(t->metrics & 1))
 		sema_error(s, loc, "early_stop monitors %s but accuracy is not "

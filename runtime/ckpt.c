@@ -135,7 +135,7 @@ static void put_run(Writer *w, const void *best)
 	put_u32(w, (uint32_t)rt->epoch);
 	put_u64(w, (uint64_t)rt->seed);
 	put_f64(w, rt->validation);
-	put_str(w, rt->data_path ? rt->data_path : "");
+	put_str(w, rt->data_spec ? rt->data_spec : "");
 	put_u32(w, (uint32_t)rt->labels.known);
 	put_u32(w, (uint32_t)rt->labels.n);
 	for (i = 0; i < rt->labels.n; i++)
@@ -394,9 +394,9 @@ static void get_run(Cursor *c, Rt *rt, int *has_best)
 	rt->epoch = (int)get_u32(c);
 	rt->seed = (unsigned long)get_u64(c);
 	rt->validation = get_f64(c);
-	rt->data_path = get_str(c);
-	if (!rt->data_path[0])
-		rt->data_path = NULL;
+	rt->data_spec = get_str(c);
+	if (!rt->data_spec[0])
+		rt->data_spec = NULL;
 	get_labels(c, rt);
 	get_norm(c, rt);
 	rt->es.epoch = (int)get_u32(c);

@@ -27,17 +27,18 @@ typedef enum {
 	OPT_TOL, N_OPTS
 } OptId;
 
+/* arg in brackets: the value may be left out ("--test" alone) */
 typedef struct OptSpec {
 	const char *name, *arg, *help;
 } OptSpec;
 
 static const OptSpec options[N_OPTS] = {
-	[OPT_DATA]    = { "--data", "PATH", "CSV data file (default: the train block's)" },
-	[OPT_TEST]    = { "--test", "PATH", "CSV file to evaluate after training" },
+	[OPT_DATA]    = { "--data", "PATH", "data: a CSV file, or IMAGES,LABELS for idx data (default: the train block's)" },
+	[OPT_TEST]    = { "--test", "[PATH]", "test set, as --data (default: the train block's test source)" },
 	[OPT_RESUME]  = { "--resume", "CKPT", "continue from a checkpoint" },
 	[OPT_CKPT]    = { "--checkpoint", "PATH", "checkpoint file (default: the train block's, or MODEL.ckpt)" },
 	[OPT_LOG]     = { "--log", "PATH", "write a CSV row of metrics per epoch" },
-	[OPT_INPUT]   = { "--input", "FILE", "CSV rows to predict (default: the data file)" },
+	[OPT_INPUT]   = { "--input", "FILE", "CSV rows or IDX images to predict (default: the data file)" },
 	[OPT_OUTPUT]  = { "--output", "FILE", "write the CSV here instead of stdout" },
 	[OPT_NPY]     = { "--npy", "DIR", "directory of .npy files, one per tensor" },
 	[OPT_EPOCHS]  = { "--epochs", "N", "number of epochs (default: the train block's)" },
@@ -63,10 +64,10 @@ static const Command commands[] = {
 	  "train the model, saving a checkpoint every epoch" },
 	{ "init", nnrt_train_init, O(OPT_SEED) | O(OPT_DATA) | O(OPT_CKPT),
 	  "write the checkpoint training would start from, without training" },
-	{ "eval", nnrt_infer_eval, O(OPT_CKPT) | O(OPT_DATA),
-	  "loss and accuracy of a checkpoint on the validation split or a file" },
+	{ "eval", nnrt_infer_eval, O(OPT_CKPT) | O(OPT_DATA) | O(OPT_TEST),
+	  "loss and accuracy of a checkpoint on the validation rows, a file or the test set" },
 	{ "predict", nnrt_infer_predict, O(OPT_CKPT) | O(OPT_INPUT) | O(OPT_OUTPUT),
-	  "write the model's outputs for each row of a CSV file" },
+	  "write the model's outputs for each row of a CSV file or IDX images" },
 	{ "gradcheck", nnrt_gradcheck_run,
 	  O(OPT_DATA) | O(OPT_SAMPLES) | O(OPT_TOL) | O(OPT_SEED),
 	  "compare analytic gradients with central differences" },
@@ -160,14 +161,38 @@ static double positive_real(const Rt *rt, const char *cmd, OptId id,
 	return x;
 }
 
+/* A source on the command line has the kind of the one it replaces;
+ * for idx files it is IMAGES,LABELS. */
+static void check_spec(const Rt *rt, const char *cmd, OptId id,
+		       const char *v, NnrtSource like)
+{
+	const char *comma = strchr(v, ',');
+
+	if (like.kind == NNRT_SRC_IDX && (!comma || comma == v || !comma[1]))
+		bad_value(rt, cmd, id, v, "IMAGES,LABELS (this model reads "
+			  "idx files)");
+}
+
+/* v is NULL for an option given without its optional value. */
 static void set_option(Rt *rt, const char *cmd, OptId id, const char *v)
 {
 	Opts *o = &rt->opt;
 	char *end;
 
+	if (!v) {                 /* only --test's value is optional */
+		o->has_test = 1;
+		return;
+	}
 	switch (id) {
-	case OPT_DATA:    o->data = v; break;
-	case OPT_TEST:    o->test = v; break;
+	case OPT_DATA:
+		o->data = v;
+		check_spec(rt, cmd, id, v, nnrt_data_source(rt));
+		break;
+	case OPT_TEST:
+		o->test = v;
+		o->has_test = 1;
+		check_spec(rt, cmd, id, v, nnrt_prep_test_like(rt));
+		break;
 	case OPT_RESUME:  o->resume = v; break;
 	case OPT_CKPT:    o->checkpoint = v; break;
 	case OPT_LOG:     o->log = v; break;
@@ -223,6 +248,9 @@ static void parse_options(Rt *rt, const Command *c, int argc, char **argv)
 			misuse(rt, c->name, "unknown option '%s' for '%s'", a);
 		if (eq)
 			v = eq + 1;
+		else if (options[id].arg[0] == '[' &&
+			 (i + 1 == argc || argv[i + 1][0] == '-'))
+			v = NULL;
 		else if (i + 1 < argc)
 			v = argv[++i];
 		else
@@ -232,16 +260,43 @@ static void parse_options(Rt *rt, const Command *c, int argc, char **argv)
 	}
 }
 
+#define BAD(...) nnrt_base_die(rt, "invalid model descriptor: " __VA_ARGS__)
+
+/* A source's fields fit its kind and the model's input and target. */
+static void check_source(const Rt *rt, const char *key, const NnrtSource *s)
+{
+	const NnrtModel *m = rt->m;
+
+	switch (s->kind) {
+	case NNRT_SRC_NONE:
+		break;
+	case NNRT_SRC_CSV:
+		if (!s->path || s->x_hi - s->x_lo != m->input_size ||
+		    s->x_lo < 0 || s->y_lo < 0 || s->y_hi - s->y_lo !=
+		    (m->n_classes > 0 ? 1 : m->target_size))
+			BAD("%s columns x = %d:%d, y = %d:%d do not fit the "
+			    "input and target", key, s->x_lo, s->x_hi,
+			    s->y_lo, s->y_hi);
+		break;
+	case NNRT_SRC_IDX:
+		if (!s->path || !s->labels || !(s->scale > 0) ||
+		    !isfinite(s->scale) || m->n_classes <= 0)
+			BAD("%s: an idx source needs two files, a scale > 0 "
+			    "and a class target", key);
+		break;
+	default:
+		BAD("%s: source kind %d", key, (int)s->kind);
+	}
+}
+
 /* The descriptor must be self-consistent; the generator guarantees it,
  * this catches it when it does not. */
 static void check_model(Rt *rt)
 {
 	const NnrtModel *m = rt->m;
-	const NnrtSource *s = &m->train.data;
 	long sum = 0, end;
 	int i, d;
 
-#define BAD(...) nnrt_base_die(rt, "invalid model descriptor: " __VA_ARGS__)
 	if (m->real_size != 4 && m->real_size != 8)
 		BAD("real_size %d", m->real_size);
 	if (m->max_batch <= 0 || m->input_size <= 0 || m->n_outputs <= 0 ||
@@ -272,14 +327,14 @@ static void check_model(Rt *rt)
 				  : t->offset < m->n_trainable))
 			BAD("tensor %d ('%s')", i, t->name ? t->name : "?");
 	}
-	if (s->kind == NNRT_SRC_CSV &&
-	    (s->x_hi - s->x_lo != m->input_size || s->x_lo < 0 ||
-	     s->y_lo < 0 || s->y_hi - s->y_lo !=
-	     (m->n_classes > 0 ? 1 : m->target_size)))
-		BAD("data columns x = %d:%d, y = %d:%d do not fit the input "
-		    "and target", s->x_lo, s->x_hi, s->y_lo, s->y_hi);
-#undef BAD
+	check_source(rt, "data", &m->train.data);
+	check_source(rt, "validation", &m->train.val);
+	check_source(rt, "test", &m->train.test);
+	if (m->train.val.kind != NNRT_SRC_NONE && m->train.validation > 0)
+		BAD("both a validation fraction and a validation source");
 }
+
+#undef BAD
 
 int nnrt_main(const NnrtModel *m, int argc, char **argv)
 {

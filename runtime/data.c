@@ -1,5 +1,6 @@
 /*
- * data.c - CSV data files.
+ * data.c - CSV data files, and the entry point that reads any source
+ * (IDX files are idx.c's).
  *
  * A file is read line by line through zlib; gzdopen reads a plain file
  * as it is, so a `.gz` file needs no special case (and a truncated one
@@ -76,14 +77,13 @@ NnrtSource nnrt_data_source(const Rt *rt)
 	return s;
 }
 
-static void reader_open(Rt *rt, Reader *r, const char *path)
+/* A data file opened through zlib: plain or gzipped, read the same. */
+gzFile nnrt_data_open(Rt *rt, const char *path)
 {
 	struct stat st;
+	gzFile gz;
 	int fd;
 
-	memset(r, 0, sizeof *r);
-	r->rt = rt;
-	r->path = path;
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		nnrt_base_die(rt, "cannot open '%s': %s", path, strerror(errno));
@@ -91,12 +91,21 @@ static void reader_open(Rt *rt, Reader *r, const char *path)
 		close(fd);
 		nnrt_base_die(rt, "cannot read '%s': Is a directory", path);
 	}
-	r->gz = gzdopen(fd, "rb");
-	if (!r->gz) {
+	gz = gzdopen(fd, "rb");
+	if (!gz) {
 		close(fd);
 		nnrt_base_die(rt, "cannot read '%s': out of memory", path);
 	}
-	gzbuffer(r->gz, 1 << 17);
+	gzbuffer(gz, 1 << 17);
+	return gz;
+}
+
+static void reader_open(Rt *rt, Reader *r, const char *path)
+{
+	memset(r, 0, sizeof *r);
+	r->rt = rt;
+	r->path = path;
+	r->gz = nnrt_data_open(rt, path);
 	r->cap = 4096;
 	r->line = nnrt_base_alloc(rt, r->cap, 1);
 	r->capfield = 64;
@@ -381,17 +390,23 @@ static void settle_labels(Loader *L)
 	rt->labels.known = 1;
 }
 
-/* Reads a whole file into d. The run's class labels (rt->labels) are
- * settled by the first training file read, if no checkpoint did. */
-void nnrt_data_load(Rt *rt, const char *path, DataMode mode, Data *d)
+/* Reads a whole source into d: a CSV file here, IDX files in idx.c.
+ * The run's class labels (rt->labels) are settled by the first
+ * training file read, if no checkpoint did. */
+void nnrt_data_load(Rt *rt, const NnrtSource *src, DataMode mode, Data *d)
 {
 	const NnrtModel *m = rt->m;
+	const char *path = src->path;
 	Loader L;
 	long skipped = 0;
 
+	if (src->kind == NNRT_SRC_IDX) {
+		nnrt_idx_load(rt, src, mode, d);
+		return;
+	}
 	memset(&L, 0, sizeof L);
 	memset(d, 0, sizeof *d);
-	L.src = nnrt_data_source(rt);
+	L.src = *src;
 	L.mode = mode;
 	L.d = d;
 	L.classes = m->n_classes;

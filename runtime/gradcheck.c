@@ -136,7 +136,7 @@ static void setup(Rt *rt, Check *c)
 	nnrt_prep_buffers(rt);
 	c->scratch = nnrt_base_alloc(rt, (size_t)m->n_trainable,
 				     (size_t)m->real_size);
-	nnrt_prep_data(rt, nnrt_prep_data_path(rt), 1, rt->params);
+	nnrt_prep_data(rt, 1, rt->params);
 	want = want < m->max_batch ? want : m->max_batch;
 	c->n = (int)(want < rt->n_train ? want : rt->n_train);
 	c->h = m->real_size == 8 ? 1e-6 : 1e-3;

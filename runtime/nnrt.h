@@ -72,15 +72,21 @@ typedef struct NnrtLayer {
 	double flops;             /* per sample, forward */
 } NnrtLayer;
 
-typedef enum { NNRT_SRC_NONE, NNRT_SRC_CSV } NnrtSrcKind;
+typedef enum { NNRT_SRC_NONE, NNRT_SRC_CSV, NNRT_SRC_IDX } NnrtSrcKind;
 
-/* A data source from the train block. Columns a:b are half-open. */
+/*
+ * A data source from the train block: a CSV file (columns a:b are
+ * half-open), or a pair of IDX files, images and class labels, whose
+ * bytes are multiplied by scale. Fields a kind does not use are zero.
+ */
 typedef struct NnrtSource {
 	NnrtSrcKind kind;
-	const char *path;
-	int skip;                 /* header lines to skip */
-	int x_lo, x_hi;           /* feature columns */
-	int y_lo, y_hi;           /* target columns */
+	const char *path;         /* the CSV file, or the IDX images */
+	int skip;                 /* CSV: header lines to skip */
+	int x_lo, x_hi;           /* CSV: feature columns */
+	int y_lo, y_hi;           /* CSV: target columns */
+	const char *labels;       /* IDX: the labels file */
+	double scale;             /* IDX: feature = byte * scale */
 } NnrtSource;
 
 /* Feature scaling and early stopping's monitors, X(ID, name): the
@@ -107,6 +113,8 @@ enum { NNRT_METRIC_ACCURACY = 1 };
 
 typedef struct NnrtTrainConfig {
 	NnrtSource data;
+	NnrtSource val;           /* validation = SOURCE (kind NONE: none) */
+	NnrtSource test;          /* test = SOURCE (kind NONE: none) */
 	double validation;        /* fraction split off; 0 = none */
 	int batch;                /* == the model's max_batch */
 	int epochs;

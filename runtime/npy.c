@@ -325,7 +325,7 @@ static void import_norm(Rt *rt)
 					      scale);
 	} else {
 		/* fit as train does; the drawn tensors go to scratch */
-		nnrt_prep_data(rt, nnrt_prep_data_path(rt), 1, NULL);
+		nnrt_prep_data(rt, 1, NULL);
 	}
 	free(shift);
 	free(scale);

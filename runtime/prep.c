@@ -1,6 +1,8 @@
 /*
- * prep.c - getting a run ready: the buffers, the data file, the
- * validation split and the feature normalisation.
+ * prep.c - getting a run ready: the buffers, the run's data sources
+ * (data, validation, test: the train block's, or what the command line
+ * and the checkpoint name), the validation split and the feature
+ * normalisation.
  *
  * Buffers are allocated once, before any step: params, grads, optimizer
  * state (zeroed) and workspace in the model's real type, and float
@@ -43,16 +45,59 @@ void nnrt_prep_buffers(Rt *rt)
 	rt->loss = nnrt_base_alloc(rt, b, sizeof(double));
 }
 
-/* The data file: --data, else the one the loaded checkpoint was
- * trained on, else the train block's. */
-const char *nnrt_prep_data_path(const Rt *rt)
+/*
+ * A spec names a source as the command line and checkpoints spell it:
+ * a CSV path, or IMAGES,LABELS for IDX files (split at the first
+ * comma). The source it names has like's kind, columns and scale.
+ */
+NnrtSource nnrt_prep_source(const Rt *rt, const NnrtSource *like,
+			    const char *spec)
 {
+	NnrtSource s = *like;
+	const char *comma = strchr(spec, ',');
+	char *images;
+
+	s.path = spec;
+	if (s.kind != NNRT_SRC_IDX)
+		return s;
+	if (!comma || comma == spec || !comma[1])
+		nnrt_base_die(rt, "data source '%s' is not IMAGES,LABELS "
+			      "(this model reads idx files)", spec);
+	images = nnrt_base_alloc(rt, (size_t)(comma - spec) + 1, 1);
+	memcpy(images, spec, (size_t)(comma - spec));
+	s.path = images;
+	s.labels = comma + 1;
+	return s;
+}
+
+static const char *spec_of(const Rt *rt, const NnrtSource *s)
+{
+	if (s->kind == NNRT_SRC_IDX)
+		return nnrt_base_printf(rt, "%s,%s", s->path, s->labels);
+	return s->path;
+}
+
+/* What --test names: a source like the train block's test source, or
+ * without one like its data source. */
+NnrtSource nnrt_prep_test_like(const Rt *rt)
+{
+	if (rt->m->train.test.kind != NNRT_SRC_NONE)
+		return rt->m->train.test;
+	return nnrt_data_source(rt);
+}
+
+/* The data source: --data, else the one the loaded checkpoint was
+ * trained on, else the train block's. */
+NnrtSource nnrt_prep_data_source(const Rt *rt)
+{
+	NnrtSource like = nnrt_data_source(rt);
+
 	if (rt->opt.data)
-		return rt->opt.data;
-	if (rt->data_path)
-		return rt->data_path;
-	if (rt->m->train.data.kind == NNRT_SRC_CSV && rt->m->train.data.path)
-		return rt->m->train.data.path;
+		return nnrt_prep_source(rt, &like, rt->opt.data);
+	if (rt->data_spec)
+		return nnrt_prep_source(rt, &like, rt->data_spec);
+	if (like.path)
+		return like;
 	nnrt_base_die(rt, "the train block names no data file; pass --data "
 		      "PATH");
 }
@@ -75,6 +120,17 @@ static int cmp_long(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Rows 0..n-1 in order. */
+long *nnrt_prep_rows(const Rt *rt, long n)
+{
+	long *rows = nnrt_base_alloc(rt, (size_t)n, sizeof(long));
+	long i;
+
+	for (i = 0; i < n; i++)
+		rows[i] = i;
+	return rows;
+}
+
 static void split(Rt *rt)
 {
 	long n = rt->data.n, i;
@@ -91,6 +147,7 @@ static void split(Rt *rt)
 				      "no training rows", rt->validation, n);
 	}
 	rt->n_train = n - rt->n_val;
+	rt->val = &rt->data;
 	rt->val_rows = rt->perm;
 	rt->train_rows = rt->perm + rt->n_val;
 	qsort(rt->val_rows, (size_t)rt->n_val, sizeof(long), cmp_long);
@@ -159,21 +216,58 @@ void nnrt_prep_apply(const Rt *rt, Data *d)
 	}
 }
 
+/* Reads a whole source with targets and normalises it. */
+void nnrt_prep_load(Rt *rt, const NnrtSource *src, Data *d)
+{
+	nnrt_data_load(rt, src, DATA_TRAIN, d);
+	nnrt_prep_apply(rt, d);
+}
+
 /*
  * Seeds the generator, draws the initial tensors into init_dst (the
  * params, or NULL when a checkpoint provides them: the draws must still
- * happen for the split to come out the same), reads
- * the data file, splits it, fits the normalisation if `fit` (else uses
- * rt->norm as a checkpoint left it) and applies it.
+ * happen for the split to come out the same), reads the data source,
+ * splits it, fits the normalisation if `fit` (else uses rt->norm as a
+ * checkpoint left it) and applies it. A validation source (validation
+ * = SOURCE) is read after the fit and takes the place of the split.
  */
-void nnrt_prep_data(Rt *rt, const char *path, int fit, void *init_dst)
+void nnrt_prep_data(Rt *rt, int fit, void *init_dst)
 {
+	const NnrtSource *val = &rt->m->train.val;
+	NnrtSource src = nnrt_prep_data_source(rt);
+
 	nnrt_rng_seed(&rt->rng, rt->seed);
 	nnrt_init_tensors(rt, init_dst);
-	rt->data_path = path;
-	nnrt_data_load(rt, path, DATA_TRAIN, &rt->data);
+	rt->data_spec = spec_of(rt, &src);
+	nnrt_data_load(rt, &src, DATA_TRAIN, &rt->data);
 	split(rt);
 	if (fit)
 		nnrt_prep_fit(rt, rt->m->train.normalize);
 	nnrt_prep_apply(rt, &rt->data);
+	if (val->kind == NNRT_SRC_NONE)
+		return;
+	nnrt_prep_load(rt, val, &rt->vdata);
+	rt->val = &rt->vdata;
+	rt->n_val = rt->vdata.n;
+	rt->val_rows = nnrt_prep_rows(rt, rt->n_val);
+}
+
+/* Reads the test set, if the run has one: --test PATH, else the train
+ * block's test source. `--test` without a path names the block's. */
+void nnrt_prep_test(Rt *rt)
+{
+	const NnrtSource *t = &rt->m->train.test;
+	NnrtSource like = nnrt_prep_test_like(rt), src;
+
+	if (rt->opt.test)
+		src = nnrt_prep_source(rt, &like, rt->opt.test);
+	else if (t->kind != NNRT_SRC_NONE)
+		src = *t;
+	else if (rt->opt.has_test)
+		nnrt_base_die(rt, "the train block names no test source; "
+			      "pass --test PATH");
+	else
+		return;
+	nnrt_prep_load(rt, &src, &rt->tdata);
+	rt->has_test = 1;
 }

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <zlib.h>
 
 #include "nnrt.h"
 
@@ -21,6 +22,7 @@
 typedef struct Opts {
 	const char *data, *test, *resume, *checkpoint, *log;
 	const char *input, *output, *npy;
+	int has_test;             /* --test given; test NULL: the block's */
 	long epochs;              /* 0: the train block's */
 	double lr;                /* < 0: the optimizer's */
 	int has_seed;
@@ -94,7 +96,8 @@ typedef struct Rt {
 
 	unsigned long seed;
 	double validation;
-	const char *data_path;    /* the run's data file, NULL until known */
+	const char *data_spec;    /* the run's data source as --data spells
+				   * it; NULL until known */
 	Rng rng;
 
 	void *params, *grads, *state, *ws;
@@ -104,10 +107,14 @@ typedef struct Rt {
 	int epoch;                /* epochs completed */
 	Best es;
 
-	Data data;                /* the data file's rows, normalised */
+	Data data;                /* the data source's rows, normalised */
+	Data vdata;               /* validation = SOURCE: its rows */
+	Data tdata;               /* the test set's rows (when has_test) */
+	int has_test;
 	Labels labels;
 	Norm norm;
 	long *perm;               /* [0, n_val) validation, then training */
+	const Data *val;          /* val_rows index it: &data or &vdata */
 	long *val_rows, *train_rows;
 	long n_val, n_train;
 
@@ -157,19 +164,28 @@ void nnrt_init_tensors(Rt *rt, void *dst);
 void nnrt_init_describe(const NnrtTensor *t, char *buf, size_t n);
 
 /* ------------------------------------------------------------------ */
-/* data.c: CSV files */
+/* data.c: CSV files, and reading any source; idx.c: IDX files */
 
 NnrtSource nnrt_data_source(const Rt *rt);
-void nnrt_data_load(Rt *rt, const char *path, DataMode mode, Data *d);
+gzFile nnrt_data_open(Rt *rt, const char *path);
+void nnrt_data_load(Rt *rt, const NnrtSource *src, DataMode mode, Data *d);
+void nnrt_idx_load(Rt *rt, const NnrtSource *src, DataMode mode, Data *d);
 
 /* ------------------------------------------------------------------ */
-/* prep.c: buffers, the validation split, normalisation */
+/* prep.c: buffers, the run's sources, the validation split,
+ * normalisation */
 
 void nnrt_prep_buffers(Rt *rt);
-void nnrt_prep_data(Rt *rt, const char *path, int fit, void *init_dst);
+NnrtSource nnrt_prep_source(const Rt *rt, const NnrtSource *like,
+			    const char *spec);
+NnrtSource nnrt_prep_test_like(const Rt *rt);
+NnrtSource nnrt_prep_data_source(const Rt *rt);
+void nnrt_prep_data(Rt *rt, int fit, void *init_dst);
+void nnrt_prep_load(Rt *rt, const NnrtSource *src, Data *d);
+void nnrt_prep_test(Rt *rt);
+long *nnrt_prep_rows(const Rt *rt, long n);
 void nnrt_prep_apply(const Rt *rt, Data *d);
 void nnrt_prep_fit(Rt *rt, NnrtNorm kind);
-const char *nnrt_prep_data_path(const Rt *rt);
 const char *nnrt_prep_ckpt_path(const Rt *rt);
 
 /* ------------------------------------------------------------------ */
@@ -181,6 +197,7 @@ void nnrt_infer_gather(const Data *d, const long *rows, long n,
 void nnrt_infer_score(Rt *rt, const Data *d, const long *rows, long n,
 		      int want_acc, Score *s);
 void nnrt_infer_print(const char *label, const Score *s);
+void nnrt_infer_test(Rt *rt);
 int nnrt_infer_eval(Rt *rt);
 int nnrt_infer_predict(Rt *rt);
 

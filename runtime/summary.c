@@ -182,26 +182,48 @@ static void print_totals(const Rt *rt)
 	       "%s a sample); total %s\n", a, g, b, c, m->max_batch, e, d);
 }
 
+/* "data            idx(\"a.gz\", \"b.gz\", scale = 0.00392157)" */
+static void print_source(const char *key, const NnrtSource *s)
+{
+	printf("%-15s ", key);
+	switch (s->kind) {
+	case NNRT_SRC_CSV:
+		printf("csv(\"%s\", skip = %d, x = %d:%d, y = %d:%d)\n",
+		       s->path ? s->path : "", s->skip, s->x_lo, s->x_hi,
+		       s->y_lo, s->y_hi);
+		break;
+	case NNRT_SRC_IDX:
+		printf("idx(\"%s\", \"%s\", scale = %g)\n", s->path,
+		       s->labels, s->scale);
+		break;
+	default:
+		printf("none (pass --data)\n");
+		break;
+	}
+}
+
 static void print_train(const Rt *rt)
 {
 	const NnrtModel *m = rt->m;
 	const NnrtTrainConfig *t = &m->train;
-	const NnrtSource *s = &t->data;
 
 	printf("optimizer       %s\n", m->optimizer ? m->optimizer : "?");
 	printf("schedule        %s\n", m->schedule ? m->schedule : "constant");
-	if (s->kind == NNRT_SRC_CSV)
-		printf("data            csv(\"%s\", skip = %d, x = %d:%d, "
-		       "y = %d:%d)\n", s->path ? s->path : "", s->skip,
-		       s->x_lo, s->x_hi, s->y_lo, s->y_hi);
-	else
-		printf("data            none (pass --data)\n");
+	print_source("data", &t->data);
+	if (t->val.kind != NNRT_SRC_NONE)
+		print_source("validation", &t->val);
+	if (t->test.kind != NNRT_SRC_NONE)
+		print_source("test", &t->test);
 	printf("train           batch %d, epochs %d, shuffle %s, drop_last "
 	       "%s, seed %lu\n", t->batch, t->epochs,
 	       t->shuffle ? "true" : "false", t->drop_last ? "true" : "false",
 	       t->seed);
-	printf("                validation %g, normalize %s, metrics [%s]\n",
-	       t->validation, nnrt_summary_norm_name(t->normalize),
+	if (t->val.kind != NNRT_SRC_NONE)
+		printf("                validation source");
+	else
+		printf("                validation %g", t->validation);
+	printf(", normalize %s, metrics [%s]\n",
+	       nnrt_summary_norm_name(t->normalize),
 	       t->metrics & NNRT_METRIC_ACCURACY ? "accuracy" : "");
 	if (t->early_stop)
 		printf("early_stop      monitor %s, patience %d, min_delta %g, "

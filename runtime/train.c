@@ -8,9 +8,15 @@
  * counting from 1 across the run (and across --resume). After the epoch:
  * the validation loss and metrics, the schedule's epoch hook
  * (m->lr_epoch, for plateau), early stopping, one printed line (with the
- * rate of the epoch's last step), a log row and a checkpoint. At the end: restore_best puts back the best
- * epoch's tensors, the kept tensors are measured once more for the
- * `final` line, and the final checkpoint is written.
+ * rate of the epoch's last step), a log row and a checkpoint. At the
+ * end: restore_best puts back the best epoch's tensors, the kept
+ * tensors are measured once more for the `final` line, the final
+ * checkpoint is written, and the test set (the train block's test
+ * source, or --test) is measured for the `test` line.
+ *
+ * The validation and test sources are read before the first epoch, so
+ * a bad file fails the run before it trains (and before any checkpoint
+ * is written).
  *
  * Nothing is allocated inside the loop: the batch buffers, the copy of
  * the best params and every scratch buffer come from prep.c and setup.
@@ -108,14 +114,14 @@ static void load_state(Rt *rt)
 	rt->es.value = monitors_accuracy(m->train.monitor) ? -INFINITY
 							   : INFINITY;
 	if (!rt->opt.resume) {
-		nnrt_prep_data(rt, nnrt_prep_data_path(rt), 1, rt->params);
+		nnrt_prep_data(rt, 1, rt->params);
 		return;
 	}
 	if (rt->opt.has_seed)
 		nnrt_base_die(rt, "--seed cannot be combined with --resume: "
 			      "the checkpoint fixes the seed");
 	nnrt_ckpt_load(rt, rt->opt.resume);
-	nnrt_prep_data(rt, nnrt_prep_data_path(rt), 0, NULL);
+	nnrt_prep_data(rt, 0, NULL);
 	if (m->train.shuffle)
 		for (k = 0; k < rt->epoch; k++)
 			nnrt_rng_shuffle(&rt->rng, rt->train_rows, rt->n_train);
@@ -132,6 +138,7 @@ static void setup(Rt *rt, Loop *L)
 		rt->best = nnrt_base_alloc(rt, (size_t)m->n_params,
 					   (size_t)m->real_size);
 	load_state(rt);
+	nnrt_prep_test(rt);
 	L->batch = m->train.batch > 0 ? m->train.batch : m->max_batch;
 	L->nb = m->train.drop_last ? rt->n_train / L->batch
 				   : (rt->n_train + L->batch - 1) / L->batch;
@@ -146,8 +153,8 @@ static void setup(Rt *rt, Loop *L)
 		printf("resume %s from %s at epoch %d (step %ld)\n", m->name,
 		       rt->opt.resume, rt->epoch, rt->step);
 	printf("train %s: %ld rows (%ld train, %ld validation), batch %ld, "
-	       "%d epochs, seed %lu\n", m->name, rt->data.n, rt->n_train,
-	       rt->n_val, L->batch, L->epochs, rt->seed);
+	       "%d epochs, seed %lu\n", m->name, rt->n_train + rt->n_val,
+	       rt->n_train, rt->n_val, L->batch, L->epochs, rt->seed);
 	fflush(stdout);
 	nnrt_progress_open(rt, &L->prog, &L->keys,
 			   L->epochs > rt->epoch
@@ -214,7 +221,7 @@ static void measure(Rt *rt, EpochStats *s)
 	Score sc;
 
 	if (s->has_val) {
-		nnrt_infer_score(rt, &rt->data, rt->val_rows, rt->n_val,
+		nnrt_infer_score(rt, rt->val, rt->val_rows, rt->n_val,
 				 s->has_val_acc, &sc);
 		s->val_loss = sc.loss;
 		s->val_acc = sc.acc;
@@ -285,22 +292,6 @@ static int epoch(Rt *rt, Loop *L, int e)
 	return stop;
 }
 
-static void test_file(Rt *rt)
-{
-	Data t;
-	Score sc;
-	long *rows, i;
-
-	nnrt_data_load(rt, rt->opt.test, DATA_TRAIN, &t);
-	nnrt_prep_apply(rt, &t);
-	rows = nnrt_base_alloc(rt, (size_t)t.n, sizeof(long));
-	for (i = 0; i < t.n; i++)
-		rows[i] = i;
-	nnrt_infer_score(rt, &t, rows, t.n, 1, &sc);
-	nnrt_infer_print("test", &sc);
-	free(rows);
-}
-
 /* "final val_loss 0.0612 val_accuracy 0.9667 (epoch 57, best)": the
  * numbers of the tensors the run keeps, measured again. */
 static void finish(Rt *rt, Loop *L)
@@ -317,8 +308,8 @@ static void finish(Rt *rt, Loop *L)
 	}
 	acc = k->has_val ? k->has_val_acc : k->has_acc;
 	if (k->has_val)
-		nnrt_infer_score(rt, &rt->data, rt->val_rows, rt->n_val,
-				 acc, &sc);
+		nnrt_infer_score(rt, rt->val, rt->val_rows, rt->n_val, acc,
+				 &sc);
 	else
 		nnrt_infer_score(rt, &rt->data, rt->train_rows, rt->n_train,
 				 acc, &sc);
@@ -329,8 +320,8 @@ static void finish(Rt *rt, Loop *L)
 	printf(" (epoch %d%s)\n", kept, restored ? ", best" : "");
 	nnrt_ckpt_save(rt, L->ckpt, rt->es.has_params ? rt->best : NULL);
 	nnrt_progress_close(rt, &L->prog);
-	if (rt->opt.test)
-		test_file(rt);
+	if (rt->has_test)
+		nnrt_infer_test(rt);
 	printf("checkpoint %s\n", L->ckpt);
 }
 
@@ -357,7 +348,8 @@ int nnrt_train_init(Rt *rt)
 	load_state(rt);
 	nnrt_ckpt_save(rt, path, NULL);
 	printf("init %s: %ld rows (%ld train, %ld validation), seed %lu\n",
-	       rt->m->name, rt->data.n, rt->n_train, rt->n_val, rt->seed);
+	       rt->m->name, rt->n_train + rt->n_val, rt->n_train, rt->n_val,
+	       rt->seed);
 	printf("checkpoint %s\n", path);
 	return 0;
 }

@@ -23,7 +23,15 @@ for src in tests/gradcheck/*.nn; do
 	check "$src" "$(basename "$src" .nn)"
 	check "$src" "$(basename "$src" .nn)-O0" -O0
 done
+# Examples at a kink from their first step are not checked here:
+#   fashion_cnn.nn: its conv biases start at 0 and Fashion-MNIST's blank
+#   background makes whole windows of conv outputs exactly 0 under relu,
+#   where a central difference measures 1/2 and relu'(0) is 0 (PyTorch's
+#   choice). Its layers are checked by tests/gradcheck/conv_*.nn,
+#   pools_overlap.nn and cnn_bn_pool.nn away from the kink.
+AT_KINK="fashion_cnn.nn"
 for ex in $(cat tests/tools/supported_examples); do
+	case " $AT_KINK " in *" $ex "*) continue ;; esac
 	check "examples/$ex" "example_${ex%.nn}"
 done
 finish

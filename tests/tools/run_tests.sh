@@ -35,6 +35,7 @@ tier golden tests/tools/golden.sh
 tier errors tests/tools/errors.sh
 tier gradcheck tests/tools/gradcheck.sh
 tier e2e tests/tools/e2e.sh
+tier data tests/tools/data.sh
 tier runtime tests/runtime/run.sh
 tier regress tests/tools/regress.sh
 tier torch tests/torch/run.sh

@@ -158,6 +158,34 @@ static void test_missing_statements(void)
 	unit_sema_free(&r);
 }
 
+static void test_train_sources(void)
+{
+	UnitSema r;
+	Model *m = unit_sema(&r, HEAD "z = dense(x, 3)\n"
+			     "output p = softmax(z)\n"
+			     "loss = cross_entropy(z, y)\n"
+			     "optimizer adam()\ntrain {\n"
+			     "  data = idx(\"i.gz\", \"l.gz\", scale = 1/255)\n"
+			     "  validation = csv(\"v.csv\", skip = 1, x = 1:5, y = 0)\n"
+			     "  test = idx(\"ti\", \"tl\")\n}\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	DataSrc *d = &m->train.data, *v = &m->train.val, *t = &m->train.test;
+	CU_ASSERT_EQUAL(d->kind, NNRT_SRC_IDX);
+	CU_ASSERT_STRING_EQUAL(d->path, "i.gz");
+	CU_ASSERT_STRING_EQUAL(d->labels, "l.gz");
+	CU_ASSERT_DOUBLE_EQUAL(d->scale, 1.0 / 255, 1e-15);
+	CU_ASSERT_EQUAL(v->kind, NNRT_SRC_CSV);
+	CU_ASSERT_STRING_EQUAL(v->path, "v.csv");
+	CU_ASSERT_EQUAL(v->skip, 1);
+	CU_ASSERT_EQUAL(v->x_lo, 1);
+	CU_ASSERT_EQUAL(v->x_hi, 5);
+	CU_ASSERT_EQUAL(v->y_lo, 0);
+	CU_ASSERT_EQUAL(m->train.validation, 0);
+	CU_ASSERT_EQUAL(t->kind, NNRT_SRC_IDX);
+	CU_ASSERT_DOUBLE_EQUAL(t->scale, 1.0, 0);
+	unit_sema_free(&r);
+}
+
 void suite_sema(void)
 {
 	CU_pSuite s = CU_add_suite("sema", NULL, NULL);
@@ -168,4 +196,6 @@ void suite_sema(void)
 	CU_add_test(s, "def inlining shares arguments", test_def_inlining);
 	CU_add_test(s, "error messages", test_errors);
 	CU_add_test(s, "missing statements", test_missing_statements);
+	CU_add_test(s, "train sources: idx(), validation, test",
+		    test_train_sources);
 }
