@@ -38,7 +38,8 @@ DEB_PACKAGES := build-essential flex bison pkg-config libopenblas-dev \
 # gradcheck tier checks examples/fashion_mlp.nn on a batch of it)
 DATA_PACKAGES := dataset-fashion-mnist
 # the tests also compare against PyTorch (tests/torch)
-TEST_PACKAGES := $(DEB_PACKAGES) $(DATA_PACKAGES) python3-numpy python3-torch
+TEST_PACKAGES := $(DEB_PACKAGES) $(DATA_PACKAGES) python3-numpy python3-torch \
+                 graphviz
 
 COMPILER_SRC := $(sort $(wildcard compiler/*.c))
 RUNTIME_SRC  := $(sort $(wildcard runtime/*.c))

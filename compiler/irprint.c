@@ -50,8 +50,8 @@ static void print_double(FILE *f, int shown, const char *field, double v)
 }
 
 /* The node's name (INPUT, PARAM), then its attributes as ops.def lists
- * its family's fields. */
-static void print_attrs(FILE *f, const Node *n)
+ * its family's fields: " h.W", " ta=0 tb=1 ca=4 cb=16". */
+void ir_print_attrs(FILE *f, const Node *n)
 {
 	if (n->name)
 		fprintf(f, " %s", n->name);
@@ -79,7 +79,7 @@ static void print_node(FILE *f, const Node *n)
 	fprintf(f, "  %%%d = %s", n->id, op_info[n->op].name);
 	for (int i = 0; i < n->nin; i++)
 		fprintf(f, "%s%%%d", i ? ", " : " ", n->in[i]->id);
-	print_attrs(f, n);
+	ir_print_attrs(f, n);
 	fprintf(f, " : %s", shape_str(n->shape, buf, sizeof(buf)));
 	if (n->group >= 0)
 		fprintf(f, " group=%d%s", n->group, n->keep ? "*" : "");

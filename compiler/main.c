@@ -17,7 +17,7 @@
 typedef struct Opts {
 	const char *input;
 	const char *output;
-	const char *emit;       /* c, ir, grad */
+	const char *emit;       /* c, ir, grad, dot */
 	const char *dump_after; /* a pass name, or "all" */
 	int opt;
 	bool f64;
@@ -48,8 +48,9 @@ static void usage(FILE *f)
 	      "  -o FILE            write the output to FILE (default: stdout)\n"
 	      "  -O0, -O1, -O2      optimization level (default -O1; -O2 is -O1 "
 	      "for now)\n"
-	      "  --emit=c|ir|grad   C (default), the forward IR, or the IR with "
-	      "gradients\n"
+	      "  --emit=c|ir|grad|dot  C (default), the forward IR, the IR with "
+	      "gradients,\n"
+	      "                     or the training graph as Graphviz\n"
 	      "  --precision=f32|f64  the C type of every tensor (f64 for "
 	      "gradient checks)\n"
 	      "  --check            diagnostics only, write nothing\n"
@@ -113,12 +114,9 @@ static int parse_args(Opts *o, int argc, char **argv)
 	if (!o->input)
 		return bad_usage("no input file%s", "");
 	if (strcmp(o->emit, "c") && strcmp(o->emit, "ir") &&
-	    strcmp(o->emit, "grad")) {
-		if (!strcmp(o->emit, "dot"))
-			return bad_usage("not supported yet: --emit=%s", o->emit);
-		return bad_usage("unknown --emit kind '%s' (c, ir or grad)",
+	    strcmp(o->emit, "grad") && strcmp(o->emit, "dot"))
+		return bad_usage("unknown --emit kind '%s' (c, ir, grad or dot)",
 				 o->emit);
-	}
 	snprintf(o->flags + fl, sizeof(o->flags) - fl, "%s-O%d --precision=%s",
 		 fl ? "; effective " : "", o->opt, o->f64 ? "f64" : "f32");
 	return 0;
@@ -198,6 +196,10 @@ static int generate(Model *m, const Opts *o)
 		ir_print(f, m->eval_g);
 		fprintf(f, "; graph predict: outputs only\n");
 		ir_print(f, m->pred_g);
+	} else if (!strcmp(o->emit, "dot")) {
+		dot_print(f, m->train_g, arena_printf(&m->train_g->arena,
+			  "%s: training graph (forward, backward shaded, fused "
+			  "groups boxed)", m->name));
 	} else {
 		fprintf(f, "; graph train: batch-mean loss and its gradients\n");
 		ir_print(f, m->train_g);

@@ -349,6 +349,10 @@ const OpInfo *ir_info(const Node *n);
 
 /* irprint.c */
 void ir_print(FILE *f, Graph *g);
+void ir_print_attrs(FILE *f, const Node *n); /* " h.W", " ca=4 cb=16" */
+/* dot.c: the graph as Graphviz (--emit=dot): forward and backward nodes,
+ * fused groups boxed, the roots */
+void dot_print(FILE *f, Graph *g, const char *title);
 /* irverify.c: topological order, input counts, shapes; ice() on failure */
 void ir_verify(Graph *g);
 /* irsort.c: stable topological sort of g->nodes (unchanged if already
