@@ -459,6 +459,25 @@ void emit_matmul(Emitter *E, Kernel *k)
 	     ns);
 }
 
+/* per sample C = op(A) @ op(B): one GEMM a sample; an unbatched operand
+ * is the same matrix for every sample */
+void emit_bmm(Emitter *E, Kernel *k)
+{
+	Node *x = k->members[0];
+	const Attr_bmm *at = &x->attr.bmm;
+	long sa = x->in[0]->shape.batched ? (long)at->m * at->k : 0;
+	long sb = x->in[1]->shape.batched ? (long)at->k * at->n : 0;
+	emit(E, "for (long b = 0; b < n; b++) {");
+	emit(E, "\tcblas_%sgemm(CblasRowMajor, %s, %s,", E->o->f64 ? "d" : "s",
+	     at->ta ? "CblasTrans" : "CblasNoTrans",
+	     at->tb ? "CblasTrans" : "CblasNoTrans");
+	emit(E, "\t            %d, %d, %d,", at->m, at->n, at->k);
+	emit(E, "\t            1, a0 + b * %ld, %d, a1 + b * %ld, %d, 0, "
+	     "o0 + b * %ld, %d);", sa, at->ta ? at->m : at->k, sb,
+	     at->tb ? at->k : at->n, (long)at->m * at->n, at->n);
+	emit(E, "}");
+}
+
 static bool uses_n(Kernel *k)
 {
 	for (int i = 0; i < k->nmembers; i++) {

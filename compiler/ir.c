@@ -196,6 +196,16 @@ Node *ir_dropmask(Graph *g, Shape s, double p, int stream)
 	return append(g, n);
 }
 
+Node *ir_bmm(Graph *g, Node *a, Node *b, bool ta, bool tb, int m, int k,
+	     int n, Shape out)
+{
+	Node *in[2] = {a, b};
+	Node *x = new_node(g, OP_BMM, 2, in);
+	x->attr.bmm = (Attr_bmm){ta, tb, m, k, n};
+	x->shape = out;
+	return append(g, x);
+}
+
 Node *ir_shaped(Graph *g, OpKind op, int nin, Node **in, Attr at, Shape s)
 {
 	Node *n = new_node(g, op, nin, in);

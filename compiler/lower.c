@@ -55,17 +55,22 @@ static Node *sample_mean(Lower *L, Node *x)
 }
 
 /* A per-sample "@": matrix product over the last axis of the left and
- * the first axis of the right. Sema allows a batched left with a
- * parameter on the right (X @ W), or a parameter matrix times a batched
- * vector (W @ x, computed as X @ W^T). */
+ * the first axis of the right. A batched left with a parameter on the
+ * right (X @ W) folds the batch into one GEMM, as does a parameter matrix
+ * times a batched vector (W @ x, computed as X @ W^T); two per-sample
+ * operands, or a parameter times a per-sample matrix, are one GEMM a
+ * sample (bmm). */
 static Node *lower_matmul(Lower *L, Expr *e, Node *l, Node *r)
 {
 	Shape ls = l->shape, rs = r->shape;
 	int n = ls.dim[ls.rank - 1];
+	int cols = (int)(shape_numel(rs) / rs.dim[0]);
 	if (!rs.batched)
-		return ir_matmul(L->g, l, r, false, false, n,
-				 (int)(shape_numel(rs) / rs.dim[0]), e->shape);
-	return ir_matmul(L->g, r, l, false, true, n, n, e->shape);
+		return ir_matmul(L->g, l, r, false, false, n, cols, e->shape);
+	if (!ls.batched && rs.rank == 1)
+		return ir_matmul(L->g, r, l, false, true, n, n, e->shape);
+	return ir_bmm(L->g, l, r, false, false, (int)(shape_numel(ls) / n), n,
+		      cols, e->shape);
 }
 
 static Node *lower_binop(Lower *L, Expr *e)

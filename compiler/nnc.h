@@ -337,6 +337,9 @@ Node *ir_dropmask(Graph *g, Shape s, double p, int stream);
  * gradients of convolution and pooling. */
 Node *ir_shaped(Graph *g, OpKind op, int nin, Node **in, Attr at, Shape s);
 Node *ir_conv2d(Graph *g, Node *x, Node *w, int k, int stride, int pad);
+/* per sample [m, n] = op(a) [m, k] @ op(b) [k, n]; out is batched */
+Node *ir_bmm(Graph *g, Node *a, Node *b, bool ta, bool tb, int m, int k,
+	     int n, Shape out);
 Node *ir_pool(Graph *g, OpKind op, Node *x, int size, int stride);
 void ir_add_root(Graph *g, int kind, const char *name, int index, Node *n);
 /* Redirects every use of `from` (and roots) to `to`. */
@@ -741,6 +744,7 @@ const char *emit_basename(const char *path);
 void emit_kernel_def(Emitter *E, Kernel *k);
 /* the kernel ops' emitters, named in ops.def */
 void emit_matmul(Emitter *E, Kernel *k);
+void emit_bmm(Emitter *E, Kernel *k);
 void emit_sum_to(Emitter *E, Kernel *k);
 void emit_softmax(Emitter *E, Kernel *k);
 void emit_logsoftmax(Emitter *E, Kernel *k);

@@ -367,6 +367,63 @@ static Node *grad_reshape(Graph *g, Node *n, Node *dy, int i)
 
 /* ---- values on constants --------------------------------------------- */
 
+/* ---- per-sample matrix products ----------------------------------- */
+
+/*
+ * bmm: per sample, C [m, n] = op(A) [m, k] @ op(B) [k, n], A stored as
+ * [m, k] (or [k, m] when ta), B as [k, n] (or [n, k] when tb). Either
+ * operand may be unbatched (the same matrix for every sample); the result
+ * is batched.
+ */
+static bool shape_bmm(Node *n, char *msg, size_t msgsz)
+{
+	char a[64], b[64];
+	const Attr_bmm *at = &n->attr.bmm;
+	Shape x = n->in[0]->shape, y = n->in[1]->shape;
+	if (shape_numel(x) != (long)at->m * at->k ||
+	    shape_numel(y) != (long)at->k * at->n ||
+	    shape_numel(n->shape) != (long)at->m * at->n ||
+	    !n->shape.batched || !(x.batched || y.batched))
+		return FAIL("%s @ %s is not [%d, %d] @ [%d, %d] per sample",
+			    sstr(x, a), sstr(y, b), at->m, at->k, at->k, at->n);
+	return true;
+}
+
+/* v (a batched [r, c] gradient) as input i's shape, summed over the batch
+ * if that input is the same for every sample */
+static Node *as_input(Graph *g, Node *n, int i, Node *v)
+{
+	Shape s = n->in[i]->shape;
+	s.batched = true;
+	v = ir_reshape(g, v, s);
+	return n->in[i]->shape.batched ? v : ir_sum_to(g, v, n->in[i]->shape);
+}
+
+static Node *bmm(Graph *g, Node *a, Node *b, bool ta, bool tb, int m, int k,
+		 int nn)
+{
+	int d[2] = {m, nn};
+	return ir_bmm(g, a, b, ta, tb, m, k, nn, shape_make(true, 2, d));
+}
+
+/*
+ * C = op(A) @ op(B):
+ *   dA = dC @ op(B)^T        stored transposed (ta): op(B) @ dC^T
+ *   dB = op(A)^T @ dC        stored transposed (tb): dC^T @ op(A)
+ */
+static Node *grad_bmm(Graph *g, Node *n, Node *dy, int i)
+{
+	const Attr_bmm *at = &n->attr.bmm;
+	Node *a = n->in[0], *b = n->in[1], *r;
+	if (i == 0)
+		r = at->ta ? bmm(g, b, dy, at->tb, true, at->k, at->n, at->m)
+			   : bmm(g, dy, b, false, !at->tb, at->m, at->n, at->k);
+	else
+		r = at->tb ? bmm(g, dy, a, true, at->ta, at->n, at->m, at->k)
+			   : bmm(g, a, dy, !at->ta, false, at->k, at->m, at->n);
+	return as_input(g, n, i, r);
+}
+
 /* ---- convolution ---------------------------------------------------- */
 
 /* The output size of a window of k with stride s and padding p sliding

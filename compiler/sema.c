@@ -323,12 +323,6 @@ static Expr *check_binop(Sema *s, Ast *e)
 			   MAXRANK);
 		return NULL;
 	}
-	if ((ls.batched && rs.batched) || (rs.batched && rs.rank > 1)) {
-		sema_error(s, e->loc, "not supported yet: '@' with a per-sample "
-			   "matrix on the right (%s @ %s)",
-			   shape_user_str(ls, a, 64), shape_user_str(rs, b, 64));
-		return NULL;
-	}
 	Shape o = {0};
 	o.batched = ls.batched || rs.batched;
 	for (int i = 0; i < ls.rank - 1; i++)

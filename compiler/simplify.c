@@ -312,6 +312,7 @@ static Node *rewrite_op(Graph *g, Node *n)
 	case OP_LOGSOFTMAX:
 	case OP_ONEHOT:
 	case OP_DROPMASK:
+	case OP_BMM:
 	case OP_CONV2D:
 	case OP_CONV2D_DX:
 	case OP_CONV2D_DW:

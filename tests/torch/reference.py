@@ -433,6 +433,26 @@ def digits_cnn_build():
     return M()
 
 
+def bmm_build():
+    """batched_matmul.nn: q = tanh(x @ Wq), k = Wk @ x, softmax(q @ k) @ x,
+    a mean over the first axis, dense."""
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.Wq = nn.Parameter(torch.empty(4, 3))
+            self.Wk = nn.Parameter(torch.empty(3, 4))
+            self.yhat = nn.Linear(4, 1)
+
+        def forward(self, x):
+            x = x.reshape(-1, 4, 4)
+            q = torch.tanh(x @ self.Wq)
+            k = self.Wk @ x
+            h = torch.softmax(q @ k, dim=-1) @ x
+            z = self.yhat(h.mean(dim=1))
+            return z, z
+    return M()
+
+
 IRIS = ("examples/data/iris.csv", 1)
 DIGITS = ("examples/data/digits.csv", 0)
 BINARY = ("tests/torch/data/binary.csv", 1)
@@ -556,6 +576,11 @@ CASES = [
          init=norm_init([("c.2.gamma", 8), ("c.2.beta", 8),
                          ("c.2.running_mean", 8), ("c.2.running_var", 8)],
                         np.random.default_rng(9))),
+    Case("batched_matmul", DIGITS, (0, 16), (64, 65), 100, 2,
+         [("Wq", (4, 3)), ("Wk", (3, 4)), ("yhat.W", (4, 1)), ("yhat.b", (1,))],
+         normalize="standard", build=bmm_build,
+         optim=lambda p: torch.optim.Adam(p, lr=0.01),
+         loss=lambda: nn.MSELoss()),
     Case("bce_saturated", SATURATED, (0, 1), (1, 2), 2, 2,
          [("yhat.W", (1, 1)), ("yhat.b", (1,))],
          build=sat_build,
