@@ -27,7 +27,7 @@ static Node *lower_expr(Lower *L, Expr *e);
 /* Each builtin's lowering (named in builtins.def) gets the call and its
  * operands, already lowered. */
 typedef Node *LowerFn(Lower *L, Expr *e, Node **a);
-static LowerFn lower_dense, lower_unary, lower_reduce, lower_where,
+static LowerFn lower_dense, lower_pointwise, lower_reduce, lower_where,
 	lower_mse, lower_bce, lower_cross_entropy, lower_batchnorm,
 	lower_layernorm, lower_dropout, lower_regularizer, lower_conv2d,
 	lower_pool, lower_flatten;
@@ -102,10 +102,20 @@ static Node *lower_dense(Lower *L, Expr *e, Node **a)
 	return y;
 }
 
-/* a pointwise builtin is its primitive op */
-static Node *lower_unary(Lower *L, Expr *e, Node **a)
+/* A pointwise builtin is its primitive op, on the call's operands and
+ * then its numeric options (by parameter index) as constants:
+ * clamp(x, lo, hi) is clamp(x, const opt[1], const opt[2]). */
+static Node *lower_pointwise(Lower *L, Expr *e, Node **a)
 {
-	return op1(L, builtin_ir[e->fn].op, a[0]);
+	OpKind op = builtin_ir[e->fn].op;
+	int nin = op_info[op].nin;
+	if (nin < e->nargs)
+		ice("%s: %d operands for %d inputs", op_info[op].name, e->nargs,
+		    nin);
+	Node **in = arena_alloc(&L->g->arena, nin * sizeof(*in));
+	for (int i = 0; i < nin; i++)
+		in[i] = i < e->nargs ? a[i] : cst(L, e->opt[i]);
+	return ir_node(L->g, op, nin, in);
 }
 
 static Node *lower_where(Lower *L, Expr *e, Node **a)

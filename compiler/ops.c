@@ -26,6 +26,7 @@ static Node *c(Graph *g, double v)
 	return ir_const(g, v);
 }
 
+static Node *add(Graph *g, Node *a, Node *b) { return ir_op2(g, OP_ADD, a, b); }
 static Node *sub(Graph *g, Node *a, Node *b) { return ir_op2(g, OP_SUB, a, b); }
 static Node *mul(Graph *g, Node *a, Node *b) { return ir_op2(g, OP_MUL, a, b); }
 static Node *dvd(Graph *g, Node *a, Node *b) { return ir_op2(g, OP_DIV, a, b); }
@@ -114,12 +115,15 @@ static Node *grad_abs(Graph *g, Node *n, Node *dy, int i)
 
 /* ---- binary elementwise, with broadcasting -------------------------- */
 
+/* the operands broadcast together (numpy rules), two or more */
 static bool shape_bcast(Node *n, char *msg, size_t msgsz)
 {
 	char a[64], b[64];
-	if (!shape_broadcast(n->in[0]->shape, n->in[1]->shape, &n->shape))
-		return FAIL("cannot broadcast %s with %s",
-			    sstr(n->in[0]->shape, a), sstr(n->in[1]->shape, b));
+	n->shape = n->in[0]->shape;
+	for (int i = 1; i < n->nin; i++)
+		if (!shape_broadcast(n->shape, n->in[i]->shape, &n->shape))
+			return FAIL("cannot broadcast %s with %s",
+				    sstr(n->shape, a), sstr(n->in[i]->shape, b));
 	return true;
 }
 
@@ -161,12 +165,28 @@ static Node *grad_pow(Graph *g, Node *n, Node *dy, int i)
 	return to_input(g, n, 1, mul(g, dy, mul(g, n, ir_op1(g, OP_LOG, a))));
 }
 
-/* d max(a, b)/da = dy * (a >= b) ; d/db = dy * (a < b) */
+/* The gradient of max (gt = OP_GT, ge = OP_GE) or min (OP_LT, OP_LE) to
+ * input i, p, against the other one, q: dy * ((p > q) + (p >= q)) / 2,
+ * all of dy to the one chosen, half to each of equal arguments
+ * (torch.maximum and torch.minimum; exact: the factor is 0, 1/2 or 1). */
+static Node *grad_extreme(Graph *g, Node *n, Node *dy, int i, OpKind gt,
+			  OpKind ge)
+{
+	Node *p = n->in[i], *q = n->in[1 - i];
+	Node *share = add(g, ir_op2(g, gt, p, q), ir_op2(g, ge, p, q));
+	return to_input(g, n, i, mul(g, dy, mul(g, share, c(g, 0.5))));
+}
+
+/* d max(a, b)/da = dy * ((a > b) + (a >= b)) / 2 ; d/db likewise */
 static Node *grad_max(Graph *g, Node *n, Node *dy, int i)
 {
-	OpKind cmp = i == 0 ? OP_GE : OP_LT;
-	Node *mask = ir_op2(g, cmp, n->in[0], n->in[1]);
-	return to_input(g, n, i, mul(g, dy, mask));
+	return grad_extreme(g, n, dy, i, OP_GT, OP_GE);
+}
+
+/* d min(a, b)/da = dy * ((a < b) + (a <= b)) / 2 ; d/db likewise */
+static Node *grad_min(Graph *g, Node *n, Node *dy, int i)
+{
+	return grad_extreme(g, n, dy, i, OP_LT, OP_LE);
 }
 
 /* PyTorch's BCELoss, elementwise, each log clamped at -100:
@@ -210,6 +230,21 @@ static Node *grad_where(Graph *g, Node *n, Node *dy, int i)
 	Node *v = i == 1 ? ir_op3(g, OP_WHERE, n->in[0], dy, zero)
 			 : ir_op3(g, OP_WHERE, n->in[0], zero, dy);
 	return to_input(g, n, i, v);
+}
+
+/* clamp(x, lo, hi) = min(max(x, lo), hi) (sema keeps lo <= hi):
+ * d/dx = dy * (x >= lo) * (x <= hi), the bounds included as PyTorch's ;
+ * d/dlo = dy * (x < lo) ; d/dhi = dy * (x > hi) */
+static Node *grad_clamp(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *x = n->in[0], *lo = n->in[1], *hi = n->in[2], *mask;
+	if (i == 0)
+		mask = mul(g, ir_op2(g, OP_GE, x, lo), ir_op2(g, OP_LE, x, hi));
+	else if (i == 1)
+		mask = ir_op2(g, OP_LT, x, lo);
+	else
+		mask = ir_op2(g, OP_GT, x, hi);
+	return to_input(g, n, i, mul(g, dy, mask));
 }
 
 /* broadcast(x) to the node's shape */

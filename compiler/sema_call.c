@@ -28,7 +28,7 @@ struct Builtin {
 static CheckFn check_dense, check_unary, check_last_axis, check_reduce,
 	check_where, check_pair_loss, check_cross_entropy, check_batchnorm,
 	check_layernorm, check_dropout, check_regularizer, check_conv2d,
-	check_pool, check_flatten;
+	check_pool, check_flatten, check_binary, check_clamp;
 
 #define PARAMS(...) {__VA_ARGS__}
 static const Builtin builtins[] = {
@@ -655,6 +655,40 @@ static Expr *check_where(Sema *s, Ast *e, const Builtin *b, Ast **a,
 		return NULL;
 	}
 	return new_call(s, e, b, all, 3, (Expr *[]){cond, x, y});
+}
+
+/* min(a, b), max(a, b): pointwise, the broadcast of both shapes */
+static Expr *check_binary(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			  Ast *parent)
+{
+	char b1[64], b2[64];
+	Expr *x = value_arg(s, a[0], e, false), *y = value_arg(s, a[1], e, false);
+	Shape sh;
+	if (!x || !y)
+		return NULL;
+	if (!shape_broadcast(x->shape, y->shape, &sh)) {
+		sema_error(s, e->loc, "%s(): shapes %s and %s do not broadcast",
+			   b->name, shape_user_str(x->shape, b1, 64),
+			   shape_user_str(y->shape, b2, 64));
+		return NULL;
+	}
+	return new_call(s, e, b, sh, 2, (Expr *[]){x, y});
+}
+
+/* clamp(x, lo, hi): pointwise, lo <= hi constants in opt[1], opt[2] */
+static Expr *check_clamp(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			 Ast *parent)
+{
+	Expr *r = check_unary(s, e, b, a, parent);
+	if (!r || !sema_const(s, a[1], &r->opt[1]) ||
+	    !sema_const(s, a[2], &r->opt[2]))
+		return NULL;
+	if (r->opt[1] > r->opt[2]) {
+		sema_error(s, a[2]->loc, "clamp(): hi = %g is below lo = %g",
+			   r->opt[2], r->opt[1]);
+		return NULL;
+	}
+	return r;
 }
 
 /* mse(yhat, y), bce(p, y): elementwise over equal shapes, then a mean */

@@ -300,6 +300,7 @@ static Node *rewrite_op(Graph *g, Node *n)
 	case OP_TANH:
 	case OP_ABS:
 	case OP_MAX:
+	case OP_MIN:
 	case OP_BCE:
 	case OP_LT:
 	case OP_LE:
@@ -307,6 +308,7 @@ static Node *rewrite_op(Graph *g, Node *n)
 	case OP_GE:
 	case OP_EQ:
 	case OP_NE:
+	case OP_CLAMP:
 	case OP_MATMUL:
 	case OP_SOFTMAX:
 	case OP_LOGSOFTMAX:

@@ -433,6 +433,51 @@ def digits_cnn_build():
     return M()
 
 
+def ties_first(pick):
+    """torch.maximum (pick = "ge") or torch.minimum ("le") but giving all
+    of the gradient of equal arguments to the first: where(a pick b, a,
+    b). For variants."""
+    return lambda a, b: torch.where(getattr(torch, pick)(a, b), a, b)
+
+
+def clamp_open(x, lo, hi):
+    """torch.clamp but passing no gradient at its bounds. For variants."""
+    inside = (x > lo) & (x < hi)
+    return torch.where(inside, x, torch.clamp(x, lo, hi).detach())
+
+
+def min_max_clamp_build(maximum=None, minimum=None, clamp=None):
+    """min_max_clamp.nn, with torch.maximum, torch.minimum and torch.clamp
+    unless given others."""
+    maximum = maximum or torch.maximum
+    minimum = minimum or torch.minimum
+    clamp = clamp or torch.clamp
+
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            for p in "ABC":
+                setattr(self, p, nn.Parameter(torch.empty(4)))
+            self.h = nn.Linear(3, 4)
+            self.g = nn.Linear(3, 4)
+            self.yhat = nn.Linear(4, 2)
+
+        def forward(self, x):
+            h, g = self.h(x), self.g(x)
+            u = (maximum(h, g)
+                 + minimum(h, torch.full_like(h, 0.2))
+                 * maximum(self.A, self.B) + minimum(self.A, self.B)
+                 + clamp(h, -0.5, 0.5) + clamp(self.C, -0.5, 0.25) * g)
+            yhat = self.yhat(u)
+            return yhat, yhat
+    return M()
+
+
+def build_but(build, **fns):
+    """a variant: the case's model built with other functions"""
+    return lambda c: c.but(build=lambda: build(**fns))
+
+
 IRIS = ("examples/data/iris.csv", 1)
 DIGITS = ("examples/data/digits.csv", 0)
 BINARY = ("tests/torch/data/binary.csv", 1)
@@ -564,6 +609,23 @@ CASES = [
          # regression: bce's backward was NaN where sigmoid saturates to
          # exactly 1 (0/0 in d log(1 - p)); torch's gradient is 0 there
          init={"yhat.W": np.array([[40.0]]), "yhat.b": np.array([0.0])}),
+    Case("min_max_clamp", REGRESS, (0, 3), (3, 5), 8, 4,
+         [("A", (4,)), ("B", (4,)), ("C", (4,)), ("h.W", (3, 4)),
+          ("h.b", (4,)), ("g.W", (3, 4)), ("g.b", (4,)),
+          ("yhat.W", (4, 2)), ("yhat.b", (2,))],
+         build=min_max_clamp_build,
+         optim=Opt("SGD", lr=0.1, momentum=0.5),
+         loss=lambda: nn.MSELoss(),
+         init={"A": np.array([0.25, -0.5, 0.75, 0.125]),
+               "B": np.array([0.25, -0.5, 0.75, 0.125]),
+               "C": np.array([-0.5, 0.25, 0.125, 0.75])},
+         variants=[
+             ("max giving equal arguments' gradient to the first",
+              build_but(min_max_clamp_build, maximum=ties_first("ge"))),
+             ("min giving equal arguments' gradient to the first",
+              build_but(min_max_clamp_build, minimum=ties_first("le"))),
+             ("clamp passing no gradient at its bounds",
+              build_but(min_max_clamp_build, clamp=clamp_open))]),
     # the optimizers of the contract with their options, then clipping
     Case("adagrad_decay", REGRESS, (0, 3), (3, 5), 8, 5,
          mlp_tensors(3, 5, 2, "yhat"),

@@ -211,6 +211,11 @@ static void test_op_table(void)
 	CU_ASSERT_EQUAL(op_eval(OP_RELU, (double[]){-3}), 0);
 	CU_ASSERT_EQUAL(op_eval(OP_BCE, (double[]){0, 1}), 100);
 	CU_ASSERT_DOUBLE_EQUAL(op_eval(OP_SIGMOID, (double[]){0}), 0.5, 0);
+	CU_ASSERT_EQUAL(op_eval(OP_MAX, (double[]){1, -2}), 1);
+	CU_ASSERT_EQUAL(op_eval(OP_MIN, (double[]){1, -2}), -2);
+	CU_ASSERT_EQUAL(op_eval(OP_CLAMP, (double[]){-3, -1, 2}), -1);
+	CU_ASSERT_EQUAL(op_eval(OP_CLAMP, (double[]){3, -1, 2}), 2);
+	CU_ASSERT_EQUAL(op_eval(OP_CLAMP, (double[]){0.5, -1, 2}), 0.5);
 }
 
 /* ---- graphs ------------------------------------------------------------- */
