@@ -30,7 +30,7 @@ typedef Node *LowerFn(Lower *L, Expr *e, Node **a);
 static LowerFn lower_dense, lower_pointwise, lower_reduce, lower_where,
 	lower_mse, lower_bce, lower_cross_entropy, lower_batchnorm,
 	lower_layernorm, lower_dropout, lower_regularizer, lower_conv2d,
-	lower_pool, lower_flatten;
+	lower_pool, lower_flatten, lower_square;
 
 #define NO_OP OP_COUNT
 static const struct {
@@ -121,6 +121,13 @@ static Node *lower_pointwise(Lower *L, Expr *e, Node **a)
 static Node *lower_where(Lower *L, Expr *e, Node **a)
 {
 	return ir_op3(L->g, OP_WHERE, a[0], a[1], a[2]);
+}
+
+/* square(x) = x * x, as torch.square (whose derivative 2 x dy the two
+ * uses' dy x + dy x give exactly) */
+static Node *lower_square(Lower *L, Expr *e, Node **a)
+{
+	return op2(L, OP_MUL, a[0], a[0]);
 }
 
 /* mse(p, y) = mean((p - y)^2) */

@@ -113,6 +113,12 @@ static Node *grad_abs(Graph *g, Node *n, Node *dy, int i)
 			      ir_op2(g, OP_LT, x, c(g, 0))));
 }
 
+/* d sqrt(x) = dy / (2 y), PyTorch's formula: infinite at 0 */
+static Node *grad_sqrt(Graph *g, Node *n, Node *dy, int i)
+{
+	return dvd(g, dy, mul(g, c(g, 2), n));
+}
+
 /* ---- binary elementwise, with broadcasting -------------------------- */
 
 /* the operands broadcast together (numpy rules), two or more */

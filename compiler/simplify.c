@@ -299,6 +299,7 @@ static Node *rewrite_op(Graph *g, Node *n)
 	case OP_SIGMOID:
 	case OP_TANH:
 	case OP_ABS:
+	case OP_SQRT:
 	case OP_MAX:
 	case OP_MIN:
 	case OP_BCE:

@@ -473,6 +473,31 @@ def min_max_clamp_build(maximum=None, minimum=None, clamp=None):
     return M()
 
 
+def abs_sqrt_square_build(absf=None):
+    """abs_sqrt_square.nn, with torch.abs unless given another."""
+    absf = absf or torch.abs
+
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.P = nn.Parameter(torch.empty(4))
+            self.h = nn.Linear(3, 4)
+            self.yhat = nn.Linear(4, 2)
+
+        def forward(self, x):
+            h = self.h(x)
+            u = (torch.sqrt(torch.square(h) + 0.5) + absf(h) * absf(self.P)
+                 + torch.square(self.P) - torch.sqrt(absf(h) + 1))
+            yhat = self.yhat(u)
+            return yhat, yhat
+    return M()
+
+
+def abs_grad_one(x):
+    """|x| with derivative 1 at 0 (where(x >= 0, x, -x)). For variants."""
+    return torch.where(x >= 0, x, -x)
+
+
 def build_but(build, **fns):
     """a variant: the case's model built with other functions"""
     return lambda c: c.but(build=lambda: build(**fns))
@@ -626,6 +651,15 @@ CASES = [
               build_but(min_max_clamp_build, minimum=ties_first("le"))),
              ("clamp passing no gradient at its bounds",
               build_but(min_max_clamp_build, clamp=clamp_open))]),
+    Case("abs_sqrt_square", REGRESS, (0, 3), (3, 5), 8, 4,
+         [("P", (4,)), ("h.W", (3, 4)), ("h.b", (4,)), ("yhat.W", (4, 2)),
+          ("yhat.b", (2,))],
+         build=abs_sqrt_square_build,
+         optim=Opt("SGD", lr=0.05, momentum=0.9),
+         loss=lambda: nn.MSELoss(),
+         init={"P": np.array([0.0, 0.5, -0.25, 0.0])},
+         variants=[("abs'(0) = 1",
+                    build_but(abs_sqrt_square_build, absf=abs_grad_one))]),
     # the optimizers of the contract with their options, then clipping
     Case("adagrad_decay", REGRESS, (0, 3), (3, 5), 8, 5,
          mlp_tensors(3, 5, 2, "yhat"),

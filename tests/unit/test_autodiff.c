@@ -151,11 +151,14 @@ static double grad_at(OpKind op, int nin, const double *v, int i)
 	return r;
 }
 
-/* PyTorch's derivatives at the kinks: max and min split dy half and half
- * between equal arguments (torch.maximum), clamp passes it at its bounds,
- * both included (torch.clamp). */
+/* PyTorch's derivatives at the kinks: abs'(0) = 0, max and min split dy
+ * half and half between equal arguments (torch.maximum), clamp passes it
+ * at its bounds, both included (torch.clamp). */
 static void test_kinks(void)
 {
+	CU_ASSERT_EQUAL(grad_at(OP_ABS, 1, (double[]){0}, 0), 0);
+	CU_ASSERT_EQUAL(grad_at(OP_ABS, 1, (double[]){-2}, 0), -1);
+	CU_ASSERT_EQUAL(grad_at(OP_SQRT, 1, (double[]){4}, 0), 0.25);
 	CU_ASSERT_EQUAL(grad_at(OP_MAX, 2, (double[]){2, 2}, 0), 0.5);
 	CU_ASSERT_EQUAL(grad_at(OP_MAX, 2, (double[]){2, 2}, 1), 0.5);
 	CU_ASSERT_EQUAL(grad_at(OP_MAX, 2, (double[]){3, 2}, 0), 1);
