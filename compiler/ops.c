@@ -119,6 +119,17 @@ static Node *grad_sqrt(Graph *g, Node *n, Node *dy, int i)
 	return dvd(g, dy, mul(g, c(g, 2), n));
 }
 
+/* PyTorch's Softplus (beta 1, threshold 20): x where x > 20, else
+ * log(1 + exp(x)). d/dx = dy where x > 20, else dy z / (z + 1) with
+ * z = exp(x) (torch's formula) */
+static Node *grad_softplus(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *x = n->in[0], *z = ir_op1(g, OP_EXP, x);
+	Node *big = ir_op2(g, OP_GT, x, c(g, 20));
+	Node *sig = dvd(g, mul(g, dy, z), add(g, z, c(g, 1)));
+	return ir_op3(g, OP_WHERE, big, dy, sig);
+}
+
 /* ---- binary elementwise, with broadcasting -------------------------- */
 
 /* the operands broadcast together (numpy rules), two or more */
@@ -193,6 +204,33 @@ static Node *grad_max(Graph *g, Node *n, Node *dy, int i)
 static Node *grad_min(Graph *g, Node *n, Node *dy, int i)
 {
 	return grad_extreme(g, n, dy, i, OP_LT, OP_LE);
+}
+
+/* leaky_relu(x, s) = x where x > 0, else s x (s a constant):
+ * d/dx = dy where x > 0, else dy s (so s at 0, as PyTorch) ;
+ * d/ds = 0 where x > 0, else dy x */
+static Node *grad_leaky_relu(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *x = n->in[0], *pos = ir_op2(g, OP_GT, x, c(g, 0));
+	if (i == 0)
+		return to_input(g, n, 0, ir_op3(g, OP_WHERE, pos, dy,
+						mul(g, dy, n->in[1])));
+	return to_input(g, n, 1, ir_op3(g, OP_WHERE, pos, c(g, 0),
+					mul(g, dy, x)));
+}
+
+/* elu(x, a) = x where x > 0, else a (exp(x) - 1) (a a constant):
+ * d/dx = dy where x > 0, else dy a exp(x) (so a at 0, as PyTorch) ;
+ * d/da = 0 where x > 0, else dy (exp(x) - 1) */
+static Node *grad_elu(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *x = n->in[0], *ex = ir_op1(g, OP_EXP, x);
+	Node *pos = ir_op2(g, OP_GT, x, c(g, 0));
+	if (i == 0)
+		return to_input(g, n, 0, ir_op3(g, OP_WHERE, pos, dy,
+						mul(g, mul(g, dy, n->in[1]), ex)));
+	return to_input(g, n, 1, ir_op3(g, OP_WHERE, pos, c(g, 0),
+					mul(g, dy, sub(g, ex, c(g, 1)))));
 }
 
 /* PyTorch's BCELoss, elementwise, each log clamped at -100:

@@ -8,6 +8,7 @@
  */
 #include "nnc.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +29,8 @@ struct Builtin {
 static CheckFn check_dense, check_unary, check_last_axis, check_reduce,
 	check_where, check_pair_loss, check_cross_entropy, check_batchnorm,
 	check_layernorm, check_dropout, check_regularizer, check_conv2d,
-	check_pool, check_flatten, check_binary, check_clamp;
+	check_pool, check_flatten, check_binary, check_clamp, check_leaky_relu,
+	check_elu;
 
 #define PARAMS(...) {__VA_ARGS__}
 static const Builtin builtins[] = {
@@ -655,6 +657,32 @@ static Expr *check_where(Sema *s, Ast *e, const Builtin *b, Ast **a,
 		return NULL;
 	}
 	return new_call(s, e, b, all, 3, (Expr *[]){cond, x, y});
+}
+
+/* f(x, v = def): pointwise with one numeric option, any number, in
+ * opt[1] */
+static Expr *unary_opt(Sema *s, Ast *e, const Builtin *b, Ast **a,
+		       Ast *parent, double def)
+{
+	Expr *r = check_unary(s, e, b, a, parent);
+	if (r && !layer_opt(s, r, a, 1, b->params[1], def, -HUGE_VAL, false,
+			    HUGE_VAL))
+		return NULL;
+	return r;
+}
+
+/* leaky_relu(x, slope = 0.01): opt[1] slope */
+static Expr *check_leaky_relu(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			      Ast *parent)
+{
+	return unary_opt(s, e, b, a, parent, 0.01);
+}
+
+/* elu(x, alpha = 1): opt[1] alpha */
+static Expr *check_elu(Sema *s, Ast *e, const Builtin *b, Ast **a,
+		       Ast *parent)
+{
+	return unary_opt(s, e, b, a, parent, 1);
 }
 
 /* min(a, b), max(a, b): pointwise, the broadcast of both shapes */

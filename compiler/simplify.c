@@ -300,8 +300,11 @@ static Node *rewrite_op(Graph *g, Node *n)
 	case OP_TANH:
 	case OP_ABS:
 	case OP_SQRT:
+	case OP_SOFTPLUS:
 	case OP_MAX:
 	case OP_MIN:
+	case OP_LEAKY_RELU:
+	case OP_ELU:
 	case OP_BCE:
 	case OP_LT:
 	case OP_LE:

@@ -498,6 +498,42 @@ def abs_grad_one(x):
     return torch.where(x >= 0, x, -x)
 
 
+def relu_family_build(leaky=None, elu=None, relu=None, softplus=None):
+    """relu_family.nn, with torch.nn.functional's leaky_relu, elu,
+    softplus and torch.relu unless given others."""
+    F = nn.functional
+    leaky, elu = leaky or F.leaky_relu, elu or F.elu
+    relu, softplus = relu or torch.relu, softplus or F.softplus
+
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.P = nn.Parameter(torch.empty(4))
+            self.h = nn.Linear(3, 4)
+            self.e = nn.Linear(4, 4)
+            self.s = nn.Linear(4, 4)
+            self.yhat = nn.Linear(4, 2)
+
+        def forward(self, x):
+            h = leaky(self.h(x), 0.1)
+            e = elu(self.e(h), 1.5)
+            s = softplus(self.s(e) + 20.5)
+            k = leaky(self.P, 0.2) + elu(self.P, 2.0) + relu(self.P)
+            yhat = self.yhat(s - 20.5 + e * k + h)
+            return yhat, yhat
+    return M()
+
+
+def slope_at_zero(f, d):
+    """f(x, *args) but with derivative d at x = 0 (f(0) = 0): for
+    variants that move a kink's choice."""
+    def g(x, *args):
+        y = f(x, *args)
+        zero = (x == 0).to(x.dtype)
+        return y + zero * (x - x.detach()) * d
+    return g
+
+
 def build_but(build, **fns):
     """a variant: the case's model built with other functions"""
     return lambda c: c.but(build=lambda: build(**fns))
@@ -634,32 +670,6 @@ CASES = [
          # regression: bce's backward was NaN where sigmoid saturates to
          # exactly 1 (0/0 in d log(1 - p)); torch's gradient is 0 there
          init={"yhat.W": np.array([[40.0]]), "yhat.b": np.array([0.0])}),
-    Case("min_max_clamp", REGRESS, (0, 3), (3, 5), 8, 4,
-         [("A", (4,)), ("B", (4,)), ("C", (4,)), ("h.W", (3, 4)),
-          ("h.b", (4,)), ("g.W", (3, 4)), ("g.b", (4,)),
-          ("yhat.W", (4, 2)), ("yhat.b", (2,))],
-         build=min_max_clamp_build,
-         optim=Opt("SGD", lr=0.1, momentum=0.5),
-         loss=lambda: nn.MSELoss(),
-         init={"A": np.array([0.25, -0.5, 0.75, 0.125]),
-               "B": np.array([0.25, -0.5, 0.75, 0.125]),
-               "C": np.array([-0.5, 0.25, 0.125, 0.75])},
-         variants=[
-             ("max giving equal arguments' gradient to the first",
-              build_but(min_max_clamp_build, maximum=ties_first("ge"))),
-             ("min giving equal arguments' gradient to the first",
-              build_but(min_max_clamp_build, minimum=ties_first("le"))),
-             ("clamp passing no gradient at its bounds",
-              build_but(min_max_clamp_build, clamp=clamp_open))]),
-    Case("abs_sqrt_square", REGRESS, (0, 3), (3, 5), 8, 4,
-         [("P", (4,)), ("h.W", (3, 4)), ("h.b", (4,)), ("yhat.W", (4, 2)),
-          ("yhat.b", (2,))],
-         build=abs_sqrt_square_build,
-         optim=Opt("SGD", lr=0.05, momentum=0.9),
-         loss=lambda: nn.MSELoss(),
-         init={"P": np.array([0.0, 0.5, -0.25, 0.0])},
-         variants=[("abs'(0) = 1",
-                    build_but(abs_sqrt_square_build, absf=abs_grad_one))]),
     # the optimizers of the contract with their options, then clipping
     Case("adagrad_decay", REGRESS, (0, 3), (3, 5), 8, 5,
          mlp_tensors(3, 5, 2, "yhat"),
@@ -793,6 +803,55 @@ CASES = [
                lambda o, spe, n: Stepper(lrs().ReduceLROnPlateau(
                    o, mode="min", factor=0.5, patience=1), "plateau"),
                sgd(lr=1.2), epochs=10, validation=0.25),
+    # activations, math and losses, at the end: a case's initial tensors
+    # are drawn from its index in this list
+    Case("min_max_clamp", REGRESS, (0, 3), (3, 5), 8, 4,
+         [("A", (4,)), ("B", (4,)), ("C", (4,)), ("h.W", (3, 4)),
+          ("h.b", (4,)), ("g.W", (3, 4)), ("g.b", (4,)),
+          ("yhat.W", (4, 2)), ("yhat.b", (2,))],
+         build=min_max_clamp_build,
+         optim=Opt("SGD", lr=0.1, momentum=0.5),
+         loss=lambda: nn.MSELoss(),
+         init={"A": np.array([0.25, -0.5, 0.75, 0.125]),
+               "B": np.array([0.25, -0.5, 0.75, 0.125]),
+               "C": np.array([-0.5, 0.25, 0.125, 0.75])},
+         variants=[
+             ("max giving equal arguments' gradient to the first",
+              build_but(min_max_clamp_build, maximum=ties_first("ge"))),
+             ("min giving equal arguments' gradient to the first",
+              build_but(min_max_clamp_build, minimum=ties_first("le"))),
+             ("clamp passing no gradient at its bounds",
+              build_but(min_max_clamp_build, clamp=clamp_open))]),
+    Case("abs_sqrt_square", REGRESS, (0, 3), (3, 5), 8, 4,
+         [("P", (4,)), ("h.W", (3, 4)), ("h.b", (4,)), ("yhat.W", (4, 2)),
+          ("yhat.b", (2,))],
+         build=abs_sqrt_square_build,
+         optim=Opt("SGD", lr=0.05, momentum=0.9),
+         loss=lambda: nn.MSELoss(),
+         init={"P": np.array([0.0, 0.5, -0.25, 0.0])},
+         variants=[("abs'(0) = 1",
+                    build_but(abs_sqrt_square_build, absf=abs_grad_one))]),
+    Case("relu_family", REGRESS, (0, 3), (3, 5), 8, 4,
+         [("P", (4,)), ("h.W", (3, 4)), ("h.b", (4,)), ("e.W", (4, 4)),
+          ("e.b", (4,)), ("s.W", (4, 4)), ("s.b", (4,)),
+          ("yhat.W", (4, 2)), ("yhat.b", (2,))],
+         build=relu_family_build,
+         optim=Opt("SGD", lr=0.05, momentum=0.5),
+         loss=lambda: nn.MSELoss(),
+         init={"P": np.array([0.0, 0.5, -0.5, 0.0])},
+         variants=[
+             ("leaky_relu'(0) = 1", build_but(
+                 relu_family_build, leaky=lambda x, s: slope_at_zero(
+                     nn.functional.leaky_relu, 1 - s)(x, s))),
+             ("elu'(0) = 1", build_but(
+                 relu_family_build, elu=lambda x, a: slope_at_zero(
+                     nn.functional.elu, 1 - a)(x, a))),
+             ("relu'(0) = 1", build_but(
+                 relu_family_build,
+                 relu=lambda x: slope_at_zero(torch.relu, 1)(x))),
+             ("softplus without its threshold", build_but(
+                 relu_family_build, softplus=lambda x: nn.functional.
+                 softplus(x, threshold=1000)))]),
 ]
 
 

@@ -151,11 +151,23 @@ static double grad_at(OpKind op, int nin, const double *v, int i)
 	return r;
 }
 
-/* PyTorch's derivatives at the kinks: abs'(0) = 0, max and min split dy
- * half and half between equal arguments (torch.maximum), clamp passes it
- * at its bounds, both included (torch.clamp). */
+/* PyTorch's derivatives at the kinks: relu'(0) = 0, leaky_relu's is the
+ * slope, elu's alpha, abs'(0) = 0, softplus is x above 20, max and min
+ * split dy half and half between equal arguments (torch.maximum), clamp
+ * passes it at its bounds, both included (torch.clamp). */
 static void test_kinks(void)
 {
+	CU_ASSERT_EQUAL(grad_at(OP_RELU, 1, (double[]){0}, 0), 0);
+	CU_ASSERT_EQUAL(grad_at(OP_LEAKY_RELU, 2, (double[]){0, 0.25}, 0), 0.25);
+	CU_ASSERT_EQUAL(grad_at(OP_LEAKY_RELU, 2, (double[]){-2, 0.25}, 1), -2);
+	CU_ASSERT_EQUAL(grad_at(OP_ELU, 2, (double[]){0, 2}, 0), 2);
+	CU_ASSERT_EQUAL(grad_at(OP_ELU, 2, (double[]){3, 2}, 0), 1);
+	CU_ASSERT_EQUAL(grad_at(OP_ELU, 2, (double[]){0, 2}, 1), 0);
+	CU_ASSERT_EQUAL(grad_at(OP_SOFTPLUS, 1, (double[]){20.5}, 0), 1);
+	CU_ASSERT_DOUBLE_EQUAL(grad_at(OP_SOFTPLUS, 1, (double[]){20}, 0),
+			       1 - exp(-20), 1e-15);   /* not yet above 20 */
+	CU_ASSERT_DOUBLE_EQUAL(grad_at(OP_SOFTPLUS, 1, (double[]){0}, 0), 0.5,
+			       1e-16);
 	CU_ASSERT_EQUAL(grad_at(OP_ABS, 1, (double[]){0}, 0), 0);
 	CU_ASSERT_EQUAL(grad_at(OP_ABS, 1, (double[]){-2}, 0), -1);
 	CU_ASSERT_EQUAL(grad_at(OP_SQRT, 1, (double[]){4}, 0), 0.25);
