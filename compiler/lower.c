@@ -14,6 +14,7 @@
  */
 #include "nnc.h"
 
+#include <math.h>
 #include <string.h>
 
 typedef struct Lower {
@@ -30,7 +31,7 @@ typedef Node *LowerFn(Lower *L, Expr *e, Node **a);
 static LowerFn lower_dense, lower_pointwise, lower_reduce, lower_where,
 	lower_mse, lower_bce, lower_cross_entropy, lower_batchnorm,
 	lower_layernorm, lower_dropout, lower_regularizer, lower_conv2d,
-	lower_pool, lower_flatten, lower_square;
+	lower_pool, lower_flatten, lower_square, lower_gelu, lower_silu;
 
 #define NO_OP OP_COUNT
 static const struct {
@@ -121,6 +122,23 @@ static Node *lower_pointwise(Lower *L, Expr *e, Node **a)
 static Node *lower_where(Lower *L, Expr *e, Node **a)
 {
 	return ir_op3(L->g, OP_WHERE, a[0], a[1], a[2]);
+}
+
+/* gelu(x) = x 0.5 (1 + erf(x sqrt(1/2))), the exact form, as PyTorch's
+ * kernel computes it; its derivative comes from the ops' rules:
+ * 0.5 (1 + erf(x / sqrt(2))) + x exp(-x^2 / 2) / sqrt(2 pi) */
+static Node *lower_gelu(Lower *L, Expr *e, Node **a)
+{
+	Node *x = a[0];
+	Node *erf = op1(L, OP_ERF, op2(L, OP_MUL, x, cst(L, sqrt(0.5))));
+	return op2(L, OP_MUL, op2(L, OP_MUL, x, cst(L, 0.5)),
+		   op2(L, OP_ADD, cst(L, 1), erf));
+}
+
+/* silu(x) = x sigmoid(x); derivative sigmoid(x) (1 + x (1 - sigmoid(x))) */
+static Node *lower_silu(Lower *L, Expr *e, Node **a)
+{
+	return op2(L, OP_MUL, a[0], op1(L, OP_SIGMOID, a[0]));
 }
 
 /* square(x) = x * x, as torch.square (whose derivative 2 x dy the two

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #define FAIL(...) (snprintf(msg, msgsz, __VA_ARGS__), false)
+#define TWO_OVER_SQRT_PI 1.12837916709551257390 /* 2 / sqrt(pi), erf' at 0 */
 
 /* ---- helpers ------------------------------------------------------ */
 
@@ -117,6 +118,14 @@ static Node *grad_abs(Graph *g, Node *n, Node *dy, int i)
 static Node *grad_sqrt(Graph *g, Node *n, Node *dy, int i)
 {
 	return dvd(g, dy, mul(g, c(g, 2), n));
+}
+
+/* d erf(x) = dy 2 / sqrt(pi) exp(-x^2) */
+static Node *grad_erf(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *x = n->in[0];
+	Node *e = ir_op1(g, OP_EXP, ir_op1(g, OP_NEG, mul(g, x, x)));
+	return mul(g, dy, mul(g, c(g, TWO_OVER_SQRT_PI), e));
 }
 
 /* PyTorch's Softplus (beta 1, threshold 20): x where x > 20, else

@@ -300,6 +300,7 @@ static Node *rewrite_op(Graph *g, Node *n)
 	case OP_TANH:
 	case OP_ABS:
 	case OP_SQRT:
+	case OP_ERF:
 	case OP_SOFTPLUS:
 	case OP_MAX:
 	case OP_MIN:

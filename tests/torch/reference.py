@@ -534,6 +534,24 @@ def slope_at_zero(f, d):
     return g
 
 
+def gelu_silu_build(gelu=None):
+    """gelu_silu.nn: gelu then silu hidden layers, logits."""
+    gelu = gelu or nn.functional.gelu
+
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.h = nn.Linear(4, 6)
+            self.g = nn.Linear(6, 6)
+            self.logits = nn.Linear(6, 3)
+
+        def forward(self, x):
+            g = nn.functional.silu(self.g(gelu(self.h(x))))
+            z = self.logits(g)
+            return z, torch.softmax(z, dim=-1)
+    return M()
+
+
 def build_but(build, **fns):
     """a variant: the case's model built with other functions"""
     return lambda c: c.but(build=lambda: build(**fns))
@@ -852,6 +870,15 @@ CASES = [
              ("softplus without its threshold", build_but(
                  relu_family_build, softplus=lambda x: nn.functional.
                  softplus(x, threshold=1000)))]),
+    Case("gelu_silu", IRIS, (0, 4), (4, 5), 30, 5,
+         [("h.W", (4, 6)), ("h.b", (6,)), ("g.W", (6, 6)), ("g.b", (6,)),
+          ("logits.W", (6, 3)), ("logits.b", (3,))],
+         classes=3, normalize="standard", build=gelu_silu_build,
+         optim=Opt("Adam", lr=0.02),
+         loss=lambda: nn.CrossEntropyLoss(),
+         variants=[("gelu's tanh approximation", build_but(
+             gelu_silu_build, gelu=lambda x: nn.functional.gelu(
+                 x, approximate="tanh")))]),
 ]
 
 
