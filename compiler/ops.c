@@ -261,6 +261,18 @@ static Node *grad_bce(Graph *g, Node *n, Node *dy, int i)
 	return to_input(g, n, 1, mul(g, dy, sub(g, lq, lp)));
 }
 
+/* PyTorch's BCEWithLogitsLoss, elementwise, in the stable form
+ *   bce_logits(z, y) = max(z, 0) - z y + log(1 + exp(-|z|))
+ * d/dz = dy (sigmoid(z) - y) (torch's backward) ; d/dy = -dy z */
+static Node *grad_bce_logits(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *z = n->in[0], *y = n->in[1];
+	if (i == 0)
+		return to_input(g, n, 0, mul(g, dy, sub(g, ir_op1(g, OP_SIGMOID,
+								  z), y)));
+	return to_input(g, n, 1, ir_op1(g, OP_NEG, mul(g, dy, z)));
+}
+
 static bool shape_where(Node *n, char *msg, size_t msgsz)
 {
 	Shape ab;

@@ -30,7 +30,7 @@ static CheckFn check_dense, check_unary, check_last_axis, check_reduce,
 	check_where, check_pair_loss, check_cross_entropy, check_batchnorm,
 	check_layernorm, check_dropout, check_regularizer, check_conv2d,
 	check_pool, check_flatten, check_binary, check_clamp, check_leaky_relu,
-	check_elu;
+	check_elu, check_huber;
 
 #define PARAMS(...) {__VA_ARGS__}
 static const Builtin builtins[] = {
@@ -371,7 +371,8 @@ static Expr *check_flatten(Sema *s, Ast *e, const Builtin *b, Ast **a,
 /* ---- normalization ---------------------------------------------------- */
 
 /* A numeric option of a layer: opt[i] = the argument, or def; false (after
- * an error) when it is not a constant in [lo, hi] ((lo, hi] if open). */
+ * an error) when it is not a constant in [lo, hi] ((lo, hi] if open; hi
+ * may be HUGE_VAL). */
 static bool layer_opt(Sema *s, Expr *r, Ast **a, int i, const char *name,
 		      double def, double lo, bool open, double hi)
 {
@@ -382,8 +383,12 @@ static bool layer_opt(Sema *s, Expr *r, Ast **a, int i, const char *name,
 		return false;
 	double v = r->opt[i];
 	if (v < lo || (open && v == lo) || v > hi) {
-		sema_error(s, a[i]->loc, "%s must be in %c%g, %g], found %g",
-			   name, open ? '(' : '[', lo, hi, v);
+		if (hi == HUGE_VAL)
+			sema_error(s, a[i]->loc, "%s must be %s %g, found %g",
+				   name, open ? ">" : ">=", lo, v);
+		else
+			sema_error(s, a[i]->loc, "%s must be in %c%g, %g], "
+				   "found %g", name, open ? '(' : '[', lo, hi, v);
 		return false;
 	}
 	return true;
@@ -719,7 +724,8 @@ static Expr *check_clamp(Sema *s, Ast *e, const Builtin *b, Ast **a,
 	return r;
 }
 
-/* mse(yhat, y), bce(p, y): elementwise over equal shapes, then a mean */
+/* mse(yhat, y), mae, bce(p, y), bce_logits(z, y): elementwise over equal
+ * shapes, then a mean */
 static Expr *check_pair_loss(Sema *s, Ast *e, const Builtin *b, Ast **a,
 			     Ast *parent)
 {
@@ -737,6 +743,16 @@ static Expr *check_pair_loss(Sema *s, Ast *e, const Builtin *b, Ast **a,
 		return NULL;
 	}
 	return new_call(s, e, b, shape_scalar(true), 2, (Expr *[]){p, y});
+}
+
+/* huber(yhat, y, delta = 1): a pair loss; opt[2] delta > 0 */
+static Expr *check_huber(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			 Ast *parent)
+{
+	Expr *r = check_pair_loss(s, e, b, a, parent);
+	if (r && !layer_opt(s, r, a, 2, "delta", 1, 0, true, HUGE_VAL))
+		return NULL;
+	return r;
 }
 
 /* cross_entropy(logits, y): y a class label or a distribution over the

@@ -307,6 +307,7 @@ static Node *rewrite_op(Graph *g, Node *n)
 	case OP_LEAKY_RELU:
 	case OP_ELU:
 	case OP_BCE:
+	case OP_BCE_LOGITS:
 	case OP_LT:
 	case OP_LE:
 	case OP_GT:

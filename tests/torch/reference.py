@@ -552,6 +552,31 @@ def gelu_silu_build(gelu=None):
     return M()
 
 
+def mae_huber_loss(delta=0.5):
+    """mae_huber.nn's loss: L1Loss + HuberLoss(delta) + 0.5 HuberLoss()"""
+    l1, h, h1 = nn.L1Loss(), nn.HuberLoss(delta=delta), nn.HuberLoss()
+    return lambda z, y: l1(z, y) + h(z, y) + 0.5 * h1(z, y)
+
+
+def dense_weights(m):
+    """the `weights` collection of a model of Linear layers"""
+    return [mod.weight for mod in m.modules() if isinstance(mod, nn.Linear)]
+
+
+def ce_dist_build():
+    """ce_distribution_smoothing.nn: dense(tanh(dense(x, 5)), 3)"""
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.z_1 = nn.Linear(4, 5)
+            self.z_2 = nn.Linear(5, 3)
+
+        def forward(self, x):
+            z = self.z_2(torch.tanh(self.z_1(x)))
+            return z, torch.softmax(z, dim=-1)
+    return M()
+
+
 def build_but(build, **fns):
     """a variant: the case's model built with other functions"""
     return lambda c: c.but(build=lambda: build(**fns))
@@ -879,6 +904,29 @@ CASES = [
          variants=[("gelu's tanh approximation", build_but(
              gelu_silu_build, gelu=lambda x: nn.functional.gelu(
                  x, approximate="tanh")))]),
+    Case("mae_huber", REGRESS, (0, 3), (3, 5), 8, 4,
+         mlp_tensors(3, 5, 2, "yhat"),
+         build=lambda: dense_mlp(3, 5, 2, torch.tanh, "yhat", both),
+         optim=Opt("SGD", lr=0.1, momentum=0.9),
+         loss=mae_huber_loss,
+         reg=lambda m: 0.01 * sum((w ** 2).sum() for w in dense_weights(m)),
+         variants=[("huber's delta 1 for 0.5",
+                    lambda c: c.but(loss=lambda: mae_huber_loss(1.0)))]),
+    Case("bce_logits", BINARY, (0, 3), (3, 4), 8, 5,
+         mlp_tensors(3, 6, 1, "logit"),
+         build=lambda: dense_mlp(3, 6, 1, torch.relu, "logit",
+                                 lambda z: (z, torch.sigmoid(z))),
+         optim=Opt("Adam", lr=0.05),
+         loss=lambda: nn.BCEWithLogitsLoss(),
+         reg=lambda m: 1e-3 * sum(w.abs().sum() for w in dense_weights(m))),
+    Case("ce_distribution_smoothing", DIST, (0, 4), (4, 7), 6, 5,
+         [("z.1.W", (4, 5)), ("z.1.b", (5,)), ("z.2.W", (5, 3)),
+          ("z.2.b", (3,))],
+         build=lambda: ce_dist_build(),
+         optim=Opt("SGD", lr=0.2, momentum=0.9),
+         loss=lambda: nn.CrossEntropyLoss(label_smoothing=0.2),
+         variants=[("label_smoothing = 0", lambda c: c.but(
+             loss=lambda: nn.CrossEntropyLoss()))]),
 ]
 
 

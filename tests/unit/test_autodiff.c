@@ -171,6 +171,8 @@ static void test_kinks(void)
 	CU_ASSERT_EQUAL(grad_at(OP_ABS, 1, (double[]){0}, 0), 0);
 	CU_ASSERT_EQUAL(grad_at(OP_ABS, 1, (double[]){-2}, 0), -1);
 	CU_ASSERT_EQUAL(grad_at(OP_SQRT, 1, (double[]){4}, 0), 0.25);
+	CU_ASSERT_EQUAL(grad_at(OP_BCE_LOGITS, 2, (double[]){0, 1}, 0), -0.5);
+	CU_ASSERT_EQUAL(grad_at(OP_BCE_LOGITS, 2, (double[]){3, 1}, 1), -3);
 	CU_ASSERT_EQUAL(grad_at(OP_MAX, 2, (double[]){2, 2}, 0), 0.5);
 	CU_ASSERT_EQUAL(grad_at(OP_MAX, 2, (double[]){2, 2}, 1), 0.5);
 	CU_ASSERT_EQUAL(grad_at(OP_MAX, 2, (double[]){3, 2}, 0), 1);

@@ -213,6 +213,11 @@ static void test_op_table(void)
 	CU_ASSERT_DOUBLE_EQUAL(op_eval(OP_SIGMOID, (double[]){0}), 0.5, 0);
 	CU_ASSERT_EQUAL(op_eval(OP_MAX, (double[]){1, -2}), 1);
 	CU_ASSERT_EQUAL(op_eval(OP_SOFTPLUS, (double[]){20.5}), 20.5);
+	/* the stable form: finite for any logit */
+	CU_ASSERT_EQUAL(op_eval(OP_BCE_LOGITS, (double[]){1000, 0}), 1000);
+	CU_ASSERT_EQUAL(op_eval(OP_BCE_LOGITS, (double[]){-1000, 0}), 0);
+	CU_ASSERT_DOUBLE_EQUAL(op_eval(OP_BCE_LOGITS, (double[]){0, 1}),
+			       0.69314718055994531, 1e-16);
 	CU_ASSERT_DOUBLE_EQUAL(op_eval(OP_SOFTPLUS, (double[]){0}),
 			       0.69314718055994531, 1e-16);
 	CU_ASSERT_EQUAL(op_eval(OP_LEAKY_RELU, (double[]){-2, 0.25}), -0.5);
