@@ -446,6 +446,24 @@ def clamp_open(x, lo, hi):
     return torch.where(inside, x, torch.clamp(x, lo, hi).detach())
 
 
+def model_of(forward, params=(), **linears):
+    """An nn.Module with an nn.Parameter for each (name, size) of params
+    and an nn.Linear(n_in, n_out) for each name = (n_in, n_out) of
+    linears, registered in that order; forward(m, x) gives what the loss
+    takes and the trainer's outputs."""
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            for name, size in params:
+                setattr(self, name, nn.Parameter(torch.empty(size)))
+            for name, (n_in, n_out) in linears.items():
+                setattr(self, name, nn.Linear(n_in, n_out))
+
+        def forward(self, x):
+            return forward(self, x)
+    return M()
+
+
 def min_max_clamp_build(maximum=None, minimum=None, clamp=None):
     """min_max_clamp.nn, with torch.maximum, torch.minimum and torch.clamp
     unless given others."""
@@ -453,44 +471,28 @@ def min_max_clamp_build(maximum=None, minimum=None, clamp=None):
     minimum = minimum or torch.minimum
     clamp = clamp or torch.clamp
 
-    class M(nn.Module):
-        def __init__(self):
-            super().__init__()
-            for p in "ABC":
-                setattr(self, p, nn.Parameter(torch.empty(4)))
-            self.h = nn.Linear(3, 4)
-            self.g = nn.Linear(3, 4)
-            self.yhat = nn.Linear(4, 2)
-
-        def forward(self, x):
-            h, g = self.h(x), self.g(x)
-            u = (maximum(h, g)
-                 + minimum(h, torch.full_like(h, 0.2))
-                 * maximum(self.A, self.B) + minimum(self.A, self.B)
-                 + clamp(h, -0.5, 0.5) + clamp(self.C, -0.5, 0.25) * g)
-            yhat = self.yhat(u)
-            return yhat, yhat
-    return M()
+    def forward(m, x):
+        h, g = m.h(x), m.g(x)
+        u = (maximum(h, g) + minimum(h, torch.full_like(h, 0.2))
+             * maximum(m.A, m.B) + minimum(m.A, m.B)
+             + clamp(h, -0.5, 0.5) + clamp(m.C, -0.5, 0.25) * g)
+        yhat = m.yhat(u)
+        return yhat, yhat
+    return model_of(forward, [("A", 4), ("B", 4), ("C", 4)], h=(3, 4),
+                    g=(3, 4), yhat=(4, 2))
 
 
 def abs_sqrt_square_build(absf=None):
     """abs_sqrt_square.nn, with torch.abs unless given another."""
     absf = absf or torch.abs
 
-    class M(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.P = nn.Parameter(torch.empty(4))
-            self.h = nn.Linear(3, 4)
-            self.yhat = nn.Linear(4, 2)
-
-        def forward(self, x):
-            h = self.h(x)
-            u = (torch.sqrt(torch.square(h) + 0.5) + absf(h) * absf(self.P)
-                 + torch.square(self.P) - torch.sqrt(absf(h) + 1))
-            yhat = self.yhat(u)
-            return yhat, yhat
-    return M()
+    def forward(m, x):
+        h = m.h(x)
+        u = (torch.sqrt(torch.square(h) + 0.5) + absf(h) * absf(m.P)
+             + torch.square(m.P) - torch.sqrt(absf(h) + 1))
+        yhat = m.yhat(u)
+        return yhat, yhat
+    return model_of(forward, [("P", 4)], h=(3, 4), yhat=(4, 2))
 
 
 def abs_grad_one(x):
@@ -505,23 +507,15 @@ def relu_family_build(leaky=None, elu=None, relu=None, softplus=None):
     leaky, elu = leaky or F.leaky_relu, elu or F.elu
     relu, softplus = relu or torch.relu, softplus or F.softplus
 
-    class M(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.P = nn.Parameter(torch.empty(4))
-            self.h = nn.Linear(3, 4)
-            self.e = nn.Linear(4, 4)
-            self.s = nn.Linear(4, 4)
-            self.yhat = nn.Linear(4, 2)
-
-        def forward(self, x):
-            h = leaky(self.h(x), 0.1)
-            e = elu(self.e(h), 1.5)
-            s = softplus(self.s(e) + 20.5)
-            k = leaky(self.P, 0.2) + elu(self.P, 2.0) + relu(self.P)
-            yhat = self.yhat(s - 20.5 + e * k + h)
-            return yhat, yhat
-    return M()
+    def forward(m, x):
+        h = leaky(m.h(x), 0.1)
+        e = elu(m.e(h), 1.5)
+        s = softplus(m.s(e) + 20.5)
+        k = leaky(m.P, 0.2) + elu(m.P, 2.0) + relu(m.P)
+        yhat = m.yhat(s - 20.5 + e * k + h)
+        return yhat, yhat
+    return model_of(forward, [("P", 4)], h=(3, 4), e=(4, 4), s=(4, 4),
+                    yhat=(4, 2))
 
 
 def slope_at_zero(f, d):
@@ -538,18 +532,18 @@ def gelu_silu_build(gelu=None):
     """gelu_silu.nn: gelu then silu hidden layers, logits."""
     gelu = gelu or nn.functional.gelu
 
-    class M(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.h = nn.Linear(4, 6)
-            self.g = nn.Linear(6, 6)
-            self.logits = nn.Linear(6, 3)
+    def forward(m, x):
+        z = m.logits(nn.functional.silu(m.g(gelu(m.h(x)))))
+        return z, torch.softmax(z, dim=-1)
+    return model_of(forward, h=(4, 6), g=(6, 6), logits=(6, 3))
 
-        def forward(self, x):
-            g = nn.functional.silu(self.g(gelu(self.h(x))))
-            z = self.logits(g)
-            return z, torch.softmax(z, dim=-1)
-    return M()
+
+def ce_dist_build():
+    """ce_distribution_smoothing.nn: dense(tanh(dense(x, 5)), 3)"""
+    def forward(m, x):
+        z = m.z_2(torch.tanh(m.z_1(x)))
+        return z, torch.softmax(z, dim=-1)
+    return model_of(forward, z_1=(4, 5), z_2=(5, 3))
 
 
 def mae_huber_loss(delta=0.5):
@@ -561,20 +555,6 @@ def mae_huber_loss(delta=0.5):
 def dense_weights(m):
     """the `weights` collection of a model of Linear layers"""
     return [mod.weight for mod in m.modules() if isinstance(mod, nn.Linear)]
-
-
-def ce_dist_build():
-    """ce_distribution_smoothing.nn: dense(tanh(dense(x, 5)), 3)"""
-    class M(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.z_1 = nn.Linear(4, 5)
-            self.z_2 = nn.Linear(5, 3)
-
-        def forward(self, x):
-            z = self.z_2(torch.tanh(self.z_1(x)))
-            return z, torch.softmax(z, dim=-1)
-    return M()
 
 
 def build_but(build, **fns):
@@ -922,7 +902,7 @@ CASES = [
     Case("ce_distribution_smoothing", DIST, (0, 4), (4, 7), 6, 5,
          [("z.1.W", (4, 5)), ("z.1.b", (5,)), ("z.2.W", (5, 3)),
           ("z.2.b", (3,))],
-         build=lambda: ce_dist_build(),
+         build=ce_dist_build,
          optim=Opt("SGD", lr=0.2, momentum=0.9),
          loss=lambda: nn.CrossEntropyLoss(label_smoothing=0.2),
          variants=[("label_smoothing = 0", lambda c: c.but(
