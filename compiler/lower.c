@@ -28,10 +28,11 @@ static Node *lower_expr(Lower *L, Expr *e);
 /* Each builtin's lowering (named in builtins.def) gets the call and its
  * operands, already lowered. */
 typedef Node *LowerFn(Lower *L, Expr *e, Node **a);
-static LowerFn lower_dense, lower_pointwise, lower_reduce, lower_where,
-	lower_mse, lower_mae, lower_huber, lower_mean_of, lower_cross_entropy, lower_batchnorm,
+static LowerFn lower_dense, lower_pointwise, lower_gelu, lower_silu,
+	lower_square, lower_reduce, lower_where, lower_mse, lower_mae,
+	lower_huber, lower_mean_of, lower_cross_entropy, lower_batchnorm,
 	lower_layernorm, lower_dropout, lower_regularizer, lower_conv2d,
-	lower_pool, lower_flatten, lower_square, lower_gelu, lower_silu;
+	lower_pool, lower_flatten;
 
 #define NO_OP OP_COUNT
 static const struct {
@@ -133,22 +134,21 @@ static Node *lower_where(Lower *L, Expr *e, Node **a)
 static Node *lower_gelu(Lower *L, Expr *e, Node **a)
 {
 	Node *x = a[0];
-	Node *erf = op1(L, OP_ERF, op2(L, OP_MUL, x, cst(L, sqrt(0.5))));
-	return op2(L, OP_MUL, op2(L, OP_MUL, x, cst(L, 0.5)),
-		   op2(L, OP_ADD, cst(L, 1), erf));
+	Node *erf = op1(L, OP_ERF, mul(L, x, cst(L, sqrt(0.5))));
+	return mul(L, mul(L, x, cst(L, 0.5)), add(L, cst(L, 1), erf));
 }
 
 /* silu(x) = x sigmoid(x); derivative sigmoid(x) (1 + x (1 - sigmoid(x))) */
 static Node *lower_silu(Lower *L, Expr *e, Node **a)
 {
-	return op2(L, OP_MUL, a[0], op1(L, OP_SIGMOID, a[0]));
+	return mul(L, a[0], op1(L, OP_SIGMOID, a[0]));
 }
 
 /* square(x) = x * x, as torch.square (whose derivative 2 x dy the two
  * uses' dy x + dy x give exactly) */
 static Node *lower_square(Lower *L, Expr *e, Node **a)
 {
-	return op2(L, OP_MUL, a[0], a[0]);
+	return mul(L, a[0], a[0]);
 }
 
 /* mse(p, y) = mean((p - y)^2) */
