@@ -14,6 +14,7 @@
  */
 #include "nnc.h"
 
+#include <math.h>
 #include <string.h>
 
 typedef struct Lower {
@@ -27,8 +28,9 @@ static Node *lower_expr(Lower *L, Expr *e);
 /* Each builtin's lowering (named in builtins.def) gets the call and its
  * operands, already lowered. */
 typedef Node *LowerFn(Lower *L, Expr *e, Node **a);
-static LowerFn lower_dense, lower_unary, lower_reduce, lower_where,
-	lower_mse, lower_bce, lower_cross_entropy, lower_batchnorm,
+static LowerFn lower_dense, lower_pointwise, lower_gelu, lower_silu,
+	lower_square, lower_reduce, lower_where, lower_mse, lower_mae,
+	lower_huber, lower_mean_of, lower_cross_entropy, lower_batchnorm,
 	lower_layernorm, lower_dropout, lower_regularizer, lower_conv2d,
 	lower_pool, lower_flatten;
 
@@ -45,6 +47,9 @@ static const struct {
 static Node *cst(Lower *L, double v) { return ir_const(L->g, v); }
 static Node *op1(Lower *L, OpKind k, Node *a) { return ir_op1(L->g, k, a); }
 static Node *op2(Lower *L, OpKind k, Node *a, Node *b) { return ir_op2(L->g, k, a, b); }
+static Node *add(Lower *L, Node *a, Node *b) { return op2(L, OP_ADD, a, b); }
+static Node *sub(Lower *L, Node *a, Node *b) { return op2(L, OP_SUB, a, b); }
+static Node *mul(Lower *L, Node *a, Node *b) { return op2(L, OP_MUL, a, b); }
 
 /* The mean over all of one sample's elements. */
 static Node *sample_mean(Lower *L, Node *x)
@@ -107,15 +112,48 @@ static Node *lower_dense(Lower *L, Expr *e, Node **a)
 	return y;
 }
 
-/* a pointwise builtin is its primitive op */
-static Node *lower_unary(Lower *L, Expr *e, Node **a)
+/* A pointwise builtin is its primitive op, on the call's operands and
+ * then its numeric options (by parameter index) as constants:
+ * clamp(x, lo, hi) is clamp(x, const opt[1], const opt[2]). */
+static Node *lower_pointwise(Lower *L, Expr *e, Node **a)
 {
-	return op1(L, builtin_ir[e->fn].op, a[0]);
+	OpKind op = builtin_ir[e->fn].op;
+	int nin = op_info[op].nin;
+	if (nin < e->nargs)
+		ice("%s: %d operands for %d inputs", op_info[op].name, e->nargs,
+		    nin);
+	Node **in = arena_alloc(&L->g->arena, nin * sizeof(*in));
+	for (int i = 0; i < nin; i++)
+		in[i] = i < e->nargs ? a[i] : cst(L, e->opt[i]);
+	return ir_node(L->g, op, nin, in);
 }
 
 static Node *lower_where(Lower *L, Expr *e, Node **a)
 {
 	return ir_op3(L->g, OP_WHERE, a[0], a[1], a[2]);
+}
+
+/* gelu(x) = x 0.5 (1 + erf(x sqrt(1/2))), the exact form, as PyTorch's
+ * kernel computes it; its derivative comes from the ops' rules:
+ * 0.5 (1 + erf(x / sqrt(2))) + x exp(-x^2 / 2) / sqrt(2 pi) */
+static Node *lower_gelu(Lower *L, Expr *e, Node **a)
+{
+	Node *x = a[0];
+	Node *erf = op1(L, OP_ERF, mul(L, x, cst(L, sqrt(0.5))));
+	return mul(L, mul(L, x, cst(L, 0.5)), add(L, cst(L, 1), erf));
+}
+
+/* silu(x) = x sigmoid(x); derivative sigmoid(x) (1 + x (1 - sigmoid(x))) */
+static Node *lower_silu(Lower *L, Expr *e, Node **a)
+{
+	return mul(L, a[0], op1(L, OP_SIGMOID, a[0]));
+}
+
+/* square(x) = x * x, as torch.square (whose derivative 2 x dy the two
+ * uses' dy x + dy x give exactly) */
+static Node *lower_square(Lower *L, Expr *e, Node **a)
+{
+	return mul(L, a[0], a[0]);
 }
 
 /* mse(p, y) = mean((p - y)^2) */
@@ -142,11 +180,34 @@ static Node *lower_reduce(Lower *L, Expr *e, Node **a)
 	return s;
 }
 
-/* PyTorch's BCELoss, averaged over the sample's elements (the op itself
- * clamps each log at -100 and has PyTorch's derivative). */
-static Node *lower_bce(Lower *L, Expr *e, Node **a)
+/* bce(p, y), bce_logits(z, y): the elementwise op (PyTorch's BCELoss,
+ * each log clamped at -100; BCEWithLogitsLoss in its stable form; each
+ * with PyTorch's derivative) averaged over the sample's elements. */
+static Node *lower_mean_of(Lower *L, Expr *e, Node **a)
 {
-	return sample_mean(L, op2(L, OP_BCE, a[0], a[1]));
+	return sample_mean(L, op2(L, builtin_ir[e->fn].op, a[0], a[1]));
+}
+
+/* mae(p, y) = mean(|p - y|), PyTorch's L1Loss: its derivative at p = y
+ * is abs's, 0 */
+static Node *lower_mae(Lower *L, Expr *e, Node **a)
+{
+	return sample_mean(L, op1(L, OP_ABS, sub(L, a[0], a[1])));
+}
+
+/* huber(p, y, delta), PyTorch's HuberLoss averaged over the sample's
+ * elements: with d = |p - y|, 0.5 d d where d < delta, else
+ * delta (d - 0.5 delta), as torch computes it. The ops' rules give
+ * torch's derivative, (p - y) where |p - y| <= delta, else
+ * delta sign(p - y) (the two agree at |p - y| = delta). */
+static Node *lower_huber(Lower *L, Expr *e, Node **a)
+{
+	double delta = e->opt[2];
+	Node *d = op1(L, OP_ABS, sub(L, a[0], a[1]));
+	Node *quad = mul(L, mul(L, cst(L, 0.5), d), d);
+	Node *lin = mul(L, cst(L, delta), sub(L, d, cst(L, 0.5 * delta)));
+	Node *small = op2(L, OP_LT, d, cst(L, delta));
+	return sample_mean(L, ir_op3(L->g, OP_WHERE, small, quad, lin));
 }
 
 /* cross_entropy(z, y) = -sum(t * log_softmax(z)), t the one-hot class (or
@@ -168,9 +229,6 @@ static Node *lower_cross_entropy(Lower *L, Expr *e, Node **a)
 }
 
 /* ---- normalization ------------------------------------------------ */
-
-static Node *add(Lower *L, Node *a, Node *b) { return op2(L, OP_ADD, a, b); }
-static Node *mul(Lower *L, Node *a, Node *b) { return op2(L, OP_MUL, a, b); }
 
 /* tensor t viewed with shape s (a [C] vector as [C, 1, 1]) */
 static Node *tensor_as(Lower *L, int t, Shape s)

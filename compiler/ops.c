@@ -18,6 +18,7 @@
 #include <string.h>
 
 #define FAIL(...) (snprintf(msg, msgsz, __VA_ARGS__), false)
+#define TWO_OVER_SQRT_PI 1.12837916709551257390 /* 2 / sqrt(pi), erf' at 0 */
 
 /* ---- helpers ------------------------------------------------------ */
 
@@ -26,6 +27,7 @@ static Node *c(Graph *g, double v)
 	return ir_const(g, v);
 }
 
+static Node *add(Graph *g, Node *a, Node *b) { return ir_op2(g, OP_ADD, a, b); }
 static Node *sub(Graph *g, Node *a, Node *b) { return ir_op2(g, OP_SUB, a, b); }
 static Node *mul(Graph *g, Node *a, Node *b) { return ir_op2(g, OP_MUL, a, b); }
 static Node *dvd(Graph *g, Node *a, Node *b) { return ir_op2(g, OP_DIV, a, b); }
@@ -112,14 +114,42 @@ static Node *grad_abs(Graph *g, Node *n, Node *dy, int i)
 			      ir_op2(g, OP_LT, x, c(g, 0))));
 }
 
+/* d sqrt(x) = dy / (2 y), PyTorch's formula: infinite at 0 */
+static Node *grad_sqrt(Graph *g, Node *n, Node *dy, int i)
+{
+	return dvd(g, dy, mul(g, c(g, 2), n));
+}
+
+/* d erf(x) = dy 2 / sqrt(pi) exp(-x^2) */
+static Node *grad_erf(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *x = n->in[0];
+	Node *e = ir_op1(g, OP_EXP, ir_op1(g, OP_NEG, mul(g, x, x)));
+	return mul(g, dy, mul(g, c(g, TWO_OVER_SQRT_PI), e));
+}
+
+/* PyTorch's Softplus (beta 1, threshold 20): x where x > 20, else
+ * log(1 + exp(x)). d/dx = dy where x > 20, else dy z / (z + 1) with
+ * z = exp(x) (torch's formula) */
+static Node *grad_softplus(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *x = n->in[0], *z = ir_op1(g, OP_EXP, x);
+	Node *big = ir_op2(g, OP_GT, x, c(g, 20));
+	Node *sig = dvd(g, mul(g, dy, z), add(g, z, c(g, 1)));
+	return ir_op3(g, OP_WHERE, big, dy, sig);
+}
+
 /* ---- binary elementwise, with broadcasting -------------------------- */
 
+/* the operands broadcast together (numpy rules), two or more */
 static bool shape_bcast(Node *n, char *msg, size_t msgsz)
 {
 	char a[64], b[64];
-	if (!shape_broadcast(n->in[0]->shape, n->in[1]->shape, &n->shape))
-		return FAIL("cannot broadcast %s with %s",
-			    sstr(n->in[0]->shape, a), sstr(n->in[1]->shape, b));
+	n->shape = n->in[0]->shape;
+	for (int i = 1; i < n->nin; i++)
+		if (!shape_broadcast(n->shape, n->in[i]->shape, &n->shape))
+			return FAIL("cannot broadcast %s with %s",
+				    sstr(n->shape, a), sstr(n->in[i]->shape, b));
 	return true;
 }
 
@@ -161,12 +191,55 @@ static Node *grad_pow(Graph *g, Node *n, Node *dy, int i)
 	return to_input(g, n, 1, mul(g, dy, mul(g, n, ir_op1(g, OP_LOG, a))));
 }
 
-/* d max(a, b)/da = dy * (a >= b) ; d/db = dy * (a < b) */
+/* The gradient of max (gt = OP_GT, ge = OP_GE) or min (OP_LT, OP_LE) to
+ * input i, p, against the other one, q: dy * ((p > q) + (p >= q)) / 2,
+ * all of dy to the one chosen, half to each of equal arguments
+ * (torch.maximum and torch.minimum; exact: the factor is 0, 1/2 or 1). */
+static Node *grad_extreme(Graph *g, Node *n, Node *dy, int i, OpKind gt,
+			  OpKind ge)
+{
+	Node *p = n->in[i], *q = n->in[1 - i];
+	Node *share = add(g, ir_op2(g, gt, p, q), ir_op2(g, ge, p, q));
+	return to_input(g, n, i, mul(g, dy, mul(g, share, c(g, 0.5))));
+}
+
+/* d max(a, b)/da = dy * ((a > b) + (a >= b)) / 2 ; d/db likewise */
 static Node *grad_max(Graph *g, Node *n, Node *dy, int i)
 {
-	OpKind cmp = i == 0 ? OP_GE : OP_LT;
-	Node *mask = ir_op2(g, cmp, n->in[0], n->in[1]);
-	return to_input(g, n, i, mul(g, dy, mask));
+	return grad_extreme(g, n, dy, i, OP_GT, OP_GE);
+}
+
+/* d min(a, b)/da = dy * ((a < b) + (a <= b)) / 2 ; d/db likewise */
+static Node *grad_min(Graph *g, Node *n, Node *dy, int i)
+{
+	return grad_extreme(g, n, dy, i, OP_LT, OP_LE);
+}
+
+/* leaky_relu(x, s) = x where x > 0, else s x (s a constant):
+ * d/dx = dy where x > 0, else dy s (so s at 0, as PyTorch) ;
+ * d/ds = 0 where x > 0, else dy x */
+static Node *grad_leaky_relu(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *x = n->in[0], *pos = ir_op2(g, OP_GT, x, c(g, 0));
+	if (i == 0)
+		return to_input(g, n, 0, ir_op3(g, OP_WHERE, pos, dy,
+						mul(g, dy, n->in[1])));
+	return to_input(g, n, 1, ir_op3(g, OP_WHERE, pos, c(g, 0),
+					mul(g, dy, x)));
+}
+
+/* elu(x, a) = x where x > 0, else a (exp(x) - 1) (a a constant):
+ * d/dx = dy where x > 0, else dy a exp(x) (so a at 0, as PyTorch) ;
+ * d/da = 0 where x > 0, else dy (exp(x) - 1) */
+static Node *grad_elu(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *x = n->in[0], *ex = ir_op1(g, OP_EXP, x);
+	Node *pos = ir_op2(g, OP_GT, x, c(g, 0));
+	if (i == 0)
+		return to_input(g, n, 0, ir_op3(g, OP_WHERE, pos, dy,
+						mul(g, mul(g, dy, n->in[1]), ex)));
+	return to_input(g, n, 1, ir_op3(g, OP_WHERE, pos, c(g, 0),
+					mul(g, dy, sub(g, ex, c(g, 1)))));
 }
 
 /* PyTorch's BCELoss, elementwise, each log clamped at -100:
@@ -186,6 +259,18 @@ static Node *grad_bce(Graph *g, Node *n, Node *dy, int i)
 			  c(g, -100));
 	Node *lp = ir_op2(g, OP_MAX, ir_op1(g, OP_LOG, p), c(g, -100));
 	return to_input(g, n, 1, mul(g, dy, sub(g, lq, lp)));
+}
+
+/* PyTorch's BCEWithLogitsLoss, elementwise, in the stable form
+ *   bce_logits(z, y) = max(z, 0) - z y + log(1 + exp(-|z|))
+ * d/dz = dy (sigmoid(z) - y) (torch's backward) ; d/dy = -dy z */
+static Node *grad_bce_logits(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *z = n->in[0], *y = n->in[1];
+	if (i == 0)
+		return to_input(g, n, 0, mul(g, dy, sub(g, ir_op1(g, OP_SIGMOID,
+								  z), y)));
+	return to_input(g, n, 1, ir_op1(g, OP_NEG, mul(g, dy, z)));
 }
 
 static bool shape_where(Node *n, char *msg, size_t msgsz)
@@ -210,6 +295,21 @@ static Node *grad_where(Graph *g, Node *n, Node *dy, int i)
 	Node *v = i == 1 ? ir_op3(g, OP_WHERE, n->in[0], dy, zero)
 			 : ir_op3(g, OP_WHERE, n->in[0], zero, dy);
 	return to_input(g, n, i, v);
+}
+
+/* clamp(x, lo, hi) = min(max(x, lo), hi) (sema keeps lo <= hi):
+ * d/dx = dy * (x >= lo) * (x <= hi), the bounds included as PyTorch's ;
+ * d/dlo = dy * (x < lo) ; d/dhi = dy * (x > hi) */
+static Node *grad_clamp(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *x = n->in[0], *lo = n->in[1], *hi = n->in[2], *mask;
+	if (i == 0)
+		mask = mul(g, ir_op2(g, OP_GE, x, lo), ir_op2(g, OP_LE, x, hi));
+	else if (i == 1)
+		mask = ir_op2(g, OP_LT, x, lo);
+	else
+		mask = ir_op2(g, OP_GT, x, hi);
+	return to_input(g, n, i, mul(g, dy, mask));
 }
 
 /* broadcast(x) to the node's shape */

@@ -8,6 +8,7 @@
  */
 #include "nnc.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +29,8 @@ struct Builtin {
 static CheckFn check_dense, check_unary, check_last_axis, check_reduce,
 	check_where, check_pair_loss, check_cross_entropy, check_batchnorm,
 	check_layernorm, check_dropout, check_regularizer, check_conv2d,
-	check_pool, check_flatten;
+	check_pool, check_flatten, check_binary, check_clamp, check_leaky_relu,
+	check_elu, check_huber;
 
 #define PARAMS(...) {__VA_ARGS__}
 static const Builtin builtins[] = {
@@ -369,7 +371,8 @@ static Expr *check_flatten(Sema *s, Ast *e, const Builtin *b, Ast **a,
 /* ---- normalization ---------------------------------------------------- */
 
 /* A numeric option of a layer: opt[i] = the argument, or def; false (after
- * an error) when it is not a constant in [lo, hi] ((lo, hi] if open). */
+ * an error) when it is not a constant in [lo, hi] ((lo, hi] if open; hi
+ * may be HUGE_VAL). */
 static bool layer_opt(Sema *s, Expr *r, Ast **a, int i, const char *name,
 		      double def, double lo, bool open, double hi)
 {
@@ -380,8 +383,12 @@ static bool layer_opt(Sema *s, Expr *r, Ast **a, int i, const char *name,
 		return false;
 	double v = r->opt[i];
 	if (v < lo || (open && v == lo) || v > hi) {
-		sema_error(s, a[i]->loc, "%s must be in %c%g, %g], found %g",
-			   name, open ? '(' : '[', lo, hi, v);
+		if (hi == HUGE_VAL)
+			sema_error(s, a[i]->loc, "%s must be %s %g, found %g",
+				   name, open ? ">" : ">=", lo, v);
+		else
+			sema_error(s, a[i]->loc, "%s must be in %c%g, %g], "
+				   "found %g", name, open ? '(' : '[', lo, hi, v);
 		return false;
 	}
 	return true;
@@ -657,7 +664,68 @@ static Expr *check_where(Sema *s, Ast *e, const Builtin *b, Ast **a,
 	return new_call(s, e, b, all, 3, (Expr *[]){cond, x, y});
 }
 
-/* mse(yhat, y), bce(p, y): elementwise over equal shapes, then a mean */
+/* f(x, v = def): pointwise with one numeric option, any number, in
+ * opt[1] */
+static Expr *unary_opt(Sema *s, Ast *e, const Builtin *b, Ast **a,
+		       Ast *parent, double def)
+{
+	Expr *r = check_unary(s, e, b, a, parent);
+	if (r && !layer_opt(s, r, a, 1, b->params[1], def, -HUGE_VAL, false,
+			    HUGE_VAL))
+		return NULL;
+	return r;
+}
+
+/* leaky_relu(x, slope = 0.01): opt[1] slope */
+static Expr *check_leaky_relu(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			      Ast *parent)
+{
+	return unary_opt(s, e, b, a, parent, 0.01);
+}
+
+/* elu(x, alpha = 1): opt[1] alpha */
+static Expr *check_elu(Sema *s, Ast *e, const Builtin *b, Ast **a,
+		       Ast *parent)
+{
+	return unary_opt(s, e, b, a, parent, 1);
+}
+
+/* min(a, b), max(a, b): pointwise, the broadcast of both shapes */
+static Expr *check_binary(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			  Ast *parent)
+{
+	char b1[64], b2[64];
+	Expr *x = value_arg(s, a[0], e, false), *y = value_arg(s, a[1], e, false);
+	Shape sh;
+	if (!x || !y)
+		return NULL;
+	if (!shape_broadcast(x->shape, y->shape, &sh)) {
+		sema_error(s, e->loc, "%s(): shapes %s and %s do not broadcast",
+			   b->name, shape_user_str(x->shape, b1, 64),
+			   shape_user_str(y->shape, b2, 64));
+		return NULL;
+	}
+	return new_call(s, e, b, sh, 2, (Expr *[]){x, y});
+}
+
+/* clamp(x, lo, hi): pointwise, lo <= hi constants in opt[1], opt[2] */
+static Expr *check_clamp(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			 Ast *parent)
+{
+	Expr *r = check_unary(s, e, b, a, parent);
+	if (!r || !sema_const(s, a[1], &r->opt[1]) ||
+	    !sema_const(s, a[2], &r->opt[2]))
+		return NULL;
+	if (r->opt[1] > r->opt[2]) {
+		sema_error(s, a[2]->loc, "clamp(): hi = %g is below lo = %g",
+			   r->opt[2], r->opt[1]);
+		return NULL;
+	}
+	return r;
+}
+
+/* mse(yhat, y), mae, bce(p, y), bce_logits(z, y): elementwise over equal
+ * shapes, then a mean */
 static Expr *check_pair_loss(Sema *s, Ast *e, const Builtin *b, Ast **a,
 			     Ast *parent)
 {
@@ -675,6 +743,16 @@ static Expr *check_pair_loss(Sema *s, Ast *e, const Builtin *b, Ast **a,
 		return NULL;
 	}
 	return new_call(s, e, b, shape_scalar(true), 2, (Expr *[]){p, y});
+}
+
+/* huber(yhat, y, delta = 1): a pair loss; opt[2] delta > 0 */
+static Expr *check_huber(Sema *s, Ast *e, const Builtin *b, Ast **a,
+			 Ast *parent)
+{
+	Expr *r = check_pair_loss(s, e, b, a, parent);
+	if (r && !layer_opt(s, r, a, 2, "delta", 1, 0, true, HUGE_VAL))
+		return NULL;
+	return r;
 }
 
 /* cross_entropy(logits, y): y a class label or a distribution over the

@@ -299,14 +299,22 @@ static Node *rewrite_op(Graph *g, Node *n)
 	case OP_SIGMOID:
 	case OP_TANH:
 	case OP_ABS:
+	case OP_SQRT:
+	case OP_ERF:
+	case OP_SOFTPLUS:
 	case OP_MAX:
+	case OP_MIN:
+	case OP_LEAKY_RELU:
+	case OP_ELU:
 	case OP_BCE:
+	case OP_BCE_LOGITS:
 	case OP_LT:
 	case OP_LE:
 	case OP_GT:
 	case OP_GE:
 	case OP_EQ:
 	case OP_NE:
+	case OP_CLAMP:
 	case OP_MATMUL:
 	case OP_SOFTMAX:
 	case OP_LOGSOFTMAX:

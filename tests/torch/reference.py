@@ -453,6 +453,135 @@ def bmm_build():
     return M()
 
 
+def ties_first(pick):
+    """torch.maximum (pick = "ge") or torch.minimum ("le") but giving all
+    of the gradient of equal arguments to the first: where(a pick b, a,
+    b). For variants."""
+    return lambda a, b: torch.where(getattr(torch, pick)(a, b), a, b)
+
+
+def clamp_open(x, lo, hi):
+    """torch.clamp but passing no gradient at its bounds. For variants."""
+    inside = (x > lo) & (x < hi)
+    return torch.where(inside, x, torch.clamp(x, lo, hi).detach())
+
+
+def model_of(forward, params=(), **linears):
+    """An nn.Module with an nn.Parameter for each (name, size) of params
+    and an nn.Linear(n_in, n_out) for each name = (n_in, n_out) of
+    linears, registered in that order; forward(m, x) gives what the loss
+    takes and the trainer's outputs."""
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            for name, size in params:
+                setattr(self, name, nn.Parameter(torch.empty(size)))
+            for name, (n_in, n_out) in linears.items():
+                setattr(self, name, nn.Linear(n_in, n_out))
+
+        def forward(self, x):
+            return forward(self, x)
+    return M()
+
+
+def min_max_clamp_build(maximum=None, minimum=None, clamp=None):
+    """min_max_clamp.nn, with torch.maximum, torch.minimum and torch.clamp
+    unless given others."""
+    maximum = maximum or torch.maximum
+    minimum = minimum or torch.minimum
+    clamp = clamp or torch.clamp
+
+    def forward(m, x):
+        h, g = m.h(x), m.g(x)
+        u = (maximum(h, g) + minimum(h, torch.full_like(h, 0.2))
+             * maximum(m.A, m.B) + minimum(m.A, m.B)
+             + clamp(h, -0.5, 0.5) + clamp(m.C, -0.5, 0.25) * g)
+        yhat = m.yhat(u)
+        return yhat, yhat
+    return model_of(forward, [("A", 4), ("B", 4), ("C", 4)], h=(3, 4),
+                    g=(3, 4), yhat=(4, 2))
+
+
+def abs_sqrt_square_build(absf=None):
+    """abs_sqrt_square.nn, with torch.abs unless given another."""
+    absf = absf or torch.abs
+
+    def forward(m, x):
+        h = m.h(x)
+        u = (torch.sqrt(torch.square(h) + 0.5) + absf(h) * absf(m.P)
+             + torch.square(m.P) - torch.sqrt(absf(h) + 1))
+        yhat = m.yhat(u)
+        return yhat, yhat
+    return model_of(forward, [("P", 4)], h=(3, 4), yhat=(4, 2))
+
+
+def abs_grad_one(x):
+    """|x| with derivative 1 at 0 (where(x >= 0, x, -x)). For variants."""
+    return torch.where(x >= 0, x, -x)
+
+
+def relu_family_build(leaky=None, elu=None, relu=None, softplus=None):
+    """relu_family.nn, with torch.nn.functional's leaky_relu, elu,
+    softplus and torch.relu unless given others."""
+    F = nn.functional
+    leaky, elu = leaky or F.leaky_relu, elu or F.elu
+    relu, softplus = relu or torch.relu, softplus or F.softplus
+
+    def forward(m, x):
+        h = leaky(m.h(x), 0.1)
+        e = elu(m.e(h), 1.5)
+        s = softplus(m.s(e) + 20.5)
+        k = leaky(m.P, 0.2) + elu(m.P, 2.0) + relu(m.P)
+        yhat = m.yhat(s - 20.5 + e * k + h)
+        return yhat, yhat
+    return model_of(forward, [("P", 4)], h=(3, 4), e=(4, 4), s=(4, 4),
+                    yhat=(4, 2))
+
+
+def slope_at_zero(f, d):
+    """f(x, *args) but with derivative d at x = 0 (f(0) = 0): for
+    variants that move a kink's choice."""
+    def g(x, *args):
+        y = f(x, *args)
+        zero = (x == 0).to(x.dtype)
+        return y + zero * (x - x.detach()) * d
+    return g
+
+
+def gelu_silu_build(gelu=None):
+    """gelu_silu.nn: gelu then silu hidden layers, logits."""
+    gelu = gelu or nn.functional.gelu
+
+    def forward(m, x):
+        z = m.logits(nn.functional.silu(m.g(gelu(m.h(x)))))
+        return z, torch.softmax(z, dim=-1)
+    return model_of(forward, h=(4, 6), g=(6, 6), logits=(6, 3))
+
+
+def ce_dist_build():
+    """ce_distribution_smoothing.nn: dense(tanh(dense(x, 5)), 3)"""
+    def forward(m, x):
+        z = m.z_2(torch.tanh(m.z_1(x)))
+        return z, torch.softmax(z, dim=-1)
+    return model_of(forward, z_1=(4, 5), z_2=(5, 3))
+
+
+def mae_huber_loss(delta=0.5):
+    """mae_huber.nn's loss: L1Loss + HuberLoss(delta) + 0.5 HuberLoss()"""
+    l1, h, h1 = nn.L1Loss(), nn.HuberLoss(delta=delta), nn.HuberLoss()
+    return lambda z, y: l1(z, y) + h(z, y) + 0.5 * h1(z, y)
+
+
+def dense_weights(m):
+    """the `weights` collection of a model of Linear layers"""
+    return [mod.weight for mod in m.modules() if isinstance(mod, nn.Linear)]
+
+
+def build_but(build, **fns):
+    """a variant: the case's model built with other functions"""
+    return lambda c: c.but(build=lambda: build(**fns))
+
+
 IRIS = ("examples/data/iris.csv", 1)
 DIGITS = ("examples/data/digits.csv", 0)
 BINARY = ("tests/torch/data/binary.csv", 1)
@@ -722,6 +851,87 @@ CASES = [
                lambda o, spe, n: Stepper(lrs().ReduceLROnPlateau(
                    o, mode="min", factor=0.5, patience=1), "plateau"),
                sgd(lr=1.2), epochs=10, validation=0.25),
+    # activations, math and losses, at the end: a case's initial tensors
+    # are drawn from its index in this list
+    Case("min_max_clamp", REGRESS, (0, 3), (3, 5), 8, 4,
+         [("A", (4,)), ("B", (4,)), ("C", (4,)), ("h.W", (3, 4)),
+          ("h.b", (4,)), ("g.W", (3, 4)), ("g.b", (4,)),
+          ("yhat.W", (4, 2)), ("yhat.b", (2,))],
+         build=min_max_clamp_build,
+         optim=Opt("SGD", lr=0.1, momentum=0.5),
+         loss=lambda: nn.MSELoss(),
+         init={"A": np.array([0.25, -0.5, 0.75, 0.125]),
+               "B": np.array([0.25, -0.5, 0.75, 0.125]),
+               "C": np.array([-0.5, 0.25, 0.125, 0.75])},
+         variants=[
+             ("max giving equal arguments' gradient to the first",
+              build_but(min_max_clamp_build, maximum=ties_first("ge"))),
+             ("min giving equal arguments' gradient to the first",
+              build_but(min_max_clamp_build, minimum=ties_first("le"))),
+             ("clamp passing no gradient at its bounds",
+              build_but(min_max_clamp_build, clamp=clamp_open))]),
+    Case("abs_sqrt_square", REGRESS, (0, 3), (3, 5), 8, 4,
+         [("P", (4,)), ("h.W", (3, 4)), ("h.b", (4,)), ("yhat.W", (4, 2)),
+          ("yhat.b", (2,))],
+         build=abs_sqrt_square_build,
+         optim=Opt("SGD", lr=0.05, momentum=0.9),
+         loss=lambda: nn.MSELoss(),
+         init={"P": np.array([0.0, 0.5, -0.25, 0.0])},
+         variants=[("abs'(0) = 1",
+                    build_but(abs_sqrt_square_build, absf=abs_grad_one))]),
+    Case("relu_family", REGRESS, (0, 3), (3, 5), 8, 4,
+         [("P", (4,)), ("h.W", (3, 4)), ("h.b", (4,)), ("e.W", (4, 4)),
+          ("e.b", (4,)), ("s.W", (4, 4)), ("s.b", (4,)),
+          ("yhat.W", (4, 2)), ("yhat.b", (2,))],
+         build=relu_family_build,
+         optim=Opt("SGD", lr=0.05, momentum=0.5),
+         loss=lambda: nn.MSELoss(),
+         init={"P": np.array([0.0, 0.5, -0.5, 0.0])},
+         variants=[
+             ("leaky_relu'(0) = 1", build_but(
+                 relu_family_build, leaky=lambda x, s: slope_at_zero(
+                     nn.functional.leaky_relu, 1 - s)(x, s))),
+             ("elu'(0) = 1", build_but(
+                 relu_family_build, elu=lambda x, a: slope_at_zero(
+                     nn.functional.elu, 1 - a)(x, a))),
+             ("relu'(0) = 1", build_but(
+                 relu_family_build,
+                 relu=lambda x: slope_at_zero(torch.relu, 1)(x))),
+             ("softplus without its threshold", build_but(
+                 relu_family_build, softplus=lambda x: nn.functional.
+                 softplus(x, threshold=1000)))]),
+    Case("gelu_silu", IRIS, (0, 4), (4, 5), 30, 5,
+         [("h.W", (4, 6)), ("h.b", (6,)), ("g.W", (6, 6)), ("g.b", (6,)),
+          ("logits.W", (6, 3)), ("logits.b", (3,))],
+         classes=3, normalize="standard", build=gelu_silu_build,
+         optim=Opt("Adam", lr=0.02),
+         loss=lambda: nn.CrossEntropyLoss(),
+         variants=[("gelu's tanh approximation", build_but(
+             gelu_silu_build, gelu=lambda x: nn.functional.gelu(
+                 x, approximate="tanh")))]),
+    Case("mae_huber", REGRESS, (0, 3), (3, 5), 8, 4,
+         mlp_tensors(3, 5, 2, "yhat"),
+         build=lambda: dense_mlp(3, 5, 2, torch.tanh, "yhat", both),
+         optim=Opt("SGD", lr=0.1, momentum=0.9),
+         loss=mae_huber_loss,
+         reg=lambda m: 0.01 * sum((w ** 2).sum() for w in dense_weights(m)),
+         variants=[("huber's delta 1 for 0.5",
+                    lambda c: c.but(loss=lambda: mae_huber_loss(1.0)))]),
+    Case("bce_logits", BINARY, (0, 3), (3, 4), 8, 5,
+         mlp_tensors(3, 6, 1, "logit"),
+         build=lambda: dense_mlp(3, 6, 1, torch.relu, "logit",
+                                 lambda z: (z, torch.sigmoid(z))),
+         optim=Opt("Adam", lr=0.05),
+         loss=lambda: nn.BCEWithLogitsLoss(),
+         reg=lambda m: 1e-3 * sum(w.abs().sum() for w in dense_weights(m))),
+    Case("ce_distribution_smoothing", DIST, (0, 4), (4, 7), 6, 5,
+         [("z.1.W", (4, 5)), ("z.1.b", (5,)), ("z.2.W", (5, 3)),
+          ("z.2.b", (3,))],
+         build=ce_dist_build,
+         optim=Opt("SGD", lr=0.2, momentum=0.9),
+         loss=lambda: nn.CrossEntropyLoss(label_smoothing=0.2),
+         variants=[("label_smoothing = 0", lambda c: c.but(
+             loss=lambda: nn.CrossEntropyLoss()))]),
 ]
 
 

@@ -5,6 +5,7 @@
  * as the formula it computes.
  */
 #include <CUnit/CUnit.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,10 +135,63 @@ static void test_shared_and_unused(void)
 	      "  root grad:V = zero\n");
 }
 
+/* d op(v[0], .., v[nin - 1]) / d input i for dy = 1, from the op's
+ * derivative rule built on constants and folded by constfold. */
+static double grad_at(OpKind op, int nin, const double *v, int i)
+{
+	Graph *g = ir_new();
+	Node *in[3];
+	for (int j = 0; j < nin; j++)
+		in[j] = ir_const(g, v[j]);
+	Node *n = ir_node(g, op, nin, in);
+	Node *d = op_info[op].grad(g, n, ir_const(g, 1), i);
+	constfold(g);
+	double r = d->op == OP_CONST ? d->attr.constant.value : NAN;
+	ir_free(g);
+	return r;
+}
+
+/* PyTorch's derivatives at the kinks: relu'(0) = 0, leaky_relu's is the
+ * slope, elu's alpha, abs'(0) = 0, softplus is x above 20, max and min
+ * split dy half and half between equal arguments (torch.maximum), clamp
+ * passes it at its bounds, both included (torch.clamp). */
+static void test_kinks(void)
+{
+	CU_ASSERT_EQUAL(grad_at(OP_RELU, 1, (double[]){0}, 0), 0);
+	CU_ASSERT_EQUAL(grad_at(OP_LEAKY_RELU, 2, (double[]){0, 0.25}, 0), 0.25);
+	CU_ASSERT_EQUAL(grad_at(OP_LEAKY_RELU, 2, (double[]){-2, 0.25}, 1), -2);
+	CU_ASSERT_EQUAL(grad_at(OP_ELU, 2, (double[]){0, 2}, 0), 2);
+	CU_ASSERT_EQUAL(grad_at(OP_ELU, 2, (double[]){3, 2}, 0), 1);
+	CU_ASSERT_EQUAL(grad_at(OP_ELU, 2, (double[]){0, 2}, 1), 0);
+	CU_ASSERT_EQUAL(grad_at(OP_SOFTPLUS, 1, (double[]){20.5}, 0), 1);
+	CU_ASSERT_DOUBLE_EQUAL(grad_at(OP_SOFTPLUS, 1, (double[]){20}, 0),
+			       1 - exp(-20), 1e-15);   /* not yet above 20 */
+	CU_ASSERT_DOUBLE_EQUAL(grad_at(OP_SOFTPLUS, 1, (double[]){0}, 0), 0.5,
+			       1e-16);
+	CU_ASSERT_EQUAL(grad_at(OP_ABS, 1, (double[]){0}, 0), 0);
+	CU_ASSERT_EQUAL(grad_at(OP_ABS, 1, (double[]){-2}, 0), -1);
+	CU_ASSERT_EQUAL(grad_at(OP_SQRT, 1, (double[]){4}, 0), 0.25);
+	CU_ASSERT_EQUAL(grad_at(OP_BCE_LOGITS, 2, (double[]){0, 1}, 0), -0.5);
+	CU_ASSERT_EQUAL(grad_at(OP_BCE_LOGITS, 2, (double[]){3, 1}, 1), -3);
+	CU_ASSERT_EQUAL(grad_at(OP_MAX, 2, (double[]){2, 2}, 0), 0.5);
+	CU_ASSERT_EQUAL(grad_at(OP_MAX, 2, (double[]){2, 2}, 1), 0.5);
+	CU_ASSERT_EQUAL(grad_at(OP_MAX, 2, (double[]){3, 2}, 0), 1);
+	CU_ASSERT_EQUAL(grad_at(OP_MAX, 2, (double[]){3, 2}, 1), 0);
+	CU_ASSERT_EQUAL(grad_at(OP_MIN, 2, (double[]){-1, -1}, 1), 0.5);
+	CU_ASSERT_EQUAL(grad_at(OP_MIN, 2, (double[]){3, 2}, 0), 0);
+	CU_ASSERT_EQUAL(grad_at(OP_MIN, 2, (double[]){3, 2}, 1), 1);
+	CU_ASSERT_EQUAL(grad_at(OP_CLAMP, 3, (double[]){-1, -1, 1}, 0), 1);
+	CU_ASSERT_EQUAL(grad_at(OP_CLAMP, 3, (double[]){1, -1, 1}, 0), 1);
+	CU_ASSERT_EQUAL(grad_at(OP_CLAMP, 3, (double[]){2, -1, 1}, 0), 0);
+	CU_ASSERT_EQUAL(grad_at(OP_CLAMP, 3, (double[]){2, -1, 1}, 2), 1);
+	CU_ASSERT_EQUAL(grad_at(OP_CLAMP, 3, (double[]){-2, -1, 1}, 1), 1);
+}
+
 void suite_autodiff(void)
 {
 	CU_pSuite s = CU_add_suite("autodiff", NULL, NULL);
 	CU_add_test(s, "linear: dW = mean x", test_linear);
 	CU_add_test(s, "matmul and tanh", test_matmul_tanh);
 	CU_add_test(s, "shared use sums, unused is zero", test_shared_and_unused);
+	CU_add_test(s, "derivatives at the kinks", test_kinks);
 }

@@ -211,6 +211,22 @@ static void test_op_table(void)
 	CU_ASSERT_EQUAL(op_eval(OP_RELU, (double[]){-3}), 0);
 	CU_ASSERT_EQUAL(op_eval(OP_BCE, (double[]){0, 1}), 100);
 	CU_ASSERT_DOUBLE_EQUAL(op_eval(OP_SIGMOID, (double[]){0}), 0.5, 0);
+	CU_ASSERT_EQUAL(op_eval(OP_MAX, (double[]){1, -2}), 1);
+	CU_ASSERT_EQUAL(op_eval(OP_SOFTPLUS, (double[]){20.5}), 20.5);
+	/* the stable form: finite for any logit */
+	CU_ASSERT_EQUAL(op_eval(OP_BCE_LOGITS, (double[]){1000, 0}), 1000);
+	CU_ASSERT_EQUAL(op_eval(OP_BCE_LOGITS, (double[]){-1000, 0}), 0);
+	CU_ASSERT_DOUBLE_EQUAL(op_eval(OP_BCE_LOGITS, (double[]){0, 1}),
+			       0.69314718055994531, 1e-16);
+	CU_ASSERT_DOUBLE_EQUAL(op_eval(OP_SOFTPLUS, (double[]){0}),
+			       0.69314718055994531, 1e-16);
+	CU_ASSERT_EQUAL(op_eval(OP_LEAKY_RELU, (double[]){-2, 0.25}), -0.5);
+	CU_ASSERT_EQUAL(op_eval(OP_ELU, (double[]){0, 2}), 0);
+	CU_ASSERT_EQUAL(op_eval(OP_ELU, (double[]){3, 2}), 3);
+	CU_ASSERT_EQUAL(op_eval(OP_MIN, (double[]){1, -2}), -2);
+	CU_ASSERT_EQUAL(op_eval(OP_CLAMP, (double[]){-3, -1, 2}), -1);
+	CU_ASSERT_EQUAL(op_eval(OP_CLAMP, (double[]){3, -1, 2}), 2);
+	CU_ASSERT_EQUAL(op_eval(OP_CLAMP, (double[]){0.5, -1, 2}), 0.5);
 }
 
 /* ---- graphs ------------------------------------------------------------- */

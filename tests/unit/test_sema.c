@@ -64,6 +64,35 @@ static void test_numbered_layers(void)
 	unit_sema_free(&r);
 }
 
+/* init = auto: He for a layer directly inside relu, leaky_relu or elu;
+ * Xavier inside another activation, or with a layer in between */
+static void test_init_auto(void)
+{
+	UnitSema r;
+	Model *m = unit_sema(&r, HEAD "a = leaky_relu(dense(x, 4), 0.2)\n"
+			     "b = elu(dense(a, 4), alpha = 2)\n"
+			     "c = softplus(dense(b, 4)) + gelu(dense(b, 4))\n"
+			     "d = leaky_relu(layernorm(dense(c, 4)))\n"
+			     "z = dense(d, 3)\n"
+			     "output p = softmax(z)\n"
+			     "loss = cross_entropy(z, y)\n"
+			     TAIL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL(tensor(m, "a.W")->init, NNRT_INIT_HE_NORMAL);
+	CU_ASSERT_EQUAL(tensor(m, "b.W")->init, NNRT_INIT_HE_NORMAL);
+	CU_ASSERT_EQUAL(tensor(m, "c.1.W")->init, NNRT_INIT_XAVIER_UNIFORM);
+	CU_ASSERT_EQUAL(tensor(m, "c.2.W")->init, NNRT_INIT_XAVIER_UNIFORM);
+	CU_ASSERT_EQUAL(tensor(m, "d.1.W")->init, NNRT_INIT_XAVIER_UNIFORM);
+	/* the options: given, by keyword, by default */
+	Expr *d = r.c.outputs[0]->arg[0]->arg[0];  /* softmax(dense(d)) */
+	CU_ASSERT_EQUAL(d->fn, B_LEAKY_RELU);
+	CU_ASSERT_EQUAL(d->opt[1], 0.01);
+	Expr *b = d->arg[0]->arg[0]->arg[0]->arg[0]->arg[0]->arg[0];
+	CU_ASSERT_EQUAL(b->fn, B_ELU);
+	CU_ASSERT_EQUAL(b->opt[1], 2);
+	unit_sema_free(&r);
+}
+
 static void test_shapes(void)
 {
 	UnitSema r;
@@ -121,8 +150,8 @@ static void test_errors(void)
 		     "error: recursive call to 'f'");
 	expect_error(HEAD "def f(a) = f(a)\nz = f(x)\n",
 		     "note: in 'f', inlined here");
-	expect_error(HEAD "z = gelu(x)\n", "t.nn:4:5: error: not "
-		     "supported yet: 'gelu'");
+	expect_error(HEAD "z = max(x, dense(x, 3))\n", "t.nn:4:5: error: "
+		     "max(): shapes [4] and [3] do not broadcast");
 	expect_error(HEAD "z = conv2d(x, 3, kernel = 1)\n", "t.nn:4:12: error: "
 		     "conv2d() needs a per-sample image [C, H, W], found shape "
 		     "[4]");
@@ -192,6 +221,7 @@ void suite_sema(void)
 	CU_add_test(s, "mlp tensors, init = auto, layout", test_mlp_tensors);
 	CU_add_test(s, "layers numbered within a statement",
 		    test_numbered_layers);
+	CU_add_test(s, "init = auto by activation; options", test_init_auto);
 	CU_add_test(s, "shapes of @, sum, mean, broadcasting", test_shapes);
 	CU_add_test(s, "def inlining shares arguments", test_def_inlining);
 	CU_add_test(s, "error messages", test_errors);
