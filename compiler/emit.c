@@ -400,6 +400,9 @@ static void emit_train_config(Emitter *E)
 	emit(E, "\t\t.drop_last = %d,", t->drop_last);
 	emit(E, "\t\t.seed = %ldUL,", t->seed);
 	emit(E, "\t\t.normalize = %s,", norms[t->normalize]);
+	if (t->normalize_target != NNRT_NORM_NONE)
+		emit(E, "\t\t.normalize_target = %s,",
+		     norms[t->normalize_target]);
 	emit(E, "\t\t.metrics = %u,", t->metrics);
 	emit(E, "\t\t.early_stop = %d,", t->early_stop);
 	emit(E, "\t\t.monitor = %s,", mons[t->es_monitor]);

@@ -515,7 +515,9 @@ typedef struct TrainCfg {
 	bool shuffle, drop_last;
 	long seed;
 	NnrtNorm normalize;
-	unsigned metrics;    /* 1 = accuracy */
+	NnrtNorm normalize_target; /* NONE or STANDARD */
+	unsigned metrics;    /* NNRT_METRIC_BIT(...) bits */
+	Loc metrics_loc, norm_target_loc; /* for sema_train_finish's errors */
 	bool early_stop;
 	NnrtMonitor es_monitor;
 	int es_patience;

@@ -1,7 +1,8 @@
 /*
  * sema_train.c - the train block: keys, values, defaults, and the checks
  * that tie them to the input and target (column counts, idx labels that
- * need a class, metrics that need a class, early stopping that needs
+ * need a class, metrics that need a class or a real target,
+ * normalize_target that needs a real target, early stopping that needs
  * validation data). The data sources (data, validation, test) are
  * csv(...) or idx(...). The optimizer statement is sema_optim.c's.
  */
@@ -156,6 +157,7 @@ static void train_validation(Sema *s, Kwarg *k)
 #define NAME_ROW(id, name) name,
 static const char *const monitors[] = {NNRT_MONITORS(NAME_ROW)};
 static const char *const norms[] = {NNRT_NORMS(NAME_ROW)};
+static const char *const metrics[] = {NNRT_METRICS(NAME_ROW)};
 #undef NAME_ROW
 
 /* The index of id in names[0..n), or -1. */
@@ -218,15 +220,15 @@ static void train_metrics(Sema *s, Kwarg *k)
 		sema_error(s, v->loc, "expected a list, e.g. [accuracy]");
 		return;
 	}
+	s->m->train.metrics_loc = k->loc;
 	for (int i = 0; i < v->nargs; i++) {
-		const char *id = sema_ident(v->args[i]);
-		if (id && strcmp(id, "accuracy") == 0)
-			s->m->train.metrics |= 1;
-		else if (id && (!strcmp(id, "mae") || !strcmp(id, "rmse")))
-			sema_error(s, v->args[i]->loc, "not supported yet: "
-				   "metric '%s'", id);
+		int j = find_name(sema_ident(v->args[i]), metrics,
+				  NNRT_METRIC_COUNT);
+		if (j < 0)
+			sema_error(s, v->args[i]->loc, "unknown metric: "
+				   "expected accuracy, mae or rmse");
 		else
-			sema_error(s, v->args[i]->loc, "unknown metric");
+			s->m->train.metrics |= 1u << j;
 	}
 }
 
@@ -248,6 +250,18 @@ static void train_normalize(Sema *s, Kwarg *k)
 		s->m->train.normalize = (NnrtNorm)j;
 }
 
+/* normalize_target = standard | none; the target is checked at the end */
+static void train_normalize_target(Sema *s, Kwarg *k)
+{
+	int j = find_name(sema_ident(k->value), norms, NNRT_NORM_COUNT);
+	if (j != NNRT_NORM_STANDARD && j != NNRT_NORM_NONE)
+		sema_error(s, k->value->loc, "normalize_target must be "
+			   "standard or none");
+	else
+		s->m->train.normalize_target = (NnrtNorm)j;
+	s->m->train.norm_target_loc = k->loc;
+}
+
 /* clip_value = v, clip_norm = t: a positive number each */
 static void train_clip(Sema *s, Kwarg *k, double *dst)
 {
@@ -263,7 +277,6 @@ static void train_clip(Sema *s, Kwarg *k, double *dst)
 
 static void train_key(Sema *s, Kwarg *k)
 {
-	static const char *later[] = {"normalize_target"};
 	TrainCfg *t = &s->m->train;
 	int iv;
 	if (!strcmp(k->name, "data"))
@@ -287,6 +300,8 @@ static void train_key(Sema *s, Kwarg *k)
 		train_validation(s, k);
 	else if (!strcmp(k->name, "normalize"))
 		train_normalize(s, k);
+	else if (!strcmp(k->name, "normalize_target"))
+		train_normalize_target(s, k);
 	else if (!strcmp(k->name, "metrics"))
 		train_metrics(s, k);
 	else if (!strcmp(k->name, "early_stop"))
@@ -299,15 +314,8 @@ static void train_key(Sema *s, Kwarg *k)
 		train_string(s, k, &t->checkpoint);
 	else if (!strcmp(k->name, "log"))
 		train_string(s, k, &t->log);
-	else {
-		for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
-			if (!strcmp(k->name, later[i])) {
-				sema_error(s, k->loc, "not supported yet: "
-					   "train key '%s'", k->name);
-				return;
-			}
+	else
 		sema_error(s, k->loc, "unknown train key '%s'", k->name);
-	}
 }
 
 void sema_train(Sema *s, Stmt *st)
@@ -330,6 +338,40 @@ void sema_train(Sema *s, Stmt *st)
 	s->m->train_loc = st->loc;
 }
 
+/* mae and rmse compare the first output with a real target of the
+ * same size; the first of them that cannot is the one reported. */
+static void finish_real_metrics(Sema *s)
+{
+	Model *m = s->m;
+	TrainCfg *t = &m->train;
+	char want[64], got[64];
+	for (int j = NNRT_METRIC_MAE; j <= NNRT_METRIC_RMSE; j++) {
+		if (!(t->metrics & 1u << j))
+			continue;
+		if (m->nclasses) {
+			sema_error(s, t->metrics_loc, "metric '%s' needs a "
+				   "real-valued target, but '%s' is a "
+				   "class(%d) target", metrics[j],
+				   m->target_name, m->nclasses);
+			diag_note(s->d, s->target->loc, "'%s' declared here",
+				  m->target_name);
+			return;
+		} else if (m->noutputs > 0 &&
+			   shape_numel(m->outputs[0].shape) !=
+			   shape_numel(m->target)) {
+			sema_error(s, t->metrics_loc, "metric '%s' compares the "
+				   "first output '%s' %s with the target '%s' "
+				   "%s: their sizes differ", metrics[j],
+				   m->outputs[0].name,
+				   shape_user_str(m->outputs[0].shape, got,
+						  sizeof(got)), m->target_name,
+				   shape_user_str(m->target, want,
+						  sizeof(want)));
+			return;
+		}
+	}
+}
+
 void sema_train_finish(Sema *s)
 {
 	Model *m = s->m;
@@ -338,16 +380,24 @@ void sema_train_finish(Sema *s)
 	if (!loc.line || !s->target)
 		return;
 	bool real1 = !m->nclasses && shape_numel(m->target) == 1;
-	if ((t->metrics & 1) && !m->nclasses && !real1)
-		sema_error(s, loc, "accuracy needs a class target or a real "
-			   "target of shape [1]");
+	if ((t->metrics & NNRT_METRIC_BIT(ACCURACY)) && !m->nclasses && !real1)
+		sema_error(s, t->metrics_loc, "accuracy needs a class target "
+			   "or a real target of shape [1]");
+	finish_real_metrics(s);
+	if (t->normalize_target != NNRT_NORM_NONE && m->nclasses) {
+		sema_error(s, t->norm_target_loc, "normalize_target scales a "
+			   "real-valued target, but '%s' is a class(%d) "
+			   "target", m->target_name, m->nclasses);
+		diag_note(s->d, s->target->loc, "'%s' declared here",
+			  m->target_name);
+	}
 	if (t->early_stop && monitors_val(t->es_monitor) &&
 	    t->validation <= 0 && t->val.kind == NNRT_SRC_NONE)
 		sema_error(s, loc, "early_stop monitors %s but there is no "
 			   "validation split or source",
 			   monitors[t->es_monitor]);
 	if (t->early_stop && monitors_accuracy(t->es_monitor) &&
-	    !(t->metrics & 1))
+	    !(t->metrics & NNRT_METRIC_BIT(ACCURACY)))
 		sema_error(s, loc, "early_stop monitors %s but accuracy is not "
 			   "in metrics", monitors[t->es_monitor]);
 }

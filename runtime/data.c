@@ -17,7 +17,8 @@
  * another file uses the training file's classes).
  *
  * Prediction inputs (DATA_INPUT) have per row either exactly input_size
- * columns (features only) or the training layout.
+ * columns (features only) or the training layout; in the latter, a
+ * non-blank string label must be one of the training labels.
  *
  * Errors name the file and line, and columns counted from 1:
  *   xor: data.csv:3: expected 3 columns, found 2
@@ -254,12 +255,26 @@ static int find_label(const Labels *t, const char *s)
 	return -1;
 }
 
+/* "its 3 labels: blue, green, red", the first few of them. */
+static const char *list_labels(const Labels *t, char *buf, size_t n)
+{
+	size_t len = (size_t)snprintf(buf, n, "its %d labels:", t->n);
+	int i;
+
+	for (i = 0; i < t->n && i < 5 && len < n; i++)
+		len += (size_t)snprintf(buf + len, n - len, "%s %s",
+					i ? "," : "", t->names[i]);
+	if (t->n > 5 && len < n)
+		snprintf(buf + len, n - len, ", ...");
+	return buf;
+}
+
 static float string_class(Loader *L, int c)
 {
 	Reader *r = &L->r;
 	const Labels *known = &r->rt->labels;
 	const char *s = r->field[c];
-	char buf[48];
+	char buf[48], names[160];
 	int i;
 
 	if (!*s)
@@ -268,10 +283,11 @@ static float string_class(Loader *L, int c)
 	if (known->known) {
 		i = find_label(known, s);
 		if (i < 0)
-			nnrt_base_die(r->rt, "%s:%ld: unknown class label '%s' "
-				      "(the training data has %d labels)",
-				      r->path, r->lineno,
-				      shown(s, buf, sizeof buf), known->n);
+			nnrt_base_die(r->rt, "%s:%ld: column %d: class label "
+				      "'%s' was not in the training data (%s)",
+				      r->path, r->lineno, c + 1,
+				      shown(s, buf, sizeof buf),
+				      list_labels(known, names, sizeof names));
 		return (float)i;
 	}
 	i = find_label(&L->seen, s);
@@ -341,6 +357,17 @@ static void train_row(Loader *L)
 	d->n++;
 }
 
+/* A prediction row in the training layout may carry its label: a
+ * string label must be one the model was trained on (a blank one is
+ * allowed: predict needs no target). */
+static void check_label(Loader *L, int c)
+{
+	const Labels *known = &L->r.rt->labels;
+
+	if (L->classes > 0 && known->n > 0 && *L->r.field[c])
+		string_class(L, c);
+}
+
 static void input_row(Loader *L)
 {
 	Reader *r = &L->r;
@@ -359,6 +386,8 @@ static void input_row(Loader *L)
 	reserve(L);
 	for (c = 0; c < d->nx; c++)
 		d->x[d->n * d->nx + c] = (float)field_number(r, lo + c);
+	if (lo == L->src.x_lo && r->nfield > L->src.y_lo)
+		check_label(L, L->src.y_lo);
 	d->n++;
 }
 

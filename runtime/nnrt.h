@@ -109,7 +109,20 @@ typedef enum {
 #undef NNRT_MON_ENUM
 	NNRT_MON_COUNT
 } NnrtMonitor;
-enum { NNRT_METRIC_ACCURACY = 1 };
+
+/* The metrics, X(ID, name): metric i is bit 1 << i of
+ * NnrtTrainConfig.metrics. accuracy compares the first output with the
+ * target (argmax for a class, > 0.5 for a [1] target); mae and rmse are
+ * the mean absolute and root mean squared error of the first output
+ * against a real target, over every element, in the target's units. */
+#define NNRT_METRICS(X) X(ACCURACY, "accuracy") X(MAE, "mae") X(RMSE, "rmse")
+typedef enum {
+#define NNRT_METRIC_ENUM(id, name) NNRT_METRIC_##id,
+	NNRT_METRICS(NNRT_METRIC_ENUM)
+#undef NNRT_METRIC_ENUM
+	NNRT_METRIC_COUNT
+} NnrtMetric;
+#define NNRT_METRIC_BIT(id) (1u << NNRT_METRIC_##id)
 
 typedef struct NnrtTrainConfig {
 	NnrtSource data;
@@ -122,7 +135,9 @@ typedef struct NnrtTrainConfig {
 	int drop_last;
 	unsigned long seed;
 	NnrtNorm normalize;
-	unsigned metrics;         /* NNRT_METRIC_* bits */
+	NnrtNorm normalize_target; /* NONE or STANDARD: a real target's
+				   * scaling; the loss sees the scaled target */
+	unsigned metrics;         /* NNRT_METRIC_BIT(...) bits */
 	int early_stop;           /* 0 = off */
 	NnrtMonitor monitor;
 	int patience;

@@ -41,6 +41,13 @@ const char *nnrt_summary_monitor_name(NnrtMonitor mon)
 	return (unsigned)mon < NNRT_MON_COUNT ? names[mon] : "?";
 }
 
+const char *nnrt_summary_metric_name(NnrtMetric k)
+{
+	static const char *const names[] = {NNRT_METRICS(NAME_ROW)};
+
+	return (unsigned)k < NNRT_METRIC_COUNT ? names[k] : "?";
+}
+
 #undef NAME_ROW
 
 static void table_init(const Rt *rt, Table *t, int nrows, int ncols)
@@ -206,6 +213,8 @@ static void print_train(const Rt *rt)
 {
 	const NnrtModel *m = rt->m;
 	const NnrtTrainConfig *t = &m->train;
+	const char *sep;
+	int k;
 
 	printf("optimizer       %s\n", m->optimizer ? m->optimizer : "?");
 	printf("schedule        %s\n", m->schedule ? m->schedule : "constant");
@@ -222,9 +231,17 @@ static void print_train(const Rt *rt)
 		printf("                validation source");
 	else
 		printf("                validation %g", t->validation);
-	printf(", normalize %s, metrics [%s]\n",
-	       nnrt_summary_norm_name(t->normalize),
-	       t->metrics & NNRT_METRIC_ACCURACY ? "accuracy" : "");
+	printf(", normalize %s", nnrt_summary_norm_name(t->normalize));
+	if (t->normalize_target != NNRT_NORM_NONE)
+		printf(", normalize_target %s",
+		       nnrt_summary_norm_name(t->normalize_target));
+	printf(", metrics [");
+	for (k = 0, sep = ""; k < NNRT_METRIC_COUNT; k++)
+		if (t->metrics & 1u << k) {
+			printf("%s%s", sep, nnrt_summary_metric_name(k));
+			sep = ", ";
+		}
+	printf("]\n");
 	if (t->early_stop)
 		printf("early_stop      monitor %s, patience %d, min_delta %g, "
 		       "restore_best %s\n", nnrt_summary_monitor_name(t->monitor),

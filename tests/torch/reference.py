@@ -765,6 +765,12 @@ def read_ckpt(path):
     pos[0] += 8 * n
     scale = np.array(struct.unpack_from("<%dd" % n, b, pos[0]))
     pos[0] += 8 * n
+    tkind = take("I")
+    tn = take("Q")
+    tshift = np.array(struct.unpack_from("<%dd" % tn, b, pos[0]))
+    pos[0] += 8 * tn
+    tscale = np.array(struct.unpack_from("<%dd" % tn, b, pos[0]))
+    pos[0] += 8 * tn
     take("IIdI")
     for _ in range(take("I")):  # the schedule's state
         take("d")
@@ -773,7 +779,7 @@ def read_ckpt(path):
     params = {name: p[off:off + size].reshape(dims)
               for name, dims, off, size in tensors}
     return {"params": params, "step": step, "epoch": epoch,
-            "norm": (kind, shift, scale)}
+            "norm": (kind, shift, scale), "tnorm": (tkind, tshift, tscale)}
 
 
 def read_predict(path):
