@@ -36,19 +36,84 @@ static bool col_range(Sema *s, Ast *v, int *lo, int *hi)
 	return true;
 }
 
-static void check_columns(Sema *s, Kwarg *k, const char *what, int lo, int hi,
-			  long want, const char *name)
+static void check_columns(Sema *s, Kwarg *k, int lo, int hi, long want,
+			  const char *name)
 {
 	if (hi - lo != want)
 		sema_error(s, k->value->loc, "csv(): %s = %d:%d gives %d "
-			   "column%s but '%s' needs %ld", what, lo, hi, hi - lo,
-			   hi - lo == 1 ? "" : "s", name, want);
+			   "column%s but '%s' needs %ld", k->name, lo, hi,
+			   hi - lo, hi - lo == 1 ? "" : "s", name, want);
 }
 
+/* Which columns a csv() keyword names: input k (0..ninputs-1), the
+ * target (ninputs), or -1. An input's or the target's own name, else
+ * `x` for the only input and `y` for the target. */
+static int csv_key(const Model *m, const char *key)
+{
+	for (int i = 0; i < m->ninputs; i++)
+		if (!strcmp(key, m->inputs[i].name))
+			return i;
+	if (m->target_name && !strcmp(key, m->target_name))
+		return m->ninputs;
+	if (!strcmp(key, "x") && m->ninputs == 1)
+		return 0;
+	if (!strcmp(key, "y") && m->target_name)
+		return m->ninputs;
+	return -1;
+}
+
+static void csv_unknown(Sema *s, Kwarg *k)
+{
+	Model *m = s->m;
+	char names[256];
+	size_t len = 0;
+	for (int i = 0; i < m->ninputs && len < sizeof(names); i++)
+		len += snprintf(names + len, sizeof(names) - len, "%s%s",
+				i ? ", " : "", m->inputs[i].name);
+	if (!strcmp(k->name, "x") && m->ninputs > 1)
+		sema_error(s, k->loc, "csv(): the model has %d inputs (%s); "
+			   "give each its columns by name", m->ninputs, names);
+	else
+		sema_error(s, k->loc, "csv() has no argument '%s': columns "
+			   "are named after the input%s (%s) and the target "
+			   "(%s)", k->name, m->ninputs == 1 ? "" : "s", names,
+			   m->target_name ? m->target_name : "y");
+}
+
+/* One keyword's columns into d; returns the input or target it names,
+ * or -1. */
+static int csv_columns(Sema *s, Kwarg *k, DataSrc *d)
+{
+	Model *m = s->m;
+	int j = csv_key(m, k->name), lo, hi;
+	if (j < 0) {
+		csv_unknown(s, k);
+		return -1;
+	}
+	if (!col_range(s, k->value, &lo, &hi))
+		return j;
+	if (j < m->ninputs) {
+		d->x_lo[j] = lo;
+		d->x_hi[j] = hi;
+		check_columns(s, k, lo, hi, shape_numel(m->inputs[j].shape),
+			      m->inputs[j].name);
+	} else {
+		d->y_lo = lo;
+		d->y_hi = hi;
+		if (s->target)
+			check_columns(s, k, lo, hi, m->nclasses ? 1 :
+				      shape_numel(m->target), m->target_name);
+	}
+	return j;
+}
+
+/* csv(path, skip = 0, NAME = a:b ...): every input's columns and the
+ * target's, keyed by their names. */
 static void train_csv(Sema *s, Ast *c, DataSrc *d)
 {
 	Model *m = s->m;
-	Kwarg *xk = NULL, *yk = NULL;
+	bool given[NNRT_MAX_INPUTS + 1] = {false};
+	bool bare_x = false;  /* x = ... for several inputs: said once */
 	if (c->nargs != 1 || c->args[0]->kind != A_STR) {
 		sema_error(s, c->loc, "csv() takes the file name as a string "
 			   "first: csv(\"data.csv\", x = 0:4, y = 4)");
@@ -58,31 +123,22 @@ static void train_csv(Sema *s, Ast *c, DataSrc *d)
 	d->path = c->args[0]->str;
 	for (int i = 0; i < c->nkw; i++) {
 		Kwarg *k = &c->kw[i];
+		int j = 0;
 		if (strcmp(k->name, "skip") == 0)
 			sema_int(s, k->value, "skip", 0, &d->skip);
-		else if (strcmp(k->name, "x") == 0 &&
-			 col_range(s, k->value, &d->x_lo, &d->x_hi))
-			xk = k;
-		else if (strcmp(k->name, "y") == 0 &&
-			 col_range(s, k->value, &d->y_lo, &d->y_hi))
-			yk = k;
-		else if (strcmp(k->name, "skip") && strcmp(k->name, "x") &&
-			 strcmp(k->name, "y"))
-			sema_error(s, k->loc, "csv() has no argument '%s'",
-				   k->name);
+		else if ((j = csv_columns(s, k, d)) >= 0)
+			given[j] = true;
+		else
+			bare_x |= !strcmp(k->name, "x");
 	}
-	if (!xk || !yk) {
-		sema_error(s, c->loc, "csv() needs the feature and target "
-			   "columns: x = a:b, y = c");
-		return;
-	}
-	if (s->input)
-		check_columns(s, xk, "x", d->x_lo, d->x_hi,
-			      shape_numel(m->input), m->input_name);
-	if (s->target)
-		check_columns(s, yk, "y", d->y_lo, d->y_hi,
-			      m->nclasses ? 1 : shape_numel(m->target),
-			      m->target_name);
+	for (int j = 0; j < m->ninputs && !bare_x; j++)
+		if (!given[j])
+			sema_error(s, c->loc, "csv() needs the columns of input "
+				   "'%s' (%s = lo:hi)", m->inputs[j].name,
+				   m->ninputs == 1 ? "x" : m->inputs[j].name);
+	if (m->target_name && !given[m->ninputs])
+		sema_error(s, c->loc, "csv() needs the target's columns: "
+			   "y = c");
 }
 
 /* idx(images, labels, scale = 1): two file names and a positive scale.
@@ -102,6 +158,10 @@ static void train_idx(Sema *s, Ast *c, DataSrc *d)
 	}
 	d->kind = NNRT_SRC_IDX;
 	d->scale = 1;
+	if (m->ninputs > 1)
+		sema_error(s, c->loc, "idx() reads one image per sample, but "
+			   "the model has %d inputs: use csv() with each "
+			   "input's columns", m->ninputs);
 	for (int i = 0; i < 2; i++)
 		if (c->args[i]->kind != A_STR)
 			sema_error(s, c->args[i]->loc, "idx(): the %s file "

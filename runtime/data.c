@@ -9,15 +9,17 @@
  * blanks and of one pair of surrounding double quotes (quoted commas are
  * not supported). Line endings may be LF or CRLF.
  *
- * Training layout: features from columns [x_lo, x_hi), the target from
- * [y_lo, y_hi); extra columns are ignored. For a class target the label
+ * Training layout: input k from columns [x_lo[k], x_hi[k]) into its
+ * place in the row of x (the inputs side by side, in statement order),
+ * the target from [y_lo, y_hi); extra columns are ignored. For a class target the label
  * is either a number 0..K-1 or a string: the first data row decides
  * which. String labels map to class indices in strcmp order of the
  * distinct labels (the mapping is kept in checkpoints, so eval of
  * another file uses the training file's classes).
  *
  * Prediction inputs (DATA_INPUT) have per row either exactly input_size
- * columns (features only) or the training layout; in the latter, a
+ * columns (features only: the inputs side by side) or the training
+ * layout; in the latter, a
  * non-blank string label must be one of the training labels.
  *
  * Errors name the file and line, and columns counted from 1:
@@ -67,13 +69,17 @@ NnrtSource nnrt_data_source(const Rt *rt)
 
 	if (s.kind == NNRT_SRC_NONE) {
 		long ny = m->n_classes > 0 ? 1 : m->target_size;
+		int k;
 		s.kind = NNRT_SRC_CSV;
 		s.path = NULL;
 		s.skip = 0;
-		s.x_lo = 0;
-		s.x_hi = (int)m->input_size;
-		s.y_lo = s.x_hi;
-		s.y_hi = (int)(s.x_hi + ny);
+		for (k = 0; k < m->n_inputs; k++) {
+			s.x_lo[k] = (int)m->inputs[k].offset;
+			s.x_hi[k] = (int)(m->inputs[k].offset +
+					  m->inputs[k].size);
+		}
+		s.y_lo = (int)m->input_size;
+		s.y_hi = (int)(m->input_size + ny);
 	}
 	return s;
 }
@@ -333,20 +339,42 @@ static void reserve(Loader *L)
 				      (size_t)d->ny * sizeof(float));
 }
 
+/* The columns a row needs for its inputs: one past the last. */
+static int input_columns(const Loader *L)
+{
+	int k, need = 0;
+
+	for (k = 0; k < L->r.rt->m->n_inputs; k++)
+		need = L->src.x_hi[k] > need ? L->src.x_hi[k] : need;
+	return need;
+}
+
+/* Input k's columns of the row into its place in the row's x. */
+static void gather_inputs(Loader *L)
+{
+	const NnrtModel *m = L->r.rt->m;
+	float *x = L->d->x + L->d->n * L->d->nx;
+	int k, c;
+
+	for (k = 0; k < m->n_inputs; k++)
+		for (c = L->src.x_lo[k]; c < L->src.x_hi[k]; c++)
+			x[m->inputs[k].offset + (c - L->src.x_lo[k])] =
+				(float)field_number(&L->r, c);
+}
+
 static void train_row(Loader *L)
 {
 	Reader *r = &L->r;
 	Data *d = L->d;
-	int need = L->src.x_hi > L->src.y_hi ? L->src.x_hi : L->src.y_hi;
+	int need = input_columns(L);
 	int c;
 
+	need = L->src.y_hi > need ? L->src.y_hi : need;
 	if (r->nfield < need)
 		nnrt_base_die(r->rt, "%s:%ld: expected %d columns, found %d",
 			      r->path, r->lineno, need, r->nfield);
 	reserve(L);
-	for (c = L->src.x_lo; c < L->src.x_hi; c++)
-		d->x[d->n * d->nx + (c - L->src.x_lo)] =
-			(float)field_number(r, c);
+	gather_inputs(L);
 	if (L->classes > 0) {
 		d->y[d->n] = class_label(L, L->src.y_lo);
 	} else {
@@ -368,26 +396,27 @@ static void check_label(Loader *L, int c)
 		string_class(L, c);
 }
 
+/* A row of features only (the inputs side by side, input_size
+ * columns) or of the training layout. */
 static void input_row(Loader *L)
 {
 	Reader *r = &L->r;
 	Data *d = L->d;
-	int lo, c;
+	int need = input_columns(L), c;
 
-	if (r->nfield == d->nx)
-		lo = 0;
-	else if (r->nfield >= L->src.x_hi)
-		lo = L->src.x_lo;
-	else
+	reserve(L);
+	if (r->nfield == d->nx) {
+		for (c = 0; c < d->nx; c++)
+			d->x[d->n * d->nx + c] = (float)field_number(r, c);
+	} else if (r->nfield >= need) {
+		gather_inputs(L);
+		if (r->nfield > L->src.y_lo)
+			check_label(L, L->src.y_lo);
+	} else {
 		nnrt_base_die(r->rt, "%s:%ld: expected %ld columns (features) "
 			      "or at least %d (training layout), found %d",
-			      r->path, r->lineno, d->nx, L->src.x_hi,
-			      r->nfield);
-	reserve(L);
-	for (c = 0; c < d->nx; c++)
-		d->x[d->n * d->nx + c] = (float)field_number(r, lo + c);
-	if (lo == L->src.x_lo && r->nfield > L->src.y_lo)
-		check_label(L, L->src.y_lo);
+			      r->path, r->lineno, d->nx, need, r->nfield);
+	}
 	d->n++;
 }
 

@@ -26,6 +26,7 @@
 
 #define NNRT_VERSION "0.1.0"
 #define NNRT_MAX_RANK 4
+#define NNRT_MAX_INPUTS 8
 
 /*
  * The initializers, one line each: X(ID, name, arguments). The compiler
@@ -62,6 +63,16 @@ typedef struct NnrtTensor {
 	int trainable;            /* 0 for running statistics */
 } NnrtTensor;
 
+/* One `input` statement. A sample's x row holds every input's floats
+ * side by side, in statement order: input k at [offset, offset + size). */
+typedef struct NnrtInput {
+	const char *name;
+	int rank;
+	int dims[NNRT_MAX_RANK];
+	long size;                /* floats per sample */
+	long offset;              /* in a row of x */
+} NnrtInput;
+
 /* One row of `summary`. */
 typedef struct NnrtLayer {
 	const char *name;         /* statement name: "h1" */
@@ -76,14 +87,17 @@ typedef enum { NNRT_SRC_NONE, NNRT_SRC_CSV, NNRT_SRC_IDX } NnrtSrcKind;
 
 /*
  * A data source from the train block: a CSV file (columns a:b are
- * half-open), or a pair of IDX files, images and class labels, whose
- * bytes are multiplied by scale. Fields a kind does not use are zero.
+ * half-open; input k's columns are x_lo[k]:x_hi[k], gathered into its
+ * place in the x row), or a pair of IDX files, images and class labels,
+ * whose bytes are multiplied by scale (one input only). Fields a kind
+ * does not use are zero.
  */
 typedef struct NnrtSource {
 	NnrtSrcKind kind;
 	const char *path;         /* the CSV file, or the IDX images */
 	int skip;                 /* CSV: header lines to skip */
-	int x_lo, x_hi;           /* CSV: feature columns */
+	int x_lo[NNRT_MAX_INPUTS]; /* CSV: input k's columns */
+	int x_hi[NNRT_MAX_INPUTS];
 	int y_lo, y_hi;           /* CSV: target columns */
 	const char *labels;       /* IDX: the labels file */
 	double scale;             /* IDX: feature = byte * scale */
@@ -160,7 +174,7 @@ typedef struct NnrtStep {
 	void *grads;              /* n_trainable reals: grad writes them */
 	void *state;              /* n_state reals: update's optimizer state */
 	void *ws;                 /* ws_size reals */
-	const float *x;           /* [n, input_size] */
+	const float *x;           /* [n, input_size]: the inputs side by side */
 	const float *y;           /* [n, target_size] (NULL for predict) */
 	int n;                    /* rows, 1..max_batch */
 	int update_buffers;       /* grad: write new running statistics */
@@ -185,9 +199,9 @@ typedef struct NnrtModel {
 	int real_size;            /* sizeof(real): 4 or 8 */
 	int max_batch;            /* entry points take n <= max_batch */
 
-	int input_rank;
-	int input_dims[NNRT_MAX_RANK];
-	long input_size;          /* floats per sample */
+	int n_inputs;             /* 1..NNRT_MAX_INPUTS */
+	const NnrtInput *inputs;
+	long input_size;          /* floats per sample: every input's */
 	int n_classes;            /* > 0: y is one float holding the class */
 	long target_size;         /* floats of y per sample */
 

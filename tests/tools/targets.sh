@@ -4,13 +4,16 @@
 # normalize_target, mae and rmse) and tests/e2e/colors.nn (string class
 # labels): the epoch line, the log, eval, the test line and predict, with
 # the metrics recomputed by hand in Python from predict's output, the
-# data and the exported target statistics.
+# data and the exported target statistics; and tests/e2e/two_inputs.nn,
+# two inputs from their own columns, trained, predicted from the
+# training layout and from features only, and checked against a numpy
+# forward pass of the exported tensors.
 cd "$(dirname "$0")/../.." || exit 2
 TIER=targets
 . tests/tools/lib.sh
 PY=/usr/bin/python3
 
-for m in units colors; do
+for m in units colors two_inputs; do
 	if ! build_trainer "tests/e2e/$m.nn" "$TMP/$m"; then
 		not_ok "$m builds" "nnc or cc failed" "$TMP/$m.log"
 		finish
@@ -99,4 +102,39 @@ for cmd in "eval --data" "predict --input"; do
 		not_ok "colors: $cmd of an unseen label" "exit $rc" "$C.bad"
 	fi
 done
+
+# --- two inputs: a = 0:3, b = 3:5 ------------------------------------
+T=$TMP/two_inputs
+"$T" train --checkpoint "$T.ckpt" >"$T.train" 2>&1 &&
+"$T" predict --checkpoint "$T.ckpt" --output "$T.pred" >>"$T.train" 2>&1 &&
+cut -d, -f1-5 "$DATA" >"$TMP/features.csv" &&
+"$T" predict --checkpoint "$T.ckpt" --input "$TMP/features.csv" \
+	--output "$T.pred2" >>"$T.train" 2>&1 &&
+"$T" export --checkpoint "$T.ckpt" --npy "$TMP/npy2" >>"$T.train" 2>&1
+if "$PY" - "$T.pred" "$T.pred2" "$DATA" "$TMP/npy2" "$T.train" >"$T.check" 2>&1 <<'EOF'
+import sys
+import numpy as np
+pred, pred2, data, d, train = sys.argv[1:]
+L = lambda n: np.load("%s/%s.npy" % (d, n)).astype(np.float64)
+raw = np.loadtxt(data, delimiter=",", skiprows=1)
+x = (raw[:, :5] - L("normalize.shift")) / L("normalize.scale")
+a, b, y = x[:, :3], x[:, 3:5], raw[:, 5]
+h = np.tanh(a @ L("h.W") + L("h.b"))
+g = np.tanh(b @ L("g.W") + L("g.b"))
+z = h @ L("yhat.1.W") + L("yhat.1.b") + g @ L("yhat.2.W") + L("yhat.2.b")
+want = z[:, 0] * L("normalize_target.scale")[0] + L("normalize_target.shift")[0]
+got = np.loadtxt(pred, delimiter=",", skiprows=1)
+assert open(pred).read() == open(pred2).read(), "features-only input differs"
+assert np.allclose(got, want, rtol=1e-4, atol=1e-3), abs(got - want).max()
+mae = np.abs(got - y).mean()
+line = [l for l in open(train) if l.startswith("final ")][0].split()
+assert abs(float(line[line.index("mae") + 1]) - mae) < 2e-3 * mae, (line, mae)
+assert mae < 20, mae
+print("mae %.4f" % mae)
+EOF
+then
+	ok "two inputs: trained, predict (training layout and features only) matches numpy's forward pass: $(cat "$T.check")"
+else
+	not_ok "two inputs: predict against numpy" "python check failed" "$T.check"
+fi
 finish
