@@ -76,6 +76,29 @@ static bool uses_tensor(Graph *g, int t)
 	return false;
 }
 
+/* An input's workspace copy: the whole of x or y (f64), or with several
+ * inputs input k's columns of each row of x. */
+static void copy_input(Fn *F, Node *x)
+{
+	Emitter *E = F->E;
+	const char *to = F->P->cname[x->id];
+	long size = shape_numel(x->shape);
+	if (x->attr.input.which || !F->P->gather) {
+		emit(E, "for (long i = 0; i < (long)n * %ld; i++) {", size);
+		emit(E, "\t%s[i] = %s[i];", to, x->attr.input.which ? "y" : "x");
+		emit(E, "}");
+		return;
+	}
+	Input *in = &E->m->inputs[x->attr.input.index];
+	emit(E, "for (long i = 0; i < n; i++) {\t/* %s: columns %ld..%ld of "
+	     "each row of x */", in->name, in->offset, in->offset + size - 1);
+	emit(E, "\tfor (long j = 0; j < %ld; j++) {", size);
+	emit(E, "\t\t%s[i * %ld + j] = x[i * %ld + %ld + j];", to, size,
+	     E->m->input_size, in->offset);
+	emit(E, "\t}");
+	emit(E, "}");
+}
+
 static void declare_pointers(Fn *F)
 {
 	Emitter *E = F->E;
@@ -99,13 +122,8 @@ static void declare_pointers(Fn *F)
 	}
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *x = g->nodes[i];
-		if (x->op != OP_INPUT || !E->o->f64)
-			continue;
-		emit(E, "for (long i = 0; i < (long)n * %ld; i++) {",
-		     shape_numel(x->shape));
-		emit(E, "\t%s[i] = %s[i];", F->P->cname[i],
-		     x->attr.input.which ? "y" : "x");
-		emit(E, "}");
+		if (x->op == OP_INPUT && plan_copies(F->P, x))
+			copy_input(F, x);
 	}
 }
 
@@ -332,9 +350,17 @@ static void emit_tables(Emitter *E)
 	}
 	emit(E, "};");
 	emit(E, "%s", "");
+	emit(E, "static const NnrtInput %s_inputs[] = {", mn);
+	for (int i = 0; i < m->ninputs; i++)
+		emit(E, "\t{%s, %s, %ld, %ld},", cstr(E, m->inputs[i].name),
+		     dims_init(E, m->inputs[i].shape),
+		     shape_numel(m->inputs[i].shape), m->inputs[i].offset);
+	emit(E, "};");
+	emit(E, "%s", "");
 	emit(E, "static const NnrtLayer %s_layers[] = {", mn);
-	emit(E, "\t{%s, \"input\", %s, 0, 0},", cstr(E, m->input_name),
-	     dims_init(E, m->input));
+	for (int i = 0; i < m->ninputs; i++)
+		emit(E, "\t{%s, \"input\", %s, 0, 0},",
+		     cstr(E, m->inputs[i].name), dims_init(E, m->inputs[i].shape));
 	for (int i = 0; i < m->nlayers; i++) {
 		Layer *l = &m->layers[i];
 		emit(E, "\t{%s, %s, %s, %ld, %.17g},", cstr(E, l->name),
@@ -354,6 +380,18 @@ static void emit_tables(Emitter *E)
 	emit(E, "%s", "");
 }
 
+/* "{0, 3}": one column bound per input */
+static const char *columns(Emitter *E, const int *v)
+{
+	char buf[128];
+	size_t len = snprintf(buf, sizeof(buf), "{");
+	for (int i = 0; i < E->m->ninputs; i++)
+		len += snprintf(buf + len, sizeof(buf) - len, "%s%d",
+				i ? ", " : "", v[i]);
+	snprintf(buf + len, sizeof(buf) - len, "}");
+	return arena_printf(&E->arena, "%s", buf);
+}
+
 /* One NnrtSource: only the fields its kind uses; none when unset. */
 static void emit_source(Emitter *E, const char *key, const DataSrc *d)
 {
@@ -363,9 +401,9 @@ static void emit_source(Emitter *E, const char *key, const DataSrc *d)
 	case NNRT_SRC_CSV:
 		emit(E, "\t\t.%s = {.kind = NNRT_SRC_CSV, .path = %s,", key,
 		     cstr(E, d->path));
-		emit(E, "\t\t\t.skip = %d, .x_lo = %d, .x_hi = %d, .y_lo = %d, "
-		     ".y_hi = %d},", d->skip, d->x_lo, d->x_hi, d->y_lo,
-		     d->y_hi);
+		emit(E, "\t\t\t.skip = %d, .x_lo = %s, .x_hi = %s,", d->skip,
+		     columns(E, d->x_lo), columns(E, d->x_hi));
+		emit(E, "\t\t\t.y_lo = %d, .y_hi = %d},", d->y_lo, d->y_hi);
 		break;
 	case NNRT_SRC_IDX:
 		emit(E, "\t\t.%s = {.kind = NNRT_SRC_IDX, .path = %s,", key,
@@ -400,6 +438,9 @@ static void emit_train_config(Emitter *E)
 	emit(E, "\t\t.drop_last = %d,", t->drop_last);
 	emit(E, "\t\t.seed = %ldUL,", t->seed);
 	emit(E, "\t\t.normalize = %s,", norms[t->normalize]);
+	if (t->normalize_target != NNRT_NORM_NONE)
+		emit(E, "\t\t.normalize_target = %s,",
+		     norms[t->normalize_target]);
 	emit(E, "\t\t.metrics = %u,", t->metrics);
 	emit(E, "\t\t.early_stop = %d,", t->early_stop);
 	emit(E, "\t\t.monitor = %s,", mons[t->es_monitor]);
@@ -422,9 +463,9 @@ static void emit_descriptor(Emitter *E)
 	emit(E, "\t.nnc_version = \"%s\",", NNC_VERSION);
 	emit(E, "\t.real_size = %d,", E->o->f64 ? 8 : 4);
 	emit(E, "\t.max_batch = %d,", m->train.batch);
-	emit(E, "\t.input_rank = %d,", m->input.rank);
-	emit(E, "\t.input_dims = %s,", strchr(dims_init(E, m->input), '{'));
-	emit(E, "\t.input_size = %ld,", shape_numel(m->input));
+	emit(E, "\t.n_inputs = %d,", m->ninputs);
+	emit(E, "\t.inputs = %s_inputs,", mn);
+	emit(E, "\t.input_size = %ld,", m->input_size);
 	emit(E, "\t.n_classes = %d,", m->nclasses);
 	emit(E, "\t.target_size = %ld,", m->nclasses ? 1 : shape_numel(m->target));
 	emit(E, "\t.n_outputs = %d,", m->noutputs);
@@ -433,7 +474,7 @@ static void emit_descriptor(Emitter *E)
 	emit(E, "\t.output_size = %ld,", outs);
 	emit(E, "\t.n_tensors = %d,", m->ntensors);
 	emit(E, "\t.tensors = %s_tensors,", mn);
-	emit(E, "\t.n_layers = %d,", m->nlayers + 1);
+	emit(E, "\t.n_layers = %d,", m->nlayers + m->ninputs);
 	emit(E, "\t.layers = %s_layers,", mn);
 	emit(E, "\t.n_params = %ld,", m->nparams);
 	emit(E, "\t.n_trainable = %ld,", m->ntrainable);

@@ -391,9 +391,11 @@ static Node *lower_expr(Lower *L, Expr *e)
 		break;
 	case E_INPUT:
 	case E_TARGET:
-		n = ir_input(g, e->kind == E_INPUT ? L->m->input_name
-						   : L->m->target_name,
+		n = ir_input(g, e->kind == E_INPUT
+				? L->m->inputs[e->input].name
+				: L->m->target_name,
 			     e->kind == E_TARGET, e->shape);
+		n->attr.input.index = e->kind == E_INPUT ? e->input : 0;
 		break;
 	case E_PARAM:
 		n = tensor(L, e->tensor);

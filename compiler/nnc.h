@@ -321,6 +321,8 @@ Node *ir_op1(Graph *g, OpKind op, Node *a);
 Node *ir_op2(Graph *g, OpKind op, Node *a, Node *b);
 Node *ir_op3(Graph *g, OpKind op, Node *a, Node *b, Node *c);
 Node *ir_const(Graph *g, double v);
+/* which: 0 an input (attr.input.index: its place in Model.inputs, 0
+ * here), 1 the target */
 Node *ir_input(Graph *g, const char *name, int which, Shape s);
 Node *ir_param(Graph *g, const char *name, int tensor, Shape s);
 Node *ir_batchsize(Graph *g);
@@ -508,7 +510,8 @@ typedef struct DataSrc {
 	NnrtSrcKind kind;
 	const char *path;    /* csv: the file; idx: the images */
 	int skip;
-	int x_lo, x_hi, y_lo, y_hi;
+	int x_lo[NNRT_MAX_INPUTS], x_hi[NNRT_MAX_INPUTS]; /* by input */
+	int y_lo, y_hi;
 	const char *labels;  /* idx */
 	double scale;        /* idx */
 } DataSrc;
@@ -522,7 +525,9 @@ typedef struct TrainCfg {
 	bool shuffle, drop_last;
 	long seed;
 	NnrtNorm normalize;
-	unsigned metrics;    /* 1 = accuracy */
+	NnrtNorm normalize_target; /* NONE or STANDARD */
+	unsigned metrics;    /* NNRT_METRIC_BIT(...) bits */
+	Loc metrics_loc, norm_target_loc; /* for sema_train_finish's errors */
 	bool early_stop;
 	NnrtMonitor es_monitor;
 	int es_patience;
@@ -533,11 +538,20 @@ typedef struct TrainCfg {
 	const char *checkpoint, *log;
 } TrainCfg;
 
+/* One input statement. A sample's row of x holds every input side by
+ * side, in statement order: this one at [offset, offset + numel). */
+typedef struct Input {
+	const char *name;
+	Shape shape;
+	long offset;
+} Input;
+
 typedef struct Model {
 	const char *name;
 	const char *file;   /* as given on the command line */
-	Shape input;
-	const char *input_name;
+	Input inputs[NNRT_MAX_INPUTS];
+	int ninputs;
+	long input_size;    /* floats of a row of x: every input's */
 	Shape target;
 	const char *target_name;
 	int nclasses;       /* 0 = real-valued target */
@@ -601,6 +615,7 @@ struct Expr {
 	int ntensors;        /* tensors tensor .. tensor + ntensors - 1 */
 	int stream;          /* dropout: its random stream, from 0 in
 	                        program order (nnrt_rand_key) */
+	int input;           /* E_INPUT: its index in Model.inputs */
 	/* lowering memo, valid while memo_graph is the graph being built */
 	Graph *memo_graph;
 	Node *memo;
@@ -628,7 +643,7 @@ typedef struct Sema {
 	int nstreams;         /* random layers so far (dropout streams) */
 	Sym *env;             /* def parameters while inlining */
 	Expansion *expanding; /* defs being inlined, innermost first */
-	Expr *input, *target;
+	Expr *target;
 	/* the statement being checked: layers name their tensors after it */
 	const char *stmt_name;
 	const char *stmt_text;
@@ -724,6 +739,8 @@ typedef struct Plan {
 	Graph *g;
 	int batch;            /* the largest batch: workspace sizes */
 	bool f64;             /* inputs are copied to double (tx, ty) */
+	bool gather;          /* several inputs: input k is copied out of
+	                         the rows of x into x<k> */
 	Kernel *k;            /* in call order */
 	int nk;
 	const char **cname;   /* by node id: the C pointer holding it */
@@ -733,6 +750,7 @@ typedef struct Plan {
 	Arena arena;          /* the names */
 } Plan;
 void plan(Model *m, bool f64);   /* fills m->plans and m->ws_size */
+bool plan_copies(const Plan *P, const Node *x); /* INPUT x copied to ws */
 void plan_free_all(Model *m);
 
 void emit(Emitter *E, const char *fmt, ...)

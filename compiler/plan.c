@@ -7,7 +7,8 @@
  * every group is -1); ids are renumbered here.
  * produces: the kernels in call order (a fused group, or one kernel op,
  * with the operands they read and the results they store), the C name of
- * every stored value (x, y or their f64 copies tx, ty; w<t> for tensor t;
+ * every stored value (x, y or their f64 copies tx, ty; with several
+ * inputs, input k's copy x<k> out of the rows of x; w<t> for tensor t;
  * g<t> for a gradient written straight into its slice of the gradient
  * buffer; t<id> for the rest) and the workspace offset of every value
  * that lives in the workspace, the scratch of every kernel whose op asks
@@ -181,6 +182,13 @@ static void assign_ws(Plan *P, Node *x, const char *name, Pool *p, int last)
 	P->offset[x->id] = pool_take(p, buf_size(P, x->shape), last);
 }
 
+/* Whether an INPUT node is a workspace copy: in f64 builds, and for
+ * each of several inputs (the target's rows are always whole). */
+bool plan_copies(const Plan *P, const Node *x)
+{
+	return P->f64 || (P->gather && x->attr.input.which == 0);
+}
+
 static void allocate(Plan *P)
 {
 	Graph *g = P->g;
@@ -188,9 +196,11 @@ static void allocate(Plan *P)
 	Pool p = {0};
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *x = g->nodes[i];
-		if (x->op == OP_INPUT && P->f64)
-			assign_ws(P, x, x->attr.input.which ? "ty" : "tx", &p,
-				  P->nk);
+		if (x->op == OP_INPUT && plan_copies(P, x))
+			assign_ws(P, x, x->attr.input.which ? "ty"
+				  : P->gather ? arena_printf(&P->arena, "x%d",
+						x->attr.input.index)
+				  : "tx", &p, P->nk);
 	}
 	for (int k = 0; k < P->nk; k++) {
 		pool_release(&p, k);
@@ -233,7 +243,7 @@ static void name_values(Plan *P)
 	}
 	for (int i = 0; i < nn; i++) {
 		Node *x = g->nodes[i];
-		if (x->op == OP_INPUT && !P->f64)
+		if (x->op == OP_INPUT && !plan_copies(P, x))
 			P->cname[i] = x->attr.input.which ? "y" : "x";
 		else if (x->op == OP_PARAM)
 			P->cname[i] = arena_printf(&P->arena, "w%d",
@@ -248,11 +258,12 @@ static void name_values(Plan *P)
 			P->cname[i] = P->cname[g->nodes[i]->in[0]->id];
 }
 
-static void plan_graph(Plan *P, Graph *g, int batch, bool f64)
+static void plan_graph(Plan *P, Graph *g, int batch, bool f64, bool gather)
 {
 	P->g = g;
 	P->batch = batch;
 	P->f64 = f64;
+	P->gather = gather;
 	for (int i = 0; i < g->nnodes; i++)
 		g->nodes[i]->id = i;
 	build_kernels(P);
@@ -275,7 +286,8 @@ void plan(Model *m, bool f64)
 	m->ws_size = 0;
 	for (int i = 0; i < 3; i++) {
 		m->plans[i] = xcalloc(1, sizeof(Plan));
-		plan_graph(m->plans[i], g[i], m->train.batch, f64);
+		plan_graph(m->plans[i], g[i], m->train.batch, f64,
+			   m->ninputs > 1);
 		if (m->plans[i]->ws > m->ws_size)
 			m->ws_size = m->plans[i]->ws;
 	}

@@ -270,7 +270,7 @@ static void note_decl(Sema *s, const Expr *x)
 {
 	char buf[64];
 	const char *what = x->kind == E_PARAM ? s->m->tensors[x->tensor].name
-		: x->kind == E_INPUT ? s->m->input_name
+		: x->kind == E_INPUT ? s->m->inputs[x->input].name
 		: x->kind == E_TARGET ? s->m->target_name : NULL;
 	if (what)
 		diag_note(s->d, x->loc, "'%s' declared here with shape %s", what,
@@ -453,20 +453,24 @@ static bool shape_of_dims(Sema *s, Stmt *st, Shape *sh, bool batched)
 	return true;
 }
 
+/* input NAME[dims]: the next place in a row of x */
 static void check_input(Sema *s, Stmt *st)
 {
 	Model *m = s->m;
-	if (s->input) {
-		sema_error(s, st->loc, "only one input is supported yet");
+	if (m->ninputs == NNRT_MAX_INPUTS) {
+		sema_error(s, st->loc, "more than %d inputs", NNRT_MAX_INPUTS);
 		return;
 	}
 	Expr *x = sema_new_expr(s, E_INPUT, st->name_loc);
-	if (!shape_of_dims(s, st, &x->shape, true))
+	if (!shape_of_dims(s, st, &x->shape, true) ||
+	    !declare(s, st->name, st->name_loc, SYM_INPUT, x, NULL))
 		return;
-	m->input = x->shape;
-	m->input_name = st->name;
-	if (declare(s, st->name, st->name_loc, SYM_INPUT, x, NULL))
-		s->input = x;
+	Input *in = &m->inputs[m->ninputs];
+	x->input = m->ninputs++;
+	in->name = st->name;
+	in->shape = x->shape;
+	in->offset = m->input_size;
+	m->input_size += shape_numel(x->shape);
 }
 
 static void check_target(Sema *s, Stmt *st)

@@ -2,9 +2,8 @@
  * sema_call.c - the builtin functions: argument matching, shapes, the
  * parameters layers create, and initializer specs.
  *
- * The table is builtins.def; a builtin without a checker is part of the
- * language but not supported yet, and using one is a "not supported yet"
- * error at its location.
+ * The table is builtins.def: every builtin has its checker here and its
+ * lowering in lower.c.
  */
 #include "nnc.h"
 
@@ -23,7 +22,7 @@ struct Builtin {
 	BuiltinKind kind;
 	int required;                 /* leading arguments with no default */
 	const char *params[MAXARGS];  /* names, for keywords and messages */
-	CheckFn *check;               /* NULL: not supported yet */
+	CheckFn *check;
 };
 
 static CheckFn check_dense, check_unary, check_last_axis, check_reduce,
@@ -801,10 +800,6 @@ Expr *sema_call(Sema *s, Ast *e, Ast *parent)
 	const Builtin *b = find_builtin(e->str);
 	if (!b) {
 		sema_error(s, e->loc, "unknown function '%s'", e->str);
-		return NULL;
-	}
-	if (!b->check) {
-		sema_error(s, e->loc, "not supported yet: '%s'", e->str);
 		return NULL;
 	}
 	if (!match_args(s, b, e, a))

@@ -1,7 +1,8 @@
 /*
  * sema_train.c - the train block: keys, values, defaults, and the checks
  * that tie them to the input and target (column counts, idx labels that
- * need a class, metrics that need a class, early stopping that needs
+ * need a class, metrics that need a class or a real target,
+ * normalize_target that needs a real target, early stopping that needs
  * validation data). The data sources (data, validation, test) are
  * csv(...) or idx(...). The optimizer statement is sema_optim.c's.
  */
@@ -35,19 +36,84 @@ static bool col_range(Sema *s, Ast *v, int *lo, int *hi)
 	return true;
 }
 
-static void check_columns(Sema *s, Kwarg *k, const char *what, int lo, int hi,
-			  long want, const char *name)
+static void check_columns(Sema *s, Kwarg *k, int lo, int hi, long want,
+			  const char *name)
 {
 	if (hi - lo != want)
 		sema_error(s, k->value->loc, "csv(): %s = %d:%d gives %d "
-			   "column%s but '%s' needs %ld", what, lo, hi, hi - lo,
-			   hi - lo == 1 ? "" : "s", name, want);
+			   "column%s but '%s' needs %ld", k->name, lo, hi,
+			   hi - lo, hi - lo == 1 ? "" : "s", name, want);
 }
 
+/* Which columns a csv() keyword names: input k (0..ninputs-1), the
+ * target (ninputs), or -1. An input's or the target's own name, else
+ * `x` for the only input and `y` for the target. */
+static int csv_key(const Model *m, const char *key)
+{
+	for (int i = 0; i < m->ninputs; i++)
+		if (!strcmp(key, m->inputs[i].name))
+			return i;
+	if (m->target_name && !strcmp(key, m->target_name))
+		return m->ninputs;
+	if (!strcmp(key, "x") && m->ninputs == 1)
+		return 0;
+	if (!strcmp(key, "y") && m->target_name)
+		return m->ninputs;
+	return -1;
+}
+
+static void csv_unknown(Sema *s, Kwarg *k)
+{
+	Model *m = s->m;
+	char names[256];
+	size_t len = 0;
+	for (int i = 0; i < m->ninputs && len < sizeof(names); i++)
+		len += snprintf(names + len, sizeof(names) - len, "%s%s",
+				i ? ", " : "", m->inputs[i].name);
+	if (!strcmp(k->name, "x") && m->ninputs > 1)
+		sema_error(s, k->loc, "csv(): the model has %d inputs (%s); "
+			   "give each its columns by name", m->ninputs, names);
+	else
+		sema_error(s, k->loc, "csv() has no argument '%s': columns "
+			   "are named after the input%s (%s) and the target "
+			   "(%s)", k->name, m->ninputs == 1 ? "" : "s", names,
+			   m->target_name ? m->target_name : "y");
+}
+
+/* One keyword's columns into d; returns the input or target it names,
+ * or -1. */
+static int csv_columns(Sema *s, Kwarg *k, DataSrc *d)
+{
+	Model *m = s->m;
+	int j = csv_key(m, k->name), lo, hi;
+	if (j < 0) {
+		csv_unknown(s, k);
+		return -1;
+	}
+	if (!col_range(s, k->value, &lo, &hi))
+		return j;
+	if (j < m->ninputs) {
+		d->x_lo[j] = lo;
+		d->x_hi[j] = hi;
+		check_columns(s, k, lo, hi, shape_numel(m->inputs[j].shape),
+			      m->inputs[j].name);
+	} else {
+		d->y_lo = lo;
+		d->y_hi = hi;
+		if (s->target)
+			check_columns(s, k, lo, hi, m->nclasses ? 1 :
+				      shape_numel(m->target), m->target_name);
+	}
+	return j;
+}
+
+/* csv(path, skip = 0, NAME = a:b ...): every input's columns and the
+ * target's, keyed by their names. */
 static void train_csv(Sema *s, Ast *c, DataSrc *d)
 {
 	Model *m = s->m;
-	Kwarg *xk = NULL, *yk = NULL;
+	bool given[NNRT_MAX_INPUTS + 1] = {false};
+	bool bare_x = false;  /* x = ... for several inputs: said once */
 	if (c->nargs != 1 || c->args[0]->kind != A_STR) {
 		sema_error(s, c->loc, "csv() takes the file name as a string "
 			   "first: csv(\"data.csv\", x = 0:4, y = 4)");
@@ -57,31 +123,22 @@ static void train_csv(Sema *s, Ast *c, DataSrc *d)
 	d->path = c->args[0]->str;
 	for (int i = 0; i < c->nkw; i++) {
 		Kwarg *k = &c->kw[i];
+		int j = 0;
 		if (strcmp(k->name, "skip") == 0)
 			sema_int(s, k->value, "skip", 0, &d->skip);
-		else if (strcmp(k->name, "x") == 0 &&
-			 col_range(s, k->value, &d->x_lo, &d->x_hi))
-			xk = k;
-		else if (strcmp(k->name, "y") == 0 &&
-			 col_range(s, k->value, &d->y_lo, &d->y_hi))
-			yk = k;
-		else if (strcmp(k->name, "skip") && strcmp(k->name, "x") &&
-			 strcmp(k->name, "y"))
-			sema_error(s, k->loc, "csv() has no argument '%s'",
-				   k->name);
+		else if ((j = csv_columns(s, k, d)) >= 0)
+			given[j] = true;
+		else
+			bare_x |= !strcmp(k->name, "x");
 	}
-	if (!xk || !yk) {
-		sema_error(s, c->loc, "csv() needs the feature and target "
-			   "columns: x = a:b, y = c");
-		return;
-	}
-	if (s->input)
-		check_columns(s, xk, "x", d->x_lo, d->x_hi,
-			      shape_numel(m->input), m->input_name);
-	if (s->target)
-		check_columns(s, yk, "y", d->y_lo, d->y_hi,
-			      m->nclasses ? 1 : shape_numel(m->target),
-			      m->target_name);
+	for (int j = 0; j < m->ninputs && !bare_x; j++)
+		if (!given[j])
+			sema_error(s, c->loc, "csv() needs the columns of input "
+				   "'%s' (%s = lo:hi)", m->inputs[j].name,
+				   m->ninputs == 1 ? "x" : m->inputs[j].name);
+	if (m->target_name && !given[m->ninputs])
+		sema_error(s, c->loc, "csv() needs the target's columns: "
+			   "y = c");
 }
 
 /* idx(images, labels, scale = 1): two file names and a positive scale.
@@ -101,6 +158,10 @@ static void train_idx(Sema *s, Ast *c, DataSrc *d)
 	}
 	d->kind = NNRT_SRC_IDX;
 	d->scale = 1;
+	if (m->ninputs > 1)
+		sema_error(s, c->loc, "idx() reads one image per sample, but "
+			   "the model has %d inputs: use csv() with each "
+			   "input's columns", m->ninputs);
 	for (int i = 0; i < 2; i++)
 		if (c->args[i]->kind != A_STR)
 			sema_error(s, c->args[i]->loc, "idx(): the %s file "
@@ -156,6 +217,7 @@ static void train_validation(Sema *s, Kwarg *k)
 #define NAME_ROW(id, name) name,
 static const char *const monitors[] = {NNRT_MONITORS(NAME_ROW)};
 static const char *const norms[] = {NNRT_NORMS(NAME_ROW)};
+static const char *const metrics[] = {NNRT_METRICS(NAME_ROW)};
 #undef NAME_ROW
 
 /* The index of id in names[0..n), or -1. */
@@ -218,15 +280,15 @@ static void train_metrics(Sema *s, Kwarg *k)
 		sema_error(s, v->loc, "expected a list, e.g. [accuracy]");
 		return;
 	}
+	s->m->train.metrics_loc = k->loc;
 	for (int i = 0; i < v->nargs; i++) {
-		const char *id = sema_ident(v->args[i]);
-		if (id && strcmp(id, "accuracy") == 0)
-			s->m->train.metrics |= 1;
-		else if (id && (!strcmp(id, "mae") || !strcmp(id, "rmse")))
-			sema_error(s, v->args[i]->loc, "not supported yet: "
-				   "metric '%s'", id);
+		int j = find_name(sema_ident(v->args[i]), metrics,
+				  NNRT_METRIC_COUNT);
+		if (j < 0)
+			sema_error(s, v->args[i]->loc, "unknown metric: "
+				   "expected accuracy, mae or rmse");
 		else
-			sema_error(s, v->args[i]->loc, "unknown metric");
+			s->m->train.metrics |= 1u << j;
 	}
 }
 
@@ -248,6 +310,18 @@ static void train_normalize(Sema *s, Kwarg *k)
 		s->m->train.normalize = (NnrtNorm)j;
 }
 
+/* normalize_target = standard | none; the target is checked at the end */
+static void train_normalize_target(Sema *s, Kwarg *k)
+{
+	int j = find_name(sema_ident(k->value), norms, NNRT_NORM_COUNT);
+	if (j != NNRT_NORM_STANDARD && j != NNRT_NORM_NONE)
+		sema_error(s, k->value->loc, "normalize_target must be "
+			   "standard or none");
+	else
+		s->m->train.normalize_target = (NnrtNorm)j;
+	s->m->train.norm_target_loc = k->loc;
+}
+
 /* clip_value = v, clip_norm = t: a positive number each */
 static void train_clip(Sema *s, Kwarg *k, double *dst)
 {
@@ -263,7 +337,6 @@ static void train_clip(Sema *s, Kwarg *k, double *dst)
 
 static void train_key(Sema *s, Kwarg *k)
 {
-	static const char *later[] = {"normalize_target"};
 	TrainCfg *t = &s->m->train;
 	int iv;
 	if (!strcmp(k->name, "data"))
@@ -287,6 +360,8 @@ static void train_key(Sema *s, Kwarg *k)
 		train_validation(s, k);
 	else if (!strcmp(k->name, "normalize"))
 		train_normalize(s, k);
+	else if (!strcmp(k->name, "normalize_target"))
+		train_normalize_target(s, k);
 	else if (!strcmp(k->name, "metrics"))
 		train_metrics(s, k);
 	else if (!strcmp(k->name, "early_stop"))
@@ -299,15 +374,8 @@ static void train_key(Sema *s, Kwarg *k)
 		train_string(s, k, &t->checkpoint);
 	else if (!strcmp(k->name, "log"))
 		train_string(s, k, &t->log);
-	else {
-		for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
-			if (!strcmp(k->name, later[i])) {
-				sema_error(s, k->loc, "not supported yet: "
-					   "train key '%s'", k->name);
-				return;
-			}
+	else
 		sema_error(s, k->loc, "unknown train key '%s'", k->name);
-	}
 }
 
 void sema_train(Sema *s, Stmt *st)
@@ -330,6 +398,40 @@ void sema_train(Sema *s, Stmt *st)
 	s->m->train_loc = st->loc;
 }
 
+/* mae and rmse compare the first output with a real target of the
+ * same size; the first of them that cannot is the one reported. */
+static void finish_real_metrics(Sema *s)
+{
+	Model *m = s->m;
+	TrainCfg *t = &m->train;
+	char want[64], got[64];
+	for (int j = NNRT_METRIC_MAE; j <= NNRT_METRIC_RMSE; j++) {
+		if (!(t->metrics & 1u << j))
+			continue;
+		if (m->nclasses) {
+			sema_error(s, t->metrics_loc, "metric '%s' needs a "
+				   "real-valued target, but '%s' is a "
+				   "class(%d) target", metrics[j],
+				   m->target_name, m->nclasses);
+			diag_note(s->d, s->target->loc, "'%s' declared here",
+				  m->target_name);
+			return;
+		} else if (m->noutputs > 0 &&
+			   shape_numel(m->outputs[0].shape) !=
+			   shape_numel(m->target)) {
+			sema_error(s, t->metrics_loc, "metric '%s' compares the "
+				   "first output '%s' %s with the target '%s' "
+				   "%s: their sizes differ", metrics[j],
+				   m->outputs[0].name,
+				   shape_user_str(m->outputs[0].shape, got,
+						  sizeof(got)), m->target_name,
+				   shape_user_str(m->target, want,
+						  sizeof(want)));
+			return;
+		}
+	}
+}
+
 void sema_train_finish(Sema *s)
 {
 	Model *m = s->m;
@@ -338,16 +440,24 @@ void sema_train_finish(Sema *s)
 	if (!loc.line || !s->target)
 		return;
 	bool real1 = !m->nclasses && shape_numel(m->target) == 1;
-	if ((t->metrics & 1) && !m->nclasses && !real1)
-		sema_error(s, loc, "accuracy needs a class target or a real "
-			   "target of shape [1]");
+	if ((t->metrics & NNRT_METRIC_BIT(ACCURACY)) && !m->nclasses && !real1)
+		sema_error(s, t->metrics_loc, "accuracy needs a class target "
+			   "or a real target of shape [1]");
+	finish_real_metrics(s);
+	if (t->normalize_target != NNRT_NORM_NONE && m->nclasses) {
+		sema_error(s, t->norm_target_loc, "normalize_target scales a "
+			   "real-valued target, but '%s' is a class(%d) "
+			   "target", m->target_name, m->nclasses);
+		diag_note(s->d, s->target->loc, "'%s' declared here",
+			  m->target_name);
+	}
 	if (t->early_stop && monitors_val(t->es_monitor) &&
 	    t->validation <= 0 && t->val.kind == NNRT_SRC_NONE)
 		sema_error(s, loc, "early_stop monitors %s but there is no "
 			   "validation split or source",
 			   monitors[t->es_monitor]);
 	if (t->early_stop && monitors_accuracy(t->es_monitor) &&
-	    !(t->metrics & 1))
+	    !(t->metrics & NNRT_METRIC_BIT(ACCURACY)))
 		sema_error(s, loc, "early_stop monitors %s but accuracy is not "
 			   "in metrics", monitors[t->es_monitor]);
 }

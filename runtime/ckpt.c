@@ -4,7 +4,7 @@
  * A checkpoint is one little-endian binary file:
  *
  *   magic       8 bytes  "NNRTCKPT"
- *   version     u32      2
+ *   version     u32      3 (2 had no normalize_target)
  *   model       str      the model's name  (str = u32 length, bytes)
  *   real_size   u32      4 (f32 build) or 8 (f64)
  *   n_params    u64
@@ -20,6 +20,8 @@
  *   labels      u32 known, u32 n, n x str   (string class labels, sorted)
  *   normalize   u32 kind (0 none, 1 standard, 2 minmax), u64 n,
  *               f64 shift[n], f64 scale[n]     x' = (x - shift) / scale
+ *   normalize_target  the same for the target (n 0 or target_size):
+ *               y' = (y - shift) / scale
  *   early stop  u32 best epoch, u32 epochs since, f64 best value,
  *               u32 has_best
  *   schedule    u32 n_sched, f64[n_sched]   the schedule's state
@@ -42,7 +44,7 @@
 #include "rt.h"
 
 #define MAGIC "NNRTCKPT"
-#define VERSION 2u
+#define VERSION 3u
 
 typedef struct Writer {
 	Rt *rt;
@@ -125,10 +127,21 @@ static void put_model(Writer *w)
 	}
 }
 
+static void put_norm(Writer *w, const Norm *z)
+{
+	long j;
+
+	put_u32(w, (uint32_t)z->kind);
+	put_u64(w, (uint64_t)z->n);
+	for (j = 0; j < z->n; j++)
+		put_f64(w, z->shift[j]);
+	for (j = 0; j < z->n; j++)
+		put_f64(w, z->scale[j]);
+}
+
 static void put_run(Writer *w, const void *best)
 {
 	const Rt *rt = w->rt;
-	long j;
 	int i;
 
 	put_u64(w, (uint64_t)rt->step);
@@ -140,12 +153,8 @@ static void put_run(Writer *w, const void *best)
 	put_u32(w, (uint32_t)rt->labels.n);
 	for (i = 0; i < rt->labels.n; i++)
 		put_str(w, rt->labels.names[i]);
-	put_u32(w, (uint32_t)rt->norm.kind);
-	put_u64(w, (uint64_t)rt->norm.n);
-	for (j = 0; j < rt->norm.n; j++)
-		put_f64(w, rt->norm.shift[j]);
-	for (j = 0; j < rt->norm.n; j++)
-		put_f64(w, rt->norm.scale[j]);
+	put_norm(w, &rt->norm);
+	put_norm(w, &rt->tnorm);
 	put_u32(w, (uint32_t)rt->es.epoch);
 	put_u32(w, (uint32_t)rt->es.wait);
 	put_f64(w, rt->es.value);
@@ -347,14 +356,14 @@ static void get_labels(Cursor *c, Rt *rt)
 		rt->labels.names[i] = get_str(c);
 }
 
-static void get_norm(Cursor *c, Rt *rt)
+/* One scaling: none, or `size` columns' statistics. */
+static void get_norm(Cursor *c, Rt *rt, Norm *z, long size)
 {
 	uint32_t kind = get_u32(c);
 	uint64_t n = get_u64(c), j;
-	Norm *z = &rt->norm;
 
-	if (kind > NNRT_NORM_MINMAX || (n != 0 && n != (uint64_t)
-					rt->m->input_size) || (kind && !n))
+	if (kind > NNRT_NORM_MINMAX || (n != 0 && n != (uint64_t)size) ||
+	    (kind && !n))
 		nnrt_base_die(rt, "%s: bad normalisation statistics", c->path);
 	z->kind = (NnrtNorm)kind;
 	z->n = (long)n;
@@ -398,7 +407,8 @@ static void get_run(Cursor *c, Rt *rt, int *has_best)
 	if (!rt->data_spec[0])
 		rt->data_spec = NULL;
 	get_labels(c, rt);
-	get_norm(c, rt);
+	get_norm(c, rt, &rt->norm, rt->m->input_size);
+	get_norm(c, rt, &rt->tnorm, rt->m->target_size);
 	rt->es.epoch = (int)get_u32(c);
 	rt->es.wait = (int)get_u32(c);
 	rt->es.value = get_f64(c);
@@ -407,7 +417,7 @@ static void get_run(Cursor *c, Rt *rt, int *has_best)
 }
 
 /* Loads path into rt: params, state, step, epoch, seed, validation
- * fraction, data file, labels, normalisation, early-stopping memory (and the best
+ * fraction, data file, labels, both normalisations, early-stopping memory (and the best
  * params, if the file has them and rt->best is allocated). */
 void nnrt_ckpt_load(Rt *rt, const char *path)
 {

@@ -266,23 +266,29 @@ static void parse_options(Rt *rt, const Command *c, int argc, char **argv)
 static void check_source(const Rt *rt, const char *key, const NnrtSource *s)
 {
 	const NnrtModel *m = rt->m;
+	int k;
 
 	switch (s->kind) {
 	case NNRT_SRC_NONE:
 		break;
 	case NNRT_SRC_CSV:
-		if (!s->path || s->x_hi - s->x_lo != m->input_size ||
-		    s->x_lo < 0 || s->y_lo < 0 || s->y_hi - s->y_lo !=
+		for (k = 0; k < m->n_inputs; k++)
+			if (s->x_hi[k] - s->x_lo[k] != m->inputs[k].size ||
+			    s->x_lo[k] < 0)
+				BAD("%s columns %d:%d do not fit input '%s'",
+				    key, s->x_lo[k], s->x_hi[k],
+				    m->inputs[k].name);
+		if (!s->path || s->y_lo < 0 || s->y_hi - s->y_lo !=
 		    (m->n_classes > 0 ? 1 : m->target_size))
-			BAD("%s columns x = %d:%d, y = %d:%d do not fit the "
-			    "input and target", key, s->x_lo, s->x_hi,
+			BAD("%s columns y = %d:%d do not fit the target", key,
 			    s->y_lo, s->y_hi);
 		break;
 	case NNRT_SRC_IDX:
 		if (!s->path || !s->labels || !(s->scale > 0) ||
-		    !isfinite(s->scale) || m->n_classes <= 0)
-			BAD("%s: an idx source needs two files, a scale > 0 "
-			    "and a class target", key);
+		    !isfinite(s->scale) || m->n_classes <= 0 ||
+		    m->n_inputs != 1)
+			BAD("%s: an idx source needs two files, a scale > 0, "
+			    "one input and a class target", key);
 		break;
 	default:
 		BAD("%s: source kind %d", key, (int)s->kind);
@@ -311,6 +317,18 @@ static void check_model(Rt *rt)
 		BAD("batch %d > max_batch %d", m->train.batch, m->max_batch);
 	if (m->n_classes <= 0 && m->target_size <= 0)
 		BAD("no target");
+	if (m->n_inputs < 1 || m->n_inputs > NNRT_MAX_INPUTS)
+		BAD("%d inputs", m->n_inputs);
+	for (i = 0; i < m->n_inputs; i++) {
+		if (m->inputs[i].offset != sum)
+			BAD("input '%s' at %ld, not %ld", m->inputs[i].name,
+			    m->inputs[i].offset, sum);
+		sum += m->inputs[i].size;
+	}
+	if (sum != m->input_size)
+		BAD("inputs of %ld floats, not input_size %ld", sum,
+		    m->input_size);
+	sum = 0;
 	for (i = 0; i < m->n_outputs; i++)
 		sum += m->output_sizes[i];
 	if (sum != m->output_size)

@@ -9,15 +9,18 @@
  * blanks and of one pair of surrounding double quotes (quoted commas are
  * not supported). Line endings may be LF or CRLF.
  *
- * Training layout: features from columns [x_lo, x_hi), the target from
- * [y_lo, y_hi); extra columns are ignored. For a class target the label
+ * Training layout: input k from columns [x_lo[k], x_hi[k]) into its
+ * place in the row of x (the inputs side by side, in statement order),
+ * the target from [y_lo, y_hi); extra columns are ignored. For a class target the label
  * is either a number 0..K-1 or a string: the first data row decides
  * which. String labels map to class indices in strcmp order of the
  * distinct labels (the mapping is kept in checkpoints, so eval of
  * another file uses the training file's classes).
  *
  * Prediction inputs (DATA_INPUT) have per row either exactly input_size
- * columns (features only) or the training layout.
+ * columns (features only: the inputs side by side) or the training
+ * layout; in the latter, a
+ * non-blank string label must be one of the training labels.
  *
  * Errors name the file and line, and columns counted from 1:
  *   xor: data.csv:3: expected 3 columns, found 2
@@ -66,13 +69,17 @@ NnrtSource nnrt_data_source(const Rt *rt)
 
 	if (s.kind == NNRT_SRC_NONE) {
 		long ny = m->n_classes > 0 ? 1 : m->target_size;
+		int k;
 		s.kind = NNRT_SRC_CSV;
 		s.path = NULL;
 		s.skip = 0;
-		s.x_lo = 0;
-		s.x_hi = (int)m->input_size;
-		s.y_lo = s.x_hi;
-		s.y_hi = (int)(s.x_hi + ny);
+		for (k = 0; k < m->n_inputs; k++) {
+			s.x_lo[k] = (int)m->inputs[k].offset;
+			s.x_hi[k] = (int)(m->inputs[k].offset +
+					  m->inputs[k].size);
+		}
+		s.y_lo = (int)m->input_size;
+		s.y_hi = (int)(m->input_size + ny);
 	}
 	return s;
 }
@@ -254,12 +261,26 @@ static int find_label(const Labels *t, const char *s)
 	return -1;
 }
 
+/* "its 3 labels: blue, green, red", the first few of them. */
+static const char *list_labels(const Labels *t, char *buf, size_t n)
+{
+	size_t len = (size_t)snprintf(buf, n, "its %d labels:", t->n);
+	int i;
+
+	for (i = 0; i < t->n && i < 5 && len < n; i++)
+		len += (size_t)snprintf(buf + len, n - len, "%s %s",
+					i ? "," : "", t->names[i]);
+	if (t->n > 5 && len < n)
+		snprintf(buf + len, n - len, ", ...");
+	return buf;
+}
+
 static float string_class(Loader *L, int c)
 {
 	Reader *r = &L->r;
 	const Labels *known = &r->rt->labels;
 	const char *s = r->field[c];
-	char buf[48];
+	char buf[48], names[160];
 	int i;
 
 	if (!*s)
@@ -268,10 +289,11 @@ static float string_class(Loader *L, int c)
 	if (known->known) {
 		i = find_label(known, s);
 		if (i < 0)
-			nnrt_base_die(r->rt, "%s:%ld: unknown class label '%s' "
-				      "(the training data has %d labels)",
-				      r->path, r->lineno,
-				      shown(s, buf, sizeof buf), known->n);
+			nnrt_base_die(r->rt, "%s:%ld: column %d: class label "
+				      "'%s' was not in the training data (%s)",
+				      r->path, r->lineno, c + 1,
+				      shown(s, buf, sizeof buf),
+				      list_labels(known, names, sizeof names));
 		return (float)i;
 	}
 	i = find_label(&L->seen, s);
@@ -317,20 +339,42 @@ static void reserve(Loader *L)
 				      (size_t)d->ny * sizeof(float));
 }
 
+/* The columns a row needs for its inputs: one past the last. */
+static int input_columns(const Loader *L)
+{
+	int k, need = 0;
+
+	for (k = 0; k < L->r.rt->m->n_inputs; k++)
+		need = L->src.x_hi[k] > need ? L->src.x_hi[k] : need;
+	return need;
+}
+
+/* Input k's columns of the row into its place in the row's x. */
+static void gather_inputs(Loader *L)
+{
+	const NnrtModel *m = L->r.rt->m;
+	float *x = L->d->x + L->d->n * L->d->nx;
+	int k, c;
+
+	for (k = 0; k < m->n_inputs; k++)
+		for (c = L->src.x_lo[k]; c < L->src.x_hi[k]; c++)
+			x[m->inputs[k].offset + (c - L->src.x_lo[k])] =
+				(float)field_number(&L->r, c);
+}
+
 static void train_row(Loader *L)
 {
 	Reader *r = &L->r;
 	Data *d = L->d;
-	int need = L->src.x_hi > L->src.y_hi ? L->src.x_hi : L->src.y_hi;
+	int need = input_columns(L);
 	int c;
 
+	need = L->src.y_hi > need ? L->src.y_hi : need;
 	if (r->nfield < need)
 		nnrt_base_die(r->rt, "%s:%ld: expected %d columns, found %d",
 			      r->path, r->lineno, need, r->nfield);
 	reserve(L);
-	for (c = L->src.x_lo; c < L->src.x_hi; c++)
-		d->x[d->n * d->nx + (c - L->src.x_lo)] =
-			(float)field_number(r, c);
+	gather_inputs(L);
 	if (L->classes > 0) {
 		d->y[d->n] = class_label(L, L->src.y_lo);
 	} else {
@@ -341,24 +385,38 @@ static void train_row(Loader *L)
 	d->n++;
 }
 
+/* A prediction row in the training layout may carry its label: a
+ * string label must be one the model was trained on (a blank one is
+ * allowed: predict needs no target). */
+static void check_label(Loader *L, int c)
+{
+	const Labels *known = &L->r.rt->labels;
+
+	if (L->classes > 0 && known->n > 0 && *L->r.field[c])
+		string_class(L, c);
+}
+
+/* A row of features only (the inputs side by side, input_size
+ * columns) or of the training layout. */
 static void input_row(Loader *L)
 {
 	Reader *r = &L->r;
 	Data *d = L->d;
-	int lo, c;
+	int need = input_columns(L), c;
 
-	if (r->nfield == d->nx)
-		lo = 0;
-	else if (r->nfield >= L->src.x_hi)
-		lo = L->src.x_lo;
-	else
+	reserve(L);
+	if (r->nfield == d->nx) {
+		for (c = 0; c < d->nx; c++)
+			d->x[d->n * d->nx + c] = (float)field_number(r, c);
+	} else if (r->nfield >= need) {
+		gather_inputs(L);
+		if (r->nfield > L->src.y_lo)
+			check_label(L, L->src.y_lo);
+	} else {
 		nnrt_base_die(r->rt, "%s:%ld: expected %ld columns (features) "
 			      "or at least %d (training layout), found %d",
-			      r->path, r->lineno, d->nx, L->src.x_hi,
-			      r->nfield);
-	reserve(L);
-	for (c = 0; c < d->nx; c++)
-		d->x[d->n * d->nx + c] = (float)field_number(r, lo + c);
+			      r->path, r->lineno, d->nx, need, r->nfield);
+	}
 	d->n++;
 }
 

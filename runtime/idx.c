@@ -139,7 +139,7 @@ static void check_shape(const Rt *rt, const IdxFile *f)
 		nnrt_base_die(rt, "%s: no images", f->path);
 	if (values == (uint64_t)m->input_size)
 		return;
-	nnrt_base_shape(in, sizeof in, m->input_rank, m->input_dims);
+	nnrt_base_shape(in, sizeof in, m->inputs[0].rank, m->inputs[0].dims);
 	nnrt_base_die(rt, "%s: images of %ux%u (%llu values) do not fit the "
 		      "input %s (%ld values)", f->path, f->dims[1], f->dims[2],
 		      (unsigned long long)values, in, m->input_size);

@@ -1,5 +1,5 @@
 /*
- * infer.c - the model run forward over data: the loss and accuracy of a
+ * infer.c - the model run forward over data: the loss and metrics of a
  * set of rows (for train, eval and --test), and the `eval` and
  * `predict` subcommands.
  *
@@ -7,20 +7,27 @@
  * and passed to m->eval (inference mode). The loss of a set is the mean
  * of the per-sample losses, summed in row order in double.
  *
- * Accuracy (contract): for a class target, the argmax of the FIRST
- * output (its first output_sizes[0] floats; the first maximum wins)
- * equals the class; for a real-valued target of size 1,
- * (out > 0.5) == (y > 0.5) with out the first output's first float.
- * Other models have no accuracy.
+ * Metrics (nnrt.h's NNRT_METRICS), from the FIRST output (its first
+ * output_sizes[0] floats) and the target:
+ *   accuracy  for a class target, the argmax of the output (the first
+ *             maximum wins) equals the class; for a real-valued target
+ *             of size 1, (out > 0.5) == (y > 0.5) on the first float;
+ *   mae       mean of |out - y| over every row and target element;
+ *   rmse      sqrt of the mean of (out - y)^2, the same way;
+ * mae and rmse need a real target and a first output of its size. With
+ * normalize_target they (and accuracy) are computed in the target's own
+ * units: out and y are mapped back (x * std + mean) first. The loss is
+ * the model's, so it stays in the scaled units the model trained on.
  *
- * eval: loss and accuracy of the checkpoint's tensors on the validation
+ * eval: loss and metrics of the checkpoint's tensors on the validation
  * rows: the split of the data source (the checkpoint's seed and
  * fraction give the same split as training; without a split, all rows)
  * or the validation source; or with --data on every row of that
- * source. One line, and with --test a second one for the test set:
+ * source. One line, and with --test a second one for the test set; both
+ * have the train block's metrics and accuracy whenever the model has it:
  *
  *   eval loss 0.1234 accuracy 0.9667 (30 samples)
- *   test loss 0.1311 accuracy 0.9500 (40 samples)
+ *   test loss 0.1311 mae 41.2 rmse 52.3 (40 samples)
  *
  * predict: the model's outputs for every row of a CSV file, read with
  * the train block's `skip`, or every image of an IDX file (default: the
@@ -29,20 +36,30 @@
  * is applied. Output, as CSV to stdout or --output:
  * a header naming the outputs (`yhat` for a size-1 output, else
  * `probs_0,probs_1,...`), one row per sample with %.6g values, and for a
- * class model a last column `class`, the argmax of the first output.
+ * class model a last column `class`, the argmax of the first output (the
+ * label itself when the training file's labels were strings). With
+ * normalize_target, every output with as many elements as the target is
+ * written in the target's units (element j mapped back with the target's
+ * column j statistics); other outputs are written as computed.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rt.h"
 
-int nnrt_infer_can_accuracy(const NnrtModel *m)
+/* The metrics this model can measure (NNRT_METRIC_BIT bits). */
+unsigned nnrt_infer_can(const NnrtModel *m)
 {
+	unsigned can = 0;
+
 	if (m->n_outputs < 1 || m->output_sizes[0] < 1)
 		return 0;
-	if (m->n_classes > 0)
-		return 1;
-	return m->target_size == 1;
+	if (m->n_classes > 0 || m->target_size == 1)
+		can |= NNRT_METRIC_BIT(ACCURACY);
+	if (m->n_classes == 0 && m->output_sizes[0] == m->target_size)
+		can |= NNRT_METRIC_BIT(MAE) | NNRT_METRIC_BIT(RMSE);
+	return can;
 }
 
 /* Copies rows[0..n) of d into bx (and by, if d has targets). */
@@ -62,57 +79,95 @@ void nnrt_infer_gather(const Data *d, const long *rows, long n,
 	}
 }
 
-static long count_correct(const NnrtModel *m, const float *out,
-			  const float *y, long n)
+static long argmax(const float *o, long n)
 {
-	long i, j, right = 0;
+	long best = 0, j;
+
+	for (j = 1; j < n; j++)
+		if (o[j] > o[best])
+			best = j;
+	return best;
+}
+
+/* Sums of a batch, for the metrics: correct rows, |error| and error^2
+ * over every target element, in the target's units. */
+typedef struct Sums {
+	double right, abs, sq;
+} Sums;
+
+static void add_batch(const Rt *rt, const float *out, const float *y,
+		      long n, Sums *t)
+{
+	const NnrtModel *m = rt->m;
+	long i, j, ny = m->target_size;
 
 	for (i = 0; i < n; i++) {
 		const float *o = out + i * m->output_size;
+		const float *yi = y + i * ny;
 		if (m->n_classes > 0) {
-			long best = 0;
-			for (j = 1; j < m->output_sizes[0]; j++)
-				if (o[j] > o[best])
-					best = j;
-			right += best == (long)y[i];
-		} else {
-			right += (o[0] > 0.5f) == (y[i] > 0.5f);
+			t->right += argmax(o, m->output_sizes[0]) == (long)yi[0];
+			continue;
+		}
+		t->right += (nnrt_prep_target(rt, 0, o[0]) > 0.5) ==
+			    (nnrt_prep_target(rt, 0, yi[0]) > 0.5);
+		for (j = 0; j < ny && j < m->output_sizes[0]; j++) {
+			double e = nnrt_prep_target(rt, j, o[j]) -
+				   nnrt_prep_target(rt, j, yi[j]);
+			t->abs += fabs(e);
+			t->sq += e * e;
 		}
 	}
-	return right;
 }
 
-/* Loss (and accuracy, if want_acc) of rows[0..n) of d under rt->params. */
+/* Loss (and the metrics of want this model has) of rows[0..n) of d
+ * under rt->params. */
 void nnrt_infer_score(Rt *rt, const Data *d, const long *rows, long n,
-		      int want_acc, Score *s)
+		      unsigned want, Score *s)
 {
 	const NnrtModel *m = rt->m;
-	long lo, i, right = 0;
-	double sum = 0;
+	double sum = 0, elems = (double)n * (double)m->target_size;
+	Sums t = {0, 0, 0};
+	long lo, i;
 
-	want_acc = want_acc && nnrt_infer_can_accuracy(m);
+	want &= nnrt_infer_can(m);
 	for (lo = 0; lo < n; lo += m->max_batch) {
 		long k = n - lo < m->max_batch ? n - lo : m->max_batch;
 		nnrt_infer_gather(d, rows + lo, k, rt->bx, rt->by);
 		NnrtStep st = nnrt_base_step(rt, rt->bx, rt->by, (int)k);
-		m->eval(&st, rt->loss, want_acc ? rt->out : NULL);
+		m->eval(&st, rt->loss, want ? rt->out : NULL);
 		for (i = 0; i < k; i++)
 			sum += rt->loss[i];
-		if (want_acc)
-			right += count_correct(m, rt->out, rt->by, k);
+		if (want)
+			add_batch(rt, rt->out, rt->by, k, &t);
 	}
+	memset(s, 0, sizeof *s);
 	s->n = n;
 	s->loss = n > 0 ? sum / (double)n : 0.0;
-	s->has_acc = want_acc;
-	s->acc = n > 0 ? (double)right / (double)n : 0.0;
+	s->m.which = n > 0 ? want : 0;
+	if (n == 0)
+		return;
+	s->m.v[NNRT_METRIC_ACCURACY] = t.right / (double)n;
+	s->m.v[NNRT_METRIC_MAE] = t.abs / elems;
+	s->m.v[NNRT_METRIC_RMSE] = sqrt(t.sq / elems);
+}
+
+/* " accuracy 0.9667 mae 1.2345": the metrics measured, each name after
+ * prefix ("val_" or ""). */
+void nnrt_infer_print_metrics(FILE *f, const char *prefix, const Metrics *mt)
+{
+	int k;
+
+	for (k = 0; k < NNRT_METRIC_COUNT; k++)
+		if (mt->which & 1u << k)
+			fprintf(f, " %s%s %.4f", prefix,
+				nnrt_summary_metric_name(k), mt->v[k]);
 }
 
 /* "eval loss 0.1234 accuracy 0.9667 (30 samples)" */
 void nnrt_infer_print(const char *label, const Score *s)
 {
 	printf("%s loss %.4f", label, s->loss);
-	if (s->has_acc)
-		printf(" accuracy %.4f", s->acc);
+	nnrt_infer_print_metrics(stdout, "", &s->m);
 	printf(" (%ld samples)\n", s->n);
 }
 
@@ -131,13 +186,15 @@ void nnrt_infer_test(Rt *rt)
 	long *rows = nnrt_prep_rows(rt, rt->tdata.n);
 	Score sc;
 
-	nnrt_infer_score(rt, &rt->tdata, rows, rt->tdata.n, 1, &sc);
+	nnrt_infer_score(rt, &rt->tdata, rows, rt->tdata.n,
+			 rt->m->train.metrics | NNRT_METRIC_BIT(ACCURACY), &sc);
 	nnrt_infer_print("test", &sc);
 	free(rows);
 }
 
 int nnrt_infer_eval(Rt *rt)
 {
+	unsigned want = rt->m->train.metrics | NNRT_METRIC_BIT(ACCURACY);
 	NnrtSource src;
 	Score sc;
 	long *rows;
@@ -147,7 +204,7 @@ int nnrt_infer_eval(Rt *rt)
 		src = nnrt_prep_data_source(rt);
 		nnrt_prep_load(rt, &src, &rt->data);
 		rows = nnrt_prep_rows(rt, rt->data.n);
-		nnrt_infer_score(rt, &rt->data, rows, rt->data.n, 1, &sc);
+		nnrt_infer_score(rt, &rt->data, rows, rt->data.n, want, &sc);
 		free(rows);
 	} else {
 		/* params come from the checkpoint: the initial tensors are
@@ -155,10 +212,10 @@ int nnrt_infer_eval(Rt *rt)
 		nnrt_prep_data(rt, 0, NULL);
 		if (rt->n_val > 0)
 			nnrt_infer_score(rt, rt->val, rt->val_rows,
-					 rt->n_val, 1, &sc);
+					 rt->n_val, want, &sc);
 		else
 			nnrt_infer_score(rt, &rt->data, rt->train_rows,
-					 rt->n_train, 1, &sc);
+					 rt->n_train, want, &sc);
 	}
 	nnrt_infer_print("eval", &sc);
 	if (rt->opt.has_test) {
@@ -187,24 +244,30 @@ static void write_header(FILE *f, const NnrtModel *m)
 	fputc('\n', f);
 }
 
-static void write_rows(FILE *f, const NnrtModel *m, const float *out,
-		       long n)
+/* One row of predict's output: outputs of the target's size back in
+ * the target's units (normalize_target), then the class (its name for
+ * string labels). */
+static void write_row(FILE *f, const Rt *rt, const float *o)
 {
-	long i, k, best;
+	const NnrtModel *m = rt->m;
+	long k, j, at = 0;
+	int i;
 
-	for (i = 0; i < n; i++) {
-		const float *o = out + i * m->output_size;
-		for (k = 0; k < m->output_size; k++)
-			fprintf(f, "%s%.6g", k ? "," : "", o[k]);
-		if (m->n_classes > 0) {
-			best = 0;
-			for (k = 1; k < m->output_sizes[0]; k++)
-				if (o[k] > o[best])
-					best = k;
-			fprintf(f, ",%ld", best);
-		}
-		fputc('\n', f);
+	for (i = 0; i < m->n_outputs; i++) {
+		int real = m->n_classes == 0 &&
+			   m->output_sizes[i] == m->target_size;
+		for (j = 0; j < m->output_sizes[i]; j++, at++)
+			fprintf(f, "%s%.6g", at ? "," : "",
+				real ? nnrt_prep_target(rt, j, o[at]) : o[at]);
 	}
+	if (m->n_classes > 0) {
+		k = argmax(o, m->output_sizes[0]);
+		if (rt->labels.n > 0)
+			fprintf(f, ",%s", rt->labels.names[k]);
+		else
+			fprintf(f, ",%ld", k);
+	}
+	fputc('\n', f);
 }
 
 int nnrt_infer_predict(Rt *rt)
@@ -214,7 +277,7 @@ int nnrt_infer_predict(Rt *rt)
 	AtomicFile af;
 	Data d;
 	FILE *f = stdout;
-	long lo;
+	long lo, i;
 
 	load(rt);
 	src = nnrt_prep_data_source(rt);
@@ -230,7 +293,8 @@ int nnrt_infer_predict(Rt *rt)
 		NnrtStep st = nnrt_base_step(rt, d.x + lo * d.nx, NULL,
 					     (int)k);
 		m->predict(&st, rt->out);
-		write_rows(f, m, rt->out, k);
+		for (i = 0; i < k; i++)
+			write_row(f, rt, rt->out + i * m->output_size);
 	}
 	if (rt->opt.output)
 		nnrt_base_commit(rt, &af);

@@ -26,6 +26,7 @@
 
 #define NNRT_VERSION "0.1.0"
 #define NNRT_MAX_RANK 4
+#define NNRT_MAX_INPUTS 8
 
 /*
  * The initializers, one line each: X(ID, name, arguments). The compiler
@@ -62,6 +63,16 @@ typedef struct NnrtTensor {
 	int trainable;            /* 0 for running statistics */
 } NnrtTensor;
 
+/* One `input` statement. A sample's x row holds every input's floats
+ * side by side, in statement order: input k at [offset, offset + size). */
+typedef struct NnrtInput {
+	const char *name;
+	int rank;
+	int dims[NNRT_MAX_RANK];
+	long size;                /* floats per sample */
+	long offset;              /* in a row of x */
+} NnrtInput;
+
 /* One row of `summary`. */
 typedef struct NnrtLayer {
 	const char *name;         /* statement name: "h1" */
@@ -76,14 +87,17 @@ typedef enum { NNRT_SRC_NONE, NNRT_SRC_CSV, NNRT_SRC_IDX } NnrtSrcKind;
 
 /*
  * A data source from the train block: a CSV file (columns a:b are
- * half-open), or a pair of IDX files, images and class labels, whose
- * bytes are multiplied by scale. Fields a kind does not use are zero.
+ * half-open; input k's columns are x_lo[k]:x_hi[k], gathered into its
+ * place in the x row), or a pair of IDX files, images and class labels,
+ * whose bytes are multiplied by scale (one input only). Fields a kind
+ * does not use are zero.
  */
 typedef struct NnrtSource {
 	NnrtSrcKind kind;
 	const char *path;         /* the CSV file, or the IDX images */
 	int skip;                 /* CSV: header lines to skip */
-	int x_lo, x_hi;           /* CSV: feature columns */
+	int x_lo[NNRT_MAX_INPUTS]; /* CSV: input k's columns */
+	int x_hi[NNRT_MAX_INPUTS];
 	int y_lo, y_hi;           /* CSV: target columns */
 	const char *labels;       /* IDX: the labels file */
 	double scale;             /* IDX: feature = byte * scale */
@@ -109,7 +123,20 @@ typedef enum {
 #undef NNRT_MON_ENUM
 	NNRT_MON_COUNT
 } NnrtMonitor;
-enum { NNRT_METRIC_ACCURACY = 1 };
+
+/* The metrics, X(ID, name): metric i is bit 1 << i of
+ * NnrtTrainConfig.metrics. accuracy compares the first output with the
+ * target (argmax for a class, > 0.5 for a [1] target); mae and rmse are
+ * the mean absolute and root mean squared error of the first output
+ * against a real target, over every element, in the target's units. */
+#define NNRT_METRICS(X) X(ACCURACY, "accuracy") X(MAE, "mae") X(RMSE, "rmse")
+typedef enum {
+#define NNRT_METRIC_ENUM(id, name) NNRT_METRIC_##id,
+	NNRT_METRICS(NNRT_METRIC_ENUM)
+#undef NNRT_METRIC_ENUM
+	NNRT_METRIC_COUNT
+} NnrtMetric;
+#define NNRT_METRIC_BIT(id) (1u << NNRT_METRIC_##id)
 
 typedef struct NnrtTrainConfig {
 	NnrtSource data;
@@ -122,7 +149,9 @@ typedef struct NnrtTrainConfig {
 	int drop_last;
 	unsigned long seed;
 	NnrtNorm normalize;
-	unsigned metrics;         /* NNRT_METRIC_* bits */
+	NnrtNorm normalize_target; /* NONE or STANDARD: a real target's
+				   * scaling; the loss sees the scaled target */
+	unsigned metrics;         /* NNRT_METRIC_BIT(...) bits */
 	int early_stop;           /* 0 = off */
 	NnrtMonitor monitor;
 	int patience;
@@ -145,7 +174,7 @@ typedef struct NnrtStep {
 	void *grads;              /* n_trainable reals: grad writes them */
 	void *state;              /* n_state reals: update's optimizer state */
 	void *ws;                 /* ws_size reals */
-	const float *x;           /* [n, input_size] */
+	const float *x;           /* [n, input_size]: the inputs side by side */
 	const float *y;           /* [n, target_size] (NULL for predict) */
 	int n;                    /* rows, 1..max_batch */
 	int update_buffers;       /* grad: write new running statistics */
@@ -170,9 +199,9 @@ typedef struct NnrtModel {
 	int real_size;            /* sizeof(real): 4 or 8 */
 	int max_batch;            /* entry points take n <= max_batch */
 
-	int input_rank;
-	int input_dims[NNRT_MAX_RANK];
-	long input_size;          /* floats per sample */
+	int n_inputs;             /* 1..NNRT_MAX_INPUTS */
+	const NnrtInput *inputs;
+	long input_size;          /* floats per sample: every input's */
 	int n_classes;            /* > 0: y is one float holding the class */
 	long target_size;         /* floats of y per sample */
 

@@ -7,14 +7,16 @@
  * the tensor's shape) and, when the model
  * normalises its inputs, DIR/normalize.shift.npy and
  * DIR/normalize.scale.npy ('<f8', [input_size]; x' = (x - shift) /
- * scale: shift is the mean or min, scale the std or max - min).
+ * scale: shift is the mean or min, scale the std or max - min), and with
+ * normalize_target DIR/normalize_target.{shift,scale}.npy ([target_size];
+ * y' = (y - shift) / scale).
  *
  * import --npy DIR --checkpoint CKPT reads every tensor's file ('<f4' or
  * '<f8', shape exactly the tensor's) and writes CKPT atomically with the
  * optimizer state and step count reset. If CKPT exists, everything else
- * in it (epoch, seed, labels, normalisation) is kept; otherwise the
- * normalisation comes from DIR/normalize.*.npy if present, else it is
- * fitted on the training split of the data file as train would.
+ * in it (epoch, seed, labels, normalisation) is kept; otherwise each
+ * scaling comes from DIR/normalize*.npy if present, else it is fitted on
+ * the training split of the data file as train would.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -255,23 +257,39 @@ static NpyArray tensor_array(const NnrtModel *m, const NnrtTensor *t)
 	return a;
 }
 
-static NpyArray norm_array(const Rt *rt)
+/* A scaling's statistics as '<f8' [n]. */
+static NpyArray norm_array(long n)
 {
 	NpyArray a;
 
 	memset(&a, 0, sizeof a);
 	a.rank = 1;
-	a.dims[0] = (int)rt->m->input_size;
-	a.size = rt->m->input_size;
+	a.dims[0] = (int)n;
+	a.size = n;
 	a.f8 = 1;
 	return a;
+}
+
+/* DIR/PREFIX.shift.npy and DIR/PREFIX.scale.npy, if z scales. */
+static void export_norm(Rt *rt, const Norm *z, const char *prefix)
+{
+	NpyArray na = norm_array(z->n);
+	char *p;
+
+	if (z->kind == NNRT_NORM_NONE || z->n == 0)
+		return;
+	p = nnrt_base_printf(rt, "%s/%s.shift.npy", rt->opt.npy, prefix);
+	npy_write(rt, p, &na, z->shift);
+	free(p);
+	p = nnrt_base_printf(rt, "%s/%s.scale.npy", rt->opt.npy, prefix);
+	npy_write(rt, p, &na, z->scale);
+	free(p);
 }
 
 int nnrt_npy_export(Rt *rt)
 {
 	const NnrtModel *m = rt->m;
 	double *v = nnrt_base_alloc(rt, (size_t)m->n_params, sizeof(double));
-	NpyArray na = norm_array(rt);
 	int i;
 	long k;
 
@@ -287,48 +305,69 @@ int nnrt_npy_export(Rt *rt)
 		npy_write(rt, path, &a, v);
 		free(path);
 	}
-	if (rt->norm.kind != NNRT_NORM_NONE && rt->norm.n > 0) {
-		char *p = tensor_path(rt, "normalize.shift");
-		npy_write(rt, p, &na, rt->norm.shift);
-		free(p);
-		p = tensor_path(rt, "normalize.scale");
-		npy_write(rt, p, &na, rt->norm.scale);
-		free(p);
-	}
+	export_norm(rt, &rt->norm, "normalize");
+	export_norm(rt, &rt->tnorm, "normalize_target");
 	printf("export %s: %d tensors to %s\n", m->name, m->n_tensors,
 	       rt->opt.npy);
 	free(v);
 	return 0;
 }
 
-/* Normalisation for a new checkpoint: from DIR, else fitted. */
-static void import_norm(Rt *rt)
+/* Reads z's statistics (kind, n columns) from DIR/PREFIX.*.npy;
+ * returns 0 if the files are not there. */
+static int import_stats(Rt *rt, Norm *z, NnrtNorm kind, long n,
+			const char *prefix)
 {
-	const NnrtModel *m = rt->m;
-	NpyArray na = norm_array(rt);
-	char *shift = tensor_path(rt, "normalize.shift");
-	char *scale = tensor_path(rt, "normalize.scale");
+	NpyArray na = norm_array(n);
+	char *shift = nnrt_base_printf(rt, "%s/%s.shift.npy", rt->opt.npy,
+				       prefix);
+	char *scale = nnrt_base_printf(rt, "%s/%s.scale.npy", rt->opt.npy,
+				       prefix);
+	int have = nnrt_base_exists(shift) && nnrt_base_exists(scale);
 	long j;
 
-	if (m->train.normalize == NNRT_NORM_NONE) {
-		rt->norm.kind = NNRT_NORM_NONE;
-	} else if (nnrt_base_exists(shift) && nnrt_base_exists(scale)) {
-		rt->norm.kind = m->train.normalize;
-		rt->norm.n = m->input_size;
-		rt->norm.shift = nnrt_base_alloc(rt, (size_t)na.size, 8);
-		rt->norm.scale = nnrt_base_alloc(rt, (size_t)na.size, 8);
-		npy_read(rt, shift, &na, "the input", rt->norm.shift);
-		npy_read(rt, scale, &na, "the input", rt->norm.scale);
-		for (j = 0; j < na.size; j++)
-			if (!(rt->norm.scale[j] > 0))
+	if (have) {
+		z->kind = kind;
+		z->n = n;
+		z->shift = nnrt_base_alloc(rt, (size_t)n, 8);
+		z->scale = nnrt_base_alloc(rt, (size_t)n, 8);
+		npy_read(rt, shift, &na, prefix, z->shift);
+		npy_read(rt, scale, &na, prefix, z->scale);
+		for (j = 0; j < n; j++)
+			if (!(z->scale[j] > 0))
 				nnrt_base_die(rt, "%s: scales must be > 0",
 					      scale);
-	} else {
-		/* fit as train does; the drawn tensors go to scratch */
-		nnrt_prep_data(rt, 1, NULL);
 	}
 	free(shift);
 	free(scale);
+	return have;
+}
+
+/* Whether a scaling of kind is wanted and DIR lacks its statistics. */
+static int must_fit(const Rt *rt, NnrtNorm kind, const char *prefix)
+{
+	char *p = nnrt_base_printf(rt, "%s/%s.scale.npy", rt->opt.npy, prefix);
+	int missing = kind != NNRT_NORM_NONE && !nnrt_base_exists(p);
+
+	free(p);
+	return missing;
+}
+
+/* Both scalings for a new checkpoint: each from DIR, else fitted on
+ * the training split as train does (the drawn tensors go to scratch). */
+static void import_norm(Rt *rt)
+{
+	const NnrtTrainConfig *t = &rt->m->train;
+
+	if (must_fit(rt, t->normalize, "normalize") ||
+	    must_fit(rt, t->normalize_target, "normalize_target"))
+		nnrt_prep_data(rt, 1, NULL);
+	if (t->normalize != NNRT_NORM_NONE)
+		import_stats(rt, &rt->norm, t->normalize, rt->m->input_size,
+			     "normalize");
+	if (t->normalize_target != NNRT_NORM_NONE)
+		import_stats(rt, &rt->tnorm, t->normalize_target,
+			     rt->m->target_size, "normalize_target");
 }
 
 int nnrt_npy_import(Rt *rt)

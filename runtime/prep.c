@@ -18,7 +18,9 @@
  *   standard  shift = mean, scale = population std
  *   minmax    shift = min,  scale = max - min
  * and applied as x' = (x - shift) / scale; a constant feature gets
- * scale 1.
+ * scale 1. normalize_target = standard scales a real target's columns
+ * the same way (y' = (y - mean) / std); the model trains on y', and
+ * nnrt_prep_target maps a value back to the target's units.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -154,23 +156,24 @@ static void split(Rt *rt)
 	qsort(rt->train_rows, (size_t)rt->n_train, sizeof(long), cmp_long);
 }
 
-static void fit_feature(Rt *rt, long j)
+/* Fits column j of rows [n, stride] v over the training rows into
+ * z->shift[j], z->scale[j]. */
+static void fit_column(const Rt *rt, Norm *z, const float *v, long stride,
+		       long j)
 {
-	const Data *d = &rt->data;
-	Norm *z = &rt->norm;
 	double sum = 0, var = 0, lo = INFINITY, hi = -INFINITY, mean;
 	long i;
 
 	for (i = 0; i < rt->n_train; i++) {
-		double v = d->x[rt->train_rows[i] * d->nx + j];
-		sum += v;
-		lo = v < lo ? v : lo;
-		hi = v > hi ? v : hi;
+		double a = v[rt->train_rows[i] * stride + j];
+		sum += a;
+		lo = a < lo ? a : lo;
+		hi = a > hi ? a : hi;
 	}
 	mean = sum / (double)rt->n_train;
 	for (i = 0; i < rt->n_train; i++) {
-		double v = d->x[rt->train_rows[i] * d->nx + j] - mean;
-		var += v * v;
+		double a = v[rt->train_rows[i] * stride + j] - mean;
+		var += a * a;
 	}
 	if (z->kind == NNRT_NORM_STANDARD) {
 		z->shift[j] = mean;
@@ -183,37 +186,63 @@ static void fit_feature(Rt *rt, long j)
 		z->scale[j] = 1.0;
 }
 
-/* Fits rt->norm on the training rows of rt->data (not yet scaled). */
-void nnrt_prep_fit(Rt *rt, NnrtNorm kind)
+/* Fits z (kind) on the training rows of the columns [n, stride] v. */
+static void fit(Rt *rt, Norm *z, NnrtNorm kind, const float *v, long stride)
 {
-	Norm *z = &rt->norm;
 	long j;
 
 	z->kind = kind;
 	z->n = 0;
 	if (kind == NNRT_NORM_NONE)
 		return;
-	z->n = rt->m->input_size;
+	z->n = stride;
 	free(z->shift);
 	free(z->scale);
 	z->shift = nnrt_base_alloc(rt, (size_t)z->n, sizeof(double));
 	z->scale = nnrt_base_alloc(rt, (size_t)z->n, sizeof(double));
 	for (j = 0; j < z->n; j++)
-		fit_feature(rt, j);
+		fit_column(rt, z, v, stride, j);
 }
 
-void nnrt_prep_apply(const Rt *rt, Data *d)
+/* Fits rt->norm (normalize) and rt->tnorm (normalize_target) on the
+ * training rows of rt->data (not yet scaled). */
+void nnrt_prep_fit(Rt *rt)
 {
-	const Norm *z = &rt->norm;
+	const NnrtTrainConfig *t = &rt->m->train;
+
+	fit(rt, &rt->norm, t->normalize, rt->data.x, rt->data.nx);
+	fit(rt, &rt->tnorm, t->normalize_target, rt->data.y, rt->data.ny);
+}
+
+static void apply(const Norm *z, float *v, long n, long stride)
+{
 	long i, j;
 
-	if (z->kind == NNRT_NORM_NONE || z->n == 0)
+	if (z->kind == NNRT_NORM_NONE || z->n != stride)
 		return;
-	for (i = 0; i < d->n; i++) {
-		float *x = d->x + i * d->nx;
-		for (j = 0; j < d->nx; j++)
-			x[j] = (float)((x[j] - z->shift[j]) / z->scale[j]);
-	}
+	for (i = 0; i < n; i++)
+		for (j = 0; j < stride; j++)
+			v[i * stride + j] = (float)((v[i * stride + j] -
+						     z->shift[j]) / z->scale[j]);
+}
+
+/* Scales d's features, and its targets if it has them. */
+void nnrt_prep_apply(const Rt *rt, Data *d)
+{
+	apply(&rt->norm, d->x, d->n, d->nx);
+	if (d->y)
+		apply(&rt->tnorm, d->y, d->n, d->ny);
+}
+
+/* Element j of a (scaled) target or output of the target's shape, back
+ * in the target's own units. */
+double nnrt_prep_target(const Rt *rt, long j, double v)
+{
+	const Norm *z = &rt->tnorm;
+
+	if (z->kind == NNRT_NORM_NONE || j >= z->n)
+		return v;
+	return v * z->scale[j] + z->shift[j];
 }
 
 /* Reads a whole source with targets and normalises it. */
@@ -242,7 +271,7 @@ void nnrt_prep_data(Rt *rt, int fit, void *init_dst)
 	nnrt_data_load(rt, &src, DATA_TRAIN, &rt->data);
 	split(rt);
 	if (fit)
-		nnrt_prep_fit(rt, rt->m->train.normalize);
+		nnrt_prep_fit(rt);
 	nnrt_prep_apply(rt, &rt->data);
 	if (val->kind == NNRT_SRC_NONE)
 		return;

@@ -6,10 +6,13 @@
  *   epoch 3/200 loss 0.4123 val_loss 0.3921 val_accuracy 0.9000 lr 0.01
  *
  * keys in this order and only when they exist: loss (mean training
- * batch loss, weighted by batch size), accuracy (on the training rows,
- * when there is no validation split or early stopping monitors it),
- * val_loss, val_accuracy, lr. Losses and accuracies print as %.4f, lr
- * as %g. Nothing in these lines depends on time, so the same seed gives
+ * batch loss, weighted by batch size), the metrics on the training rows
+ * (accuracy, mae, rmse, in that order: the train block's metrics when
+ * there is no validation split, and accuracy when early stopping
+ * monitors it), val_loss, the metrics on the validation rows
+ * (val_accuracy, val_mae, val_rmse), lr. Losses and metrics print as
+ * %.4f, lr as %g. Losses are in the units the model trains on (with
+ * normalize_target, the scaled target's); mae and rmse in the target's. Nothing in these lines depends on time, so the same seed gives
  * the same output byte for byte.
  *
  * A terminal: the same epoch lines, and while an epoch runs a line
@@ -37,15 +40,23 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static void header_metrics(FILE *f, const char *prefix, const Metrics *mt)
+{
+	int k;
+
+	for (k = 0; k < NNRT_METRIC_COUNT; k++)
+		if (mt->which & 1u << k)
+			fprintf(f, ",%s%s", prefix,
+				nnrt_summary_metric_name(k));
+}
+
 static void write_header(FILE *f, const EpochStats *k)
 {
 	fputs("epoch,loss", f);
-	if (k->has_acc)
-		fputs(",accuracy", f);
+	header_metrics(f, "", &k->train);
 	if (k->has_val)
 		fputs(",val_loss", f);
-	if (k->has_val_acc)
-		fputs(",val_accuracy", f);
+	header_metrics(f, "val_", &k->val);
 	fputs(",lr\n", f);
 }
 
@@ -109,24 +120,29 @@ void nnrt_progress_batch(Progress *p, const EpochStats *s, long b, long nb,
 static void print_line(FILE *f, const EpochStats *s)
 {
 	fprintf(f, "epoch %d/%d loss %.4f", s->epoch, s->epochs, s->loss);
-	if (s->has_acc)
-		fprintf(f, " accuracy %.4f", s->acc);
+	nnrt_infer_print_metrics(f, "", &s->train);
 	if (s->has_val)
 		fprintf(f, " val_loss %.4f", s->val_loss);
-	if (s->has_val_acc)
-		fprintf(f, " val_accuracy %.4f", s->val_acc);
+	nnrt_infer_print_metrics(f, "val_", &s->val);
 	fprintf(f, " lr %g\n", s->lr);
+}
+
+static void row_metrics(FILE *f, const Metrics *mt)
+{
+	int k;
+
+	for (k = 0; k < NNRT_METRIC_COUNT; k++)
+		if (mt->which & 1u << k)
+			fprintf(f, ",%.9g", mt->v[k]);
 }
 
 static void log_row(FILE *f, const EpochStats *s)
 {
 	fprintf(f, "%d,%.9g", s->epoch, s->loss);
-	if (s->has_acc)
-		fprintf(f, ",%.9g", s->acc);
+	row_metrics(f, &s->train);
 	if (s->has_val)
 		fprintf(f, ",%.9g", s->val_loss);
-	if (s->has_val_acc)
-		fprintf(f, ",%.9g", s->val_acc);
+	row_metrics(f, &s->val);
 	fprintf(f, ",%g\n", s->lr);
 }
 

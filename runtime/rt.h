@@ -63,12 +63,18 @@ typedef struct AtomicFile {
 	char *path, *tmp;
 } AtomicFile;
 
-/* Loss and accuracy of a set of rows. */
+/* Metrics of a set of rows: which (NNRT_METRIC_BIT bits) were
+ * measured, and each one's value by NnrtMetric. */
+typedef struct Metrics {
+	unsigned which;
+	double v[NNRT_METRIC_COUNT];
+} Metrics;
+
+/* Loss and metrics of a set of rows. */
 typedef struct Score {
 	long n;
 	double loss;
-	int has_acc;
-	double acc;
+	Metrics m;
 } Score;
 
 /* Early stopping's memory of the best epoch. */
@@ -79,12 +85,15 @@ typedef struct Best {
 	int has_params;           /* Rt.best holds that epoch's params */
 } Best;
 
-/* One epoch's numbers, as printed and logged. */
+/* One epoch's numbers, as printed and logged: the metrics on the
+ * training rows (train.which says which are measured) and on the
+ * validation rows. */
 typedef struct EpochStats {
 	int epoch, epochs;
 	double loss, lr;
-	int has_acc, has_val, has_val_acc;
-	double acc, val_loss, val_acc;
+	int has_val;
+	double val_loss;
+	Metrics train, val;
 } EpochStats;
 
 typedef struct Rt {
@@ -113,6 +122,7 @@ typedef struct Rt {
 	int has_test;
 	Labels labels;
 	Norm norm;
+	Norm tnorm;               /* normalize_target: y' = (y - shift) / scale */
 	long *perm;               /* [0, n_val) validation, then training */
 	const Data *val;          /* val_rows index it: &data or &vdata */
 	long *val_rows, *train_rows;
@@ -185,17 +195,20 @@ void nnrt_prep_load(Rt *rt, const NnrtSource *src, Data *d);
 void nnrt_prep_test(Rt *rt);
 long *nnrt_prep_rows(const Rt *rt, long n);
 void nnrt_prep_apply(const Rt *rt, Data *d);
-void nnrt_prep_fit(Rt *rt, NnrtNorm kind);
+void nnrt_prep_fit(Rt *rt);
+double nnrt_prep_target(const Rt *rt, long j, double v); /* y in its units */
 const char *nnrt_prep_ckpt_path(const Rt *rt);
 
 /* ------------------------------------------------------------------ */
-/* infer.c: loss and accuracy over rows; eval and predict */
+/* infer.c: loss and metrics over rows; eval and predict */
 
-int nnrt_infer_can_accuracy(const NnrtModel *m);
+unsigned nnrt_infer_can(const NnrtModel *m);
 void nnrt_infer_gather(const Data *d, const long *rows, long n,
 		       float *bx, float *by);
 void nnrt_infer_score(Rt *rt, const Data *d, const long *rows, long n,
-		      int want_acc, Score *s);
+		      unsigned want, Score *s);
+void nnrt_infer_print_metrics(FILE *f, const char *prefix,
+			      const Metrics *mt);
 void nnrt_infer_print(const char *label, const Score *s);
 void nnrt_infer_test(Rt *rt);
 int nnrt_infer_eval(Rt *rt);
@@ -238,5 +251,6 @@ int nnrt_npy_import(Rt *rt);
 /* summary.c also names enums for other files */
 const char *nnrt_summary_norm_name(NnrtNorm n);
 const char *nnrt_summary_monitor_name(NnrtMonitor mon);
+const char *nnrt_summary_metric_name(NnrtMetric k);
 
 #endif

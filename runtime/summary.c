@@ -41,6 +41,13 @@ const char *nnrt_summary_monitor_name(NnrtMonitor mon)
 	return (unsigned)mon < NNRT_MON_COUNT ? names[mon] : "?";
 }
 
+const char *nnrt_summary_metric_name(NnrtMetric k)
+{
+	static const char *const names[] = {NNRT_METRICS(NAME_ROW)};
+
+	return (unsigned)k < NNRT_METRIC_COUNT ? names[k] : "?";
+}
+
 #undef NAME_ROW
 
 static void table_init(const Rt *rt, Table *t, int nrows, int ncols)
@@ -183,14 +190,20 @@ static void print_totals(const Rt *rt)
 }
 
 /* "data            idx(\"a.gz\", \"b.gz\", scale = 0.00392157)" */
-static void print_source(const char *key, const NnrtSource *s)
+static void print_source(const NnrtModel *m, const char *key,
+			 const NnrtSource *s)
 {
+	int k, n = m->n_inputs;
+
 	printf("%-15s ", key);
 	switch (s->kind) {
 	case NNRT_SRC_CSV:
-		printf("csv(\"%s\", skip = %d, x = %d:%d, y = %d:%d)\n",
-		       s->path ? s->path : "", s->skip, s->x_lo, s->x_hi,
-		       s->y_lo, s->y_hi);
+		printf("csv(\"%s\", skip = %d", s->path ? s->path : "",
+		       s->skip);
+		for (k = 0; k < n; k++)
+			printf(", %s = %d:%d", n > 1 ? m->inputs[k].name : "x",
+			       s->x_lo[k], s->x_hi[k]);
+		printf(", y = %d:%d)\n", s->y_lo, s->y_hi);
 		break;
 	case NNRT_SRC_IDX:
 		printf("idx(\"%s\", \"%s\", scale = %g)\n", s->path,
@@ -206,14 +219,16 @@ static void print_train(const Rt *rt)
 {
 	const NnrtModel *m = rt->m;
 	const NnrtTrainConfig *t = &m->train;
+	const char *sep;
+	int k;
 
 	printf("optimizer       %s\n", m->optimizer ? m->optimizer : "?");
 	printf("schedule        %s\n", m->schedule ? m->schedule : "constant");
-	print_source("data", &t->data);
+	print_source(m, "data", &t->data);
 	if (t->val.kind != NNRT_SRC_NONE)
-		print_source("validation", &t->val);
+		print_source(m, "validation", &t->val);
 	if (t->test.kind != NNRT_SRC_NONE)
-		print_source("test", &t->test);
+		print_source(m, "test", &t->test);
 	printf("train           batch %d, epochs %d, shuffle %s, drop_last "
 	       "%s, seed %lu\n", t->batch, t->epochs,
 	       t->shuffle ? "true" : "false", t->drop_last ? "true" : "false",
@@ -222,9 +237,17 @@ static void print_train(const Rt *rt)
 		printf("                validation source");
 	else
 		printf("                validation %g", t->validation);
-	printf(", normalize %s, metrics [%s]\n",
-	       nnrt_summary_norm_name(t->normalize),
-	       t->metrics & NNRT_METRIC_ACCURACY ? "accuracy" : "");
+	printf(", normalize %s", nnrt_summary_norm_name(t->normalize));
+	if (t->normalize_target != NNRT_NORM_NONE)
+		printf(", normalize_target %s",
+		       nnrt_summary_norm_name(t->normalize_target));
+	printf(", metrics [");
+	for (k = 0, sep = ""; k < NNRT_METRIC_COUNT; k++)
+		if (t->metrics & 1u << k) {
+			printf("%s%s", sep, nnrt_summary_metric_name(k));
+			sep = ", ";
+		}
+	printf("]\n");
 	if (t->early_stop)
 		printf("early_stop      monitor %s, patience %d, min_delta %g, "
 		       "restore_best %s\n", nnrt_summary_monitor_name(t->monitor),
@@ -238,15 +261,24 @@ int nnrt_summary_run(Rt *rt)
 {
 	const NnrtModel *m = rt->m;
 	char in[64];
+	int k;
 
-	nnrt_base_shape(in, sizeof in, m->input_rank, m->input_dims);
 	printf("model %s (%s, nnc %s, f%d)\n", m->name,
 	       m->source ? m->source : "?",
 	       m->nnc_version ? m->nnc_version : "?", m->real_size * 8);
+	/* "input [4], ..." or "inputs a [3], b [2], ..." */
+	printf("input%s", m->n_inputs > 1 ? "s" : "");
+	for (k = 0; k < m->n_inputs; k++) {
+		nnrt_base_shape(in, sizeof in, m->inputs[k].rank,
+				m->inputs[k].dims);
+		if (m->n_inputs > 1)
+			printf("%s %s", k ? "," : "", m->inputs[k].name);
+		printf(" %s", in);
+	}
 	if (m->n_classes > 0)
-		printf("input %s, target class(%d)\n", in, m->n_classes);
+		printf(", target class(%d)\n", m->n_classes);
 	else
-		printf("input %s, target [%ld]\n", in, m->target_size);
+		printf(", target [%ld]\n", m->target_size);
 	print_layers(rt);
 	print_tensors(rt);
 	print_totals(rt);

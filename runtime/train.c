@@ -49,19 +49,36 @@ static int monitors_accuracy(NnrtMonitor mon)
 	return mon == NNRT_MON_VAL_ACCURACY || mon == NNRT_MON_ACCURACY;
 }
 
-/* Decides what each epoch measures. Without a validation split a
- * val_* monitor falls back to its training counterpart (with a
- * warning). */
+/* Warns about metrics the train block asks for that this model cannot
+ * measure (the compiler rejects them; a hand-written descriptor may
+ * not). */
+static void warn_metrics(const Rt *rt, unsigned missing)
+{
+	int k;
+
+	for (k = 0; k < NNRT_METRIC_COUNT; k++)
+		if (missing & 1u << k)
+			nnrt_base_warn(rt, "%s needs %s; not reported",
+				       nnrt_summary_metric_name(k),
+				       k == NNRT_METRIC_ACCURACY
+				       ? "a class target or a [1] target"
+				       : "a real target and a first output "
+					 "of its size");
+}
+
+/* Decides what each epoch measures: the train block's metrics on the
+ * validation rows, or without a split on the training rows; and what
+ * early stopping monitors. Without a validation split a val_* monitor
+ * falls back to its training counterpart (with a warning). */
 static void choose_keys(Rt *rt, Loop *L)
 {
 	const NnrtModel *m = rt->m;
-	int can = nnrt_infer_can_accuracy(m);
-	int want = (m->train.metrics & NNRT_METRIC_ACCURACY) != 0;
+	unsigned can = nnrt_infer_can(m);
+	unsigned want = m->train.metrics & can;
+	unsigned acc = can & NNRT_METRIC_BIT(ACCURACY);
 	int has_val = rt->n_val > 0;
 
-	if (want && !can)
-		nnrt_base_warn(rt, "accuracy needs a class target or a [1] "
-			       "target; not reported");
+	warn_metrics(rt, m->train.metrics & ~can);
 	L->early = m->train.early_stop;
 	L->monitor = m->train.monitor;
 	if (L->early && !has_val && (L->monitor == NNRT_MON_VAL_LOSS ||
@@ -74,17 +91,20 @@ static void choose_keys(Rt *rt, Loop *L)
 			       nnrt_summary_monitor_name(L->monitor));
 		L->monitor = to;
 	}
-	if (L->early && monitors_accuracy(L->monitor) && !can)
+	if (L->early && monitors_accuracy(L->monitor) && !acc)
 		nnrt_base_die(rt, "early stopping monitors accuracy, which "
 			      "this model has not (it needs a class target "
 			      "or a [1] target)");
 	L->keys.epochs = L->epochs;
 	L->keys.lr = L->lr;
 	L->keys.has_val = has_val;
-	L->keys.has_val_acc = has_val && can &&
-			      (want || L->monitor == NNRT_MON_VAL_ACCURACY);
-	L->keys.has_acc = can && ((want && !has_val) ||
-				  (L->early && L->monitor == NNRT_MON_ACCURACY));
+	if (has_val)
+		L->keys.val.which = want | (L->monitor == NNRT_MON_VAL_ACCURACY
+					    ? acc : 0);
+	else
+		L->keys.train.which = want;
+	if (L->early && L->monitor == NNRT_MON_ACCURACY)
+		L->keys.train.which |= acc;
 }
 
 /* Fails now rather than after the first epoch if the checkpoint cannot
@@ -222,14 +242,14 @@ static void measure(Rt *rt, EpochStats *s)
 
 	if (s->has_val) {
 		nnrt_infer_score(rt, rt->val, rt->val_rows, rt->n_val,
-				 s->has_val_acc, &sc);
+				 s->val.which, &sc);
 		s->val_loss = sc.loss;
-		s->val_acc = sc.acc;
+		s->val = sc.m;
 	}
-	if (s->has_acc) {
+	if (s->train.which) {
 		nnrt_infer_score(rt, &rt->data, rt->train_rows, rt->n_train,
-				 1, &sc);
-		s->acc = sc.acc;
+				 s->train.which, &sc);
+		s->train = sc.m;
 	}
 }
 
@@ -244,8 +264,8 @@ static int early_stop(Rt *rt, const Loop *L, const EpochStats *s)
 		return 0;
 	switch (L->monitor) {
 	case NNRT_MON_VAL_LOSS:     v = s->val_loss; break;
-	case NNRT_MON_VAL_ACCURACY: v = s->val_acc;  break;
-	case NNRT_MON_ACCURACY:     v = s->acc;      break;
+	case NNRT_MON_VAL_ACCURACY: v = s->val.v[NNRT_METRIC_ACCURACY]; break;
+	case NNRT_MON_ACCURACY:     v = s->train.v[NNRT_METRIC_ACCURACY]; break;
 	default:                    v = s->loss;     break;
 	}
 	if (es->epoch == 0)
@@ -297,7 +317,8 @@ static int epoch(Rt *rt, Loop *L, int e)
 static void finish(Rt *rt, Loop *L)
 {
 	const EpochStats *k = &L->keys;
-	int kept = rt->epoch, restored = 0, acc;
+	int kept = rt->epoch, restored = 0;
+	unsigned want = k->has_val ? k->val.which : k->train.which;
 	Score sc;
 
 	if (rt->best && rt->es.has_params) {
@@ -306,17 +327,14 @@ static void finish(Rt *rt, Loop *L)
 		kept = rt->es.epoch;
 		restored = 1;
 	}
-	acc = k->has_val ? k->has_val_acc : k->has_acc;
 	if (k->has_val)
-		nnrt_infer_score(rt, rt->val, rt->val_rows, rt->n_val, acc,
+		nnrt_infer_score(rt, rt->val, rt->val_rows, rt->n_val, want,
 				 &sc);
 	else
 		nnrt_infer_score(rt, &rt->data, rt->train_rows, rt->n_train,
-				 acc, &sc);
+				 want, &sc);
 	printf("final %s %.4f", k->has_val ? "val_loss" : "loss", sc.loss);
-	if (acc)
-		printf(" %s %.4f", k->has_val ? "val_accuracy" : "accuracy",
-		       sc.acc);
+	nnrt_infer_print_metrics(stdout, k->has_val ? "val_" : "", &sc.m);
 	printf(" (epoch %d%s)\n", kept, restored ? ", best" : "");
 	nnrt_ckpt_save(rt, L->ckpt, rt->es.has_params ? rt->best : NULL);
 	nnrt_progress_close(rt, &L->prog);

@@ -34,6 +34,10 @@ static const NnrtTensor tensors[] = {
 	{ "lin.b", 1, { 1 }, 2, 1, NNRT_INIT_ZEROS, 0, 0, 0, 0, 1 },
 };
 
+static const NnrtInput inputs[] = {
+	{ "x", 1, { 2 }, 2, 0 },
+};
+
 static const NnrtLayer layers[] = {
 	{ "x", "input", 1, { 2 }, 0, 0 },
 	{ "yhat", "dense", 1, { 1 }, 3, 4 },
@@ -140,8 +144,8 @@ static const NnrtModel model = {
 	.nnc_version = "hand-written",
 	.real_size = sizeof(real),
 	.max_batch = MAX_BATCH,
-	.input_rank = 1,
-	.input_dims = { 2 },
+	.n_inputs = 1,
+	.inputs = inputs,
 	.input_size = 2,
 	.n_classes = 0,
 	.target_size = 1,
@@ -160,7 +164,8 @@ static const NnrtModel model = {
 	.optimizer = "sgd(lr = 0.5, momentum = 0.9)",
 	.lr = 0.5,
 	.train = {
-		.data = { NNRT_SRC_CSV, "data/sep.csv", 0, 0, 2, 2, 3 },
+		.data = { .kind = NNRT_SRC_CSV, .path = "data/sep.csv", .skip = 0,
+			  .x_lo = { 0 }, .x_hi = { 2 }, .y_lo = 2, .y_hi = 3 },
 		.validation = 0,
 		.batch = MAX_BATCH,
 		.epochs = 30,
@@ -168,7 +173,7 @@ static const NnrtModel model = {
 		.drop_last = 0,
 		.seed = 3,
 		.normalize = NNRT_NORM_NONE,
-		.metrics = NNRT_METRIC_ACCURACY,
+		.metrics = NNRT_METRIC_BIT(ACCURACY),
 		.early_stop = 0,
 		.checkpoint = NULL,
 		.log = NULL,

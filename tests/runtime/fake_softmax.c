@@ -38,6 +38,10 @@ static const NnrtTensor tensors[] = {
 	{ "stat.count", 1, { 1 }, 9, 1, NNRT_INIT_CONSTANT, 5, 0, 0, 0, 0 },
 };
 
+static const NnrtInput inputs[] = {
+	{ "x", 1, { 2 }, 2, 0 },
+};
+
 static const NnrtLayer layers[] = {
 	{ "x", "input", 1, { 2 }, 0, 0 },
 	{ "logits", "dense", 1, { 3 }, 9, 15 },
@@ -145,8 +149,8 @@ static const NnrtModel model = {
 	.nnc_version = "hand-written",
 	.real_size = sizeof(real),
 	.max_batch = MAX_BATCH,
-	.input_rank = 1,
-	.input_dims = { 2 },
+	.n_inputs = 1,
+	.inputs = inputs,
 	.input_size = 2,
 	.n_classes = K,
 	.target_size = 1,
@@ -167,7 +171,8 @@ static const NnrtModel model = {
 	.schedule = "exponential(gamma = 0.999)",
 	.lr = 0.3,
 	.train = {
-		.data = { NNRT_SRC_CSV, "data/blobs.csv", 1, 0, 2, 2, 3 },
+		.data = { .kind = NNRT_SRC_CSV, .path = "data/blobs.csv", .skip = 1,
+			  .x_lo = { 0 }, .x_hi = { 2 }, .y_lo = 2, .y_hi = 3 },
 		.validation = 0.25,
 		.batch = MAX_BATCH,
 		.epochs = 200,
@@ -175,7 +180,7 @@ static const NnrtModel model = {
 		.drop_last = 0,
 		.seed = 42,
 		.normalize = NNRT_NORM_STANDARD,
-		.metrics = NNRT_METRIC_ACCURACY,
+		.metrics = NNRT_METRIC_BIT(ACCURACY),
 		.early_stop = 1,
 		.monitor = NNRT_MON_VAL_LOSS,
 		.patience = 3,

@@ -271,10 +271,11 @@ assert shift.shape == (2,) and shift.dtype == np.float64
 raw = np.loadtxt("data/blobs.csv", delimiter=",", skiprows=1, usecols=(0, 1))
 z = ((raw - shift) / scale) @ W + b
 p = np.exp(z - z.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
-got = np.loadtxt("pred.csv", delimiter=",", skiprows=1)
-assert got.shape == (60, 4), got.shape
-assert np.allclose(got[:, :3], p, atol=1e-5), abs(got[:, :3] - p).max()
-assert (got[:, 3] == p.argmax(1)).all()
+got = np.loadtxt("pred.csv", delimiter=",", skiprows=1, usecols=(0, 1, 2))
+cls = np.loadtxt("pred.csv", delimiter=",", skiprows=1, usecols=3, dtype=str)
+assert got.shape == (60, 3), got.shape
+assert np.allclose(got, p, atol=1e-5), abs(got - p).max()
+assert (cls == np.array(["blue", "green", "red"])[p.argmax(1)]).all(), cls
 EOF
 }
 
@@ -295,7 +296,7 @@ t_import_npy() {
 	"$PY" -c 'import numpy as np; np.save("npy/out.W.npy", np.zeros((2, 3))); np.save("npy/out.b.npy", np.zeros(3))' || return 1
 	"$B/soft" import --npy npy --checkpoint s.ckpt >/dev/null || return 1
 	"$B/soft" predict --checkpoint s.ckpt >p.csv || return 1
-	[ "$(sed -n 2p p.csv)" = "0.333333,0.333333,0.333333,0" ] ||
+	[ "$(sed -n 2p p.csv)" = "0.333333,0.333333,0.333333,blue" ] ||
 		fail "zero weights: $(sed -n 2p p.csv)" || return 1
 	# a wrong shape is an error naming the file, and the old file stays
 	cp s.ckpt keep.ckpt
@@ -323,9 +324,12 @@ t_predict() {
 	"$B/soft" train --checkpoint s.ckpt >/dev/null || return 1
 	"$B/soft" predict --checkpoint s.ckpt >s.csv || return 1
 	[ "$(head -1 s.csv)" = probs_0,probs_1,probs_2,class ] || return 1
-	# string labels are classes in sorted order: blue 0, green 1, red 2
+	# string labels are classes in sorted order: blue 0, green 1, red 2;
+	# predict writes the label, the argmax of the probabilities
 	paste -d, <(tail -n +2 s.csv) <(tail -n +2 data/blobs.csv) | awk -F, '
-		{ c = $7 == "blue" ? 0 : $7 == "green" ? 1 : 2; if ($4 != c) bad++ }
+		{ c = $7 == "blue" ? 0 : $7 == "green" ? 1 : 2
+		  m = $1 >= $2 && $1 >= $3 ? 0 : $2 >= $3 ? 1 : 2
+		  if ($4 != $7 || m != c) bad++ }
 		END { exit bad > 0 }' || fail "classes do not match the labels" || return 1
 	printf '1,2\n3\n' >short.csv
 	expect 1 "short.csv:2: expected 2 columns (features) or at least 2 (training layout), found 1" \

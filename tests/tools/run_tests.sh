@@ -36,6 +36,7 @@ tier errors tests/tools/errors.sh
 tier gradcheck tests/tools/gradcheck.sh
 tier e2e tests/tools/e2e.sh
 tier data tests/tools/data.sh
+tier targets tests/tools/targets.sh
 tier runtime tests/runtime/run.sh
 tier regress tests/tools/regress.sh
 tier torch tests/torch/run.sh

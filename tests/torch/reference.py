@@ -994,12 +994,14 @@ def read_ckpt(path):
     take("I")
     for _ in range(take("I")):
         string()
-    kind = take("I")
-    n = take("Q")
-    shift = np.array(struct.unpack_from("<%dd" % n, b, pos[0]))
-    pos[0] += 8 * n
-    scale = np.array(struct.unpack_from("<%dd" % n, b, pos[0]))
-    pos[0] += 8 * n
+    def norm():
+        """kind u32, n u64, f64 shift[n], f64 scale[n]"""
+        kind, n = take("I"), take("Q")
+        a = np.array(struct.unpack_from("<%dd" % (2 * n), b, pos[0]))
+        pos[0] += 16 * n
+        return kind, a[:n], a[n:]
+
+    norm_x, norm_y = norm(), norm()     # normalize, normalize_target
     take("IIdI")
     for _ in range(take("I")):  # the schedule's state
         take("d")
@@ -1008,7 +1010,7 @@ def read_ckpt(path):
     params = {name: p[off:off + size].reshape(dims)
               for name, dims, off, size in tensors}
     return {"params": params, "step": step, "epoch": epoch,
-            "norm": (kind, shift, scale)}
+            "norm": norm_x, "tnorm": norm_y}
 
 
 def read_predict(path):

@@ -206,8 +206,8 @@ static void test_train_sources(void)
 	CU_ASSERT_EQUAL(v->kind, NNRT_SRC_CSV);
 	CU_ASSERT_STRING_EQUAL(v->path, "v.csv");
 	CU_ASSERT_EQUAL(v->skip, 1);
-	CU_ASSERT_EQUAL(v->x_lo, 1);
-	CU_ASSERT_EQUAL(v->x_hi, 5);
+	CU_ASSERT_EQUAL(v->x_lo[0], 1);
+	CU_ASSERT_EQUAL(v->x_hi[0], 5);
 	CU_ASSERT_EQUAL(v->y_lo, 0);
 	CU_ASSERT_EQUAL(m->train.validation, 0);
 	CU_ASSERT_EQUAL(t->kind, NNRT_SRC_IDX);
