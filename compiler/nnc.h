@@ -16,6 +16,10 @@
 
 #define NNC_VERSION "0.1.0"
 #define MAXRANK 4
+/* How deep an expression may nest: the parser's stack (parser.y) and
+ * sema's recursion over operands, counting the bodies of inlined defs
+ * (sema.c), are bounded by it; docs/language.md. */
+#define NN_MAX_NESTING 1000
 
 /* ------------------------------------------------------------------ */
 /* arena.c: bump allocation, freed whole */
@@ -582,6 +586,8 @@ typedef enum {
 	E_NUM, E_INPUT, E_TARGET, E_PARAM, E_BINOP, E_NEG, E_CALL,
 } ExprKind;
 
+enum { EXPR_INPUT = 1, EXPR_TARGET = 2 };
+
 typedef struct Expr Expr;
 struct Expr {
 	ExprKind kind;
@@ -593,6 +599,8 @@ struct Expr {
 	BuiltinKind fn;      /* E_CALL */
 	Expr **arg;          /* operands: nargs of them */
 	int nargs;
+	int depends;         /* EXPR_INPUT | EXPR_TARGET: what it reads,
+	                        set as it is built (sema_set_args) */
 	double *opt;         /* E_CALL: numeric options by parameter index
 	                        (builtins.def), e.g. dense's units in opt[1] */
 	bool flag;           /* dense: bias; sum/mean: axis given */
@@ -624,10 +632,12 @@ typedef struct Sema {
 	Arena *a;
 	Diag *d;
 	Model *m;
-	Sym *syms;            /* global names, newest first */
+	Sym **syms;           /* global names: a hash table (sema.c) */
+	int nsyms, symcap;
 	int nstreams;         /* random layers so far (dropout streams) */
 	Sym *env;             /* def parameters while inlining */
 	Expansion *expanding; /* defs being inlined, innermost first */
+	int depth;            /* sema_expr's recursion, <= 2 * NN_MAX_NESTING */
 	Expr *input, *target;
 	/* the statement being checked: layers name their tensors after it */
 	const char *stmt_name;

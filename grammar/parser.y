@@ -121,6 +121,13 @@ void lex_close_all(ParseCtx *c);
 
 #define A (ctx->arena)
 
+/* The parser's stack grows with each open bracket, call, unary '-' and
+ * '^' (right-associative) not yet closed; chains of left-associative
+ * operators (`x + x + ... + x`) do not grow it. Deeper nesting is an
+ * error at the token that overflows it (nnerror), so every later stage
+ * may recurse over an expression's operands (docs/language.md). */
+#define YYMAXDEPTH NN_MAX_NESTING
+
 static int nnlex(NNSTYPE *val, Loc *loc, ParseCtx *ctx);
 static void nnerror(Loc *loc, ParseCtx *ctx, const char *msg);
 static void add_stmt(ParseCtx *ctx, Stmt *s);
@@ -505,9 +512,16 @@ static int nnlex(NNSTYPE *val, Loc *loc, ParseCtx *ctx)
 	return tok;
 }
 
+/* With parse.error custom, bison calls this only when its stack is
+ * full ("memory exhausted"). */
 static void nnerror(Loc *loc, ParseCtx *ctx, const char *msg)
 {
-	diag_error(ctx->diag, *loc, "%s", msg);
+	if (strstr(msg, "exhausted"))
+		diag_error(ctx->diag, *loc, "nested too deeply: more than %d "
+			   "open brackets, calls, '-' and '^' at once",
+			   NN_MAX_NESTING);
+	else
+		diag_error(ctx->diag, *loc, "%s", msg);
 }
 
 /* ------------------------------------------------------------------ */
