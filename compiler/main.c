@@ -68,6 +68,29 @@ static int bad_usage(const char *fmt, const char *arg)
 	return 2;
 }
 
+/* --dump-after takes a pass's name or "all"; anything else is an error
+ * that lists them. */
+static int check_dump_after(const char *name)
+{
+	char list[256] = "all";
+	size_t n = strlen(list);
+	bool known = !strcmp(name, "all");
+	for (size_t i = 0; i < sizeof(passes) / sizeof(passes[0]); i++) {
+		known |= !strcmp(name, passes[i].name);
+		bool seen = false;
+		for (size_t j = 0; j < i; j++)
+			seen |= !strcmp(passes[j].name, passes[i].name);
+		if (!seen)
+			n += snprintf(list + n, sizeof(list) - n, ", %s",
+				      passes[i].name);
+	}
+	if (known)
+		return 0;
+	fprintf(stderr, "nnc: error: unknown pass '%s' for --dump-after (%s)\n"
+		"(see nnc --help)\n", name, list);
+	return 2;
+}
+
 static int parse_args(Opts *o, int argc, char **argv)
 {
 	size_t fl = 0;
@@ -117,6 +140,8 @@ static int parse_args(Opts *o, int argc, char **argv)
 	    strcmp(o->emit, "grad") && strcmp(o->emit, "dot"))
 		return bad_usage("unknown --emit kind '%s' (c, ir, grad or dot)",
 				 o->emit);
+	if (o->dump_after && check_dump_after(o->dump_after))
+		return 2;
 	snprintf(o->flags + fl, sizeof(o->flags) - fl, "%s-O%d --precision=%s",
 		 fl ? "; effective " : "", o->opt, o->f64 ? "f64" : "f32");
 	return 0;

@@ -20,6 +20,8 @@
  * sema's recursion over operands, counting the bodies of inlined defs
  * (sema.c), are bounded by it; docs/language.md. */
 #define NN_MAX_NESTING 1000
+/* A seed is an integer a double holds exactly: 0 .. 2^53. */
+#define NNC_MAX_SEED 9007199254740992L
 
 /* ------------------------------------------------------------------ */
 /* arena.c: bump allocation, freed whole */
@@ -162,9 +164,12 @@ void ast_print_program(FILE *f, const Program *p);
 /* parse (grammar/parser.y + grammar/lexer.l) */
 
 /* Parses a whole file. Syntax errors go to d; returns NULL only when the
- * file cannot be read. The returned program may be partial if
+ * file cannot be read or holds a NUL byte. The returned program may be partial if
  * d->nerrors > 0. */
 Program *parse_file(const char *path, Arena *a, Diag *d);
+/* text[0 .. len) followed by a NUL; a NUL inside it is an error */
+Program *parse_buffer(const char *name, const char *text, size_t len,
+		      Arena *a, Diag *d);
 Program *parse_string(const char *name, const char *text, Arena *a,
 		      Diag *d);
 
@@ -524,7 +529,7 @@ typedef struct TrainCfg {
 	double validation;
 	int batch, epochs;
 	bool shuffle, drop_last;
-	long seed;
+	long seed;           /* 0 .. NNC_MAX_SEED */
 	NnrtNorm normalize;
 	unsigned metrics;    /* 1 = accuracy */
 	bool early_stop;
@@ -652,6 +657,8 @@ Expr *sema_new_expr(Sema *s, ExprKind k, Loc loc);
 void sema_set_args(Sema *s, Expr *e, int n, Expr **args); /* copies */
 bool sema_const(Sema *s, Ast *e, double *v); /* a constant number */
 bool sema_int(Sema *s, Ast *e, const char *what, int lo, int *v);
+bool sema_long(Sema *s, Ast *e, const char *what, long lo, long hi,
+	       long *v);
 bool sema_bool(Sema *s, Ast *e, bool *v);
 const char *sema_ident(const Ast *e);      /* a bare name, or NULL */
 bool sema_is_class(Sema *s, const Expr *e);
@@ -749,6 +756,8 @@ void emit(Emitter *E, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 const char *emit_lit(Emitter *E, double v);   /* a literal of type real */
 const char *emit_basename(const char *path);
+/* user text made safe inside a C comment (emit.c) */
+const char *emit_comment_text(Emitter *E, const char *s);
 /* emit_kernel.c: defines the kernel's static function (or reuses an
  * identical one) and sets k->name */
 void emit_kernel_def(Emitter *E, Kernel *k);

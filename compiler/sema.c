@@ -13,6 +13,8 @@
  */
 #include "nnc.h"
 
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,22 +219,43 @@ bool sema_const(Sema *s, Ast *e, double *v)
 		double b;
 		ok = sema_const(s, chain[i]->rhs, &b) &&
 		     fold(s, chain[i], *v, b, v);
+		if (ok && !isfinite(*v)) {
+			sema_error(s, chain[i]->loc, "the result of '%s' is out of "
+				   "range (%g)", ast_op_name(chain[i]->op), *v);
+			ok = false;
+		}
 	}
 	free(chain);
 	return ok;
 }
 
-bool sema_int(Sema *s, Ast *e, const char *what, int lo, int *v)
+/* An integer constant in [lo, hi], range-checked as a double: converting
+ * a double beyond the integer type's range is undefined. */
+bool sema_long(Sema *s, Ast *e, const char *what, long lo, long hi, long *v)
 {
 	double d;
 	if (!sema_const(s, e, &d))
 		return false;
-	if (d != (int)d || d < lo) {
-		sema_error(s, e->loc, "%s must be an integer >= %d, found %g",
+	if (!(d >= lo) || d != floor(d)) {
+		sema_error(s, e->loc, "%s must be an integer >= %ld, found %g",
 			   what, lo, d);
 		return false;
 	}
-	*v = (int)d;
+	if (d > hi) {
+		sema_error(s, e->loc, "%s must be at most %ld, found %.17g", what,
+			   hi, d);
+		return false;
+	}
+	*v = (long)d;
+	return true;
+}
+
+bool sema_int(Sema *s, Ast *e, const char *what, int lo, int *v)
+{
+	long l;
+	if (!sema_long(s, e, what, lo, INT_MAX, &l))
+		return false;
+	*v = (int)l;
 	return true;
 }
 
@@ -490,6 +513,13 @@ static Expr *expr_in(Sema *s, Ast *e, Ast *parent)
 	Expr *x;
 	switch (e->kind) {
 	case A_NUM:
+		if (e->num != 0 && (fabs(e->num) > FLT_MAX ||
+				    fabs(e->num) < FLT_TRUE_MIN)) {
+			sema_error(s, e->loc, "number %g is outside the range of "
+				   "a float (%g to %g)", e->num, FLT_TRUE_MIN,
+				   FLT_MAX);
+			return NULL;
+		}
 		x = sema_new_expr(s, E_NUM, e->loc);
 		x->num = e->num;
 		x->shape = shape_scalar(false);

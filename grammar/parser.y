@@ -702,7 +702,35 @@ Program *parse_string(const char *name, const char *text, Arena *a,
 	return ctx.prog;
 }
 
-static char *read_file(const char *path)
+/* A NUL byte would end the text early and silently: an error at its
+ * place instead. */
+static bool check_nul(const char *name, const char *text, size_t len,
+		      Arena *a, Diag *d)
+{
+	const char *nul = memchr(text, '\0', len);
+	if (!nul)
+		return true;
+	int line = 1, col = 1;
+	for (const char *p = text; p < nul; p++) {
+		col = *p == '\n' ? 1 : col + 1;
+		line += *p == '\n';
+	}
+	diag_add_source(d, name, text);
+	Loc loc = { arena_strdup(a, name), line, col, line, col + 1 };
+	diag_error(d, loc, "NUL byte in source");
+	return false;
+}
+
+Program *parse_buffer(const char *name, const char *text, size_t len,
+		      Arena *a, Diag *d)
+{
+	if (!check_nul(name, text, len, a, d))
+		return NULL;
+	return parse_string(name, text, a, d);
+}
+
+/* The file's bytes with a NUL after them; their number in *len. */
+static char *read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
@@ -723,17 +751,19 @@ static char *read_file(const char *path)
 		return NULL;
 	}
 	buf[n] = '\0';
+	*len = n;
 	return buf;
 }
 
 Program *parse_file(const char *path, Arena *a, Diag *d)
 {
-	char *text = read_file(path);
+	size_t len;
+	char *text = read_file(path, &len);
 	if (!text) {
 		diag_plain(d, "cannot read '%s': %s", path, strerror(errno));
 		return NULL;
 	}
-	Program *p = parse_string(path, text, a, d);
+	Program *p = parse_buffer(path, text, len, a, d);
 	free(text);
 	return p;
 }
