@@ -38,6 +38,7 @@ tier e2e tests/tools/e2e.sh
 tier data tests/tools/data.sh
 tier runtime tests/runtime/run.sh
 tier regress tests/tools/regress.sh
+tier fuzz tests/tools/fuzz.sh
 tier torch tests/torch/run.sh
 echo
 cat "$log"
