@@ -8,6 +8,7 @@
 #                   each one's metric against its header's threshold
 #   make golden     rewrite the golden files (review the diff)
 #   make asan       nnc, the unit tests and a trainer under ASan + UBSan
+#   make fuzz       the libFuzzer harness over nnc for FUZZ_SECONDS (600)
 #   make install    PREFIX=/usr/local
 #   make deps       install the Debian packages the build and the examples need
 #   make test-deps  ... and those the tests need (PyTorch for tests/torch)
@@ -38,8 +39,9 @@ DEB_PACKAGES := build-essential flex bison pkg-config libopenblas-dev \
 # gradcheck tier checks examples/fashion_mlp.nn on a batch of it)
 DATA_PACKAGES := dataset-fashion-mnist
 # the tests also compare against PyTorch (tests/torch)
+# (clang with libFuzzer for tests/fuzz, gcc and clang for the emitted C)
 TEST_PACKAGES := $(DEB_PACKAGES) $(DATA_PACKAGES) python3-numpy python3-torch \
-                 graphviz
+                 graphviz clang gcc
 
 COMPILER_SRC := $(sort $(wildcard compiler/*.c))
 RUNTIME_SRC  := $(sort $(wildcard runtime/*.c))
@@ -124,6 +126,7 @@ demo: deps
 
 test: test-deps
 	$(MAKE) all $(BUILD)/tests/unit
+	$(MAKE) fuzz-build
 	$(Q)tests/tools/run_tests.sh
 
 # Minutes, not seconds: the Fashion-MNIST examples train here, never in
@@ -153,6 +156,26 @@ asan: deps
 	  build/asan/iris train --epochs 5 --checkpoint build/asan/iris.ckpt
 	@echo "asan: ok"
 
+# The libFuzzer harness (tests/fuzz/fuzz_nnc.c) over the compiler, built
+# with clang, ASan and UBSan into build/fuzz; `make fuzz` runs it for
+# FUZZ_SECONDS in total (new inputs in build/fuzz/corpus_new, findings
+# as build/fuzz/crash-*), `make test` once over its corpus.
+FUZZ_SECONDS ?= 600
+FUZZ_CC      ?= clang
+FUZZ_FLAGS   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -fsanitize=fuzzer-no-link -fno-omit-frame-pointer
+fuzz-build:
+	$(MAKE) BUILD=build/fuzz CC=$(FUZZ_CC) CFLAGS="$(FUZZ_FLAGS)" \
+	  build/fuzz/fuzz_nnc
+
+fuzz: deps fuzz-build
+	$(Q)tests/tools/fuzz.sh --run $(FUZZ_SECONDS)
+
+$(BUILD)/fuzz_nnc: tests/fuzz/fuzz_nnc.c $(LIB_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fsanitize=fuzzer -o $@ $< \
+	  $(LIB_OBJ) -lm
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
 	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
@@ -168,6 +191,7 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps test-deps demo test examples golden asan install clean
+.PHONY: all deps test-deps demo test examples golden asan fuzz fuzz-build \
+        install clean
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -577,8 +577,8 @@ void emit_kernel_def(Emitter *E, Kernel *k)
 	Node *x = k->members[0];
 	if (x->loc.line)
 		fprintf(E->f, "/* %s%s:%d  %s */\n", x->backward ? "backward of " : "",
-			emit_basename(x->loc.file), x->loc.line,
-			x->origin ? x->origin : "");
+			emit_comment_text(E, emit_basename(x->loc.file)),
+			x->loc.line, emit_comment_text(E, x->origin));
 	for (const char *p = body; *p; p++) {
 		if (*p == '@')
 			fputs(k->name, E->f);

@@ -15,6 +15,7 @@
 #include "nnc.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct Lower {
@@ -22,8 +23,6 @@ typedef struct Lower {
 	Model *m;
 	bool training;   /* the train graph: batch statistics, buffer roots */
 } Lower;
-
-static Node *lower_expr(Lower *L, Expr *e);
 
 /* Each builtin's lowering (named in builtins.def) gets the call and its
  * operands, already lowered. */
@@ -86,7 +85,7 @@ static Node *lower_binop(Lower *L, Expr *e)
 		[AOP_LE] = OP_LE, [AOP_GT] = OP_GT, [AOP_GE] = OP_GE,
 		[AOP_EQ] = OP_EQ, [AOP_NE] = OP_NE,
 	};
-	Node *l = lower_expr(L, e->arg[0]), *r = lower_expr(L, e->arg[1]);
+	Node *l = e->arg[0]->memo, *r = e->arg[1]->memo;
 	if (e->op == AOP_MATMUL)
 		return lower_matmul(L, e, l, r);
 	if (e->op >= sizeof(ops) / sizeof(ops[0]) || !ops[e->op])
@@ -369,12 +368,48 @@ static Node *lower_call(Lower *L, Expr *e)
 {
 	Node **a = arena_alloc(&L->g->arena, (e->nargs + 1) * sizeof(Node *));
 	for (int i = 0; i < e->nargs; i++)
-		a[i] = lower_expr(L, e->arg[i]);
+		a[i] = e->arg[i]->memo;
 	if (e->fn <= B_NONE || e->fn >= B_COUNT || !builtin_ir[e->fn].lower)
 		ice("no lowering for builtin %d", e->fn);
 	return builtin_ir[e->fn].lower(L, e, a);
 }
 
+/* One expression whose operands are lowered (their memo is set). */
+static Node *lower_one(Lower *L, Expr *e)
+{
+	Graph *g = L->g;
+	switch (e->kind) {
+	case E_NUM:
+		return cst(L, e->num);
+	case E_INPUT:
+	case E_TARGET: {
+		Node *n = ir_input(g, e->kind == E_INPUT
+					  ? L->m->inputs[e->input].name
+					  : L->m->target_name,
+				   e->kind == E_TARGET, e->shape);
+		n->attr.input.index = e->kind == E_INPUT ? e->input : 0;
+		return n;
+	}
+	case E_PARAM:
+		return tensor(L, e->tensor);
+	case E_NEG:
+		return op1(L, OP_NEG, e->arg[0]->memo);
+	case E_BINOP:
+		return lower_binop(L, e);
+	case E_CALL:
+		return lower_call(L, e);
+	}
+	ice("unknown expression kind %d", e->kind);
+}
+
+typedef struct Frame {
+	Expr *e;
+	int next;      /* the next operand to lower */
+} Frame;
+
+/* Lowers e after its operands, depth first in operand order, with an
+ * explicit stack: a chain of 50,000 statements is a DAG that deep. Each
+ * expression is lowered once per graph (the memo). */
 static Node *lower_expr(Lower *L, Expr *e)
 {
 	Graph *g = L->g;
@@ -382,41 +417,30 @@ static Node *lower_expr(Lower *L, Expr *e)
 		return e->memo;
 	Loc saved = g->cur_loc;
 	const char *saved_origin = g->cur_origin;
-	g->cur_loc = e->loc;
-	g->cur_origin = e->text;
-	Node *n;
-	switch (e->kind) {
-	case E_NUM:
-		n = cst(L, e->num);
-		break;
-	case E_INPUT:
-	case E_TARGET:
-		n = ir_input(g, e->kind == E_INPUT
-				? L->m->inputs[e->input].name
-				: L->m->target_name,
-			     e->kind == E_TARGET, e->shape);
-		n->attr.input.index = e->kind == E_INPUT ? e->input : 0;
-		break;
-	case E_PARAM:
-		n = tensor(L, e->tensor);
-		break;
-	case E_NEG:
-		n = op1(L, OP_NEG, lower_expr(L, e->arg[0]));
-		break;
-	case E_BINOP:
-		n = lower_binop(L, e);
-		break;
-	case E_CALL:
-		n = lower_call(L, e);
-		break;
-	default:
-		ice("unknown expression kind %d", e->kind);
+	int n = 0, cap = 64;
+	Frame *st = xmalloc(cap * sizeof(*st));
+	st[n++] = (Frame){e, 0};
+	while (n > 0) {
+		Frame *f = &st[n - 1];
+		if (f->next < f->e->nargs) {
+			Expr *x = f->e->arg[f->next++];
+			if (x->memo_graph == g)
+				continue;
+			if (n == cap)
+				st = xrealloc(st, (cap *= 2) * sizeof(*st));
+			st[n++] = (Frame){x, 0};
+			continue;
+		}
+		g->cur_loc = f->e->loc;
+		g->cur_origin = f->e->text;
+		f->e->memo = lower_one(L, f->e);
+		f->e->memo_graph = g;
+		n--;
 	}
+	free(st);
 	g->cur_loc = saved;
 	g->cur_origin = saved_origin;
-	e->memo_graph = g;
-	e->memo = n;
-	return n;
+	return e->memo;
 }
 
 static Node *sample_loss(Lower *L, Checked *c)

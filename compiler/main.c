@@ -68,6 +68,29 @@ static int bad_usage(const char *fmt, const char *arg)
 	return 2;
 }
 
+/* --dump-after takes a pass's name or "all"; anything else is an error
+ * that lists them. */
+static int check_dump_after(const char *name)
+{
+	char list[256] = "all";
+	size_t n = strlen(list);
+	bool known = !strcmp(name, "all");
+	for (size_t i = 0; i < sizeof(passes) / sizeof(passes[0]); i++) {
+		known |= !strcmp(name, passes[i].name);
+		bool seen = false;
+		for (size_t j = 0; j < i; j++)
+			seen |= !strcmp(passes[j].name, passes[i].name);
+		if (!seen)
+			n += snprintf(list + n, sizeof(list) - n, ", %s",
+				      passes[i].name);
+	}
+	if (known)
+		return 0;
+	fprintf(stderr, "nnc: error: unknown pass '%s' for --dump-after (%s)\n"
+		"(see nnc --help)\n", name, list);
+	return 2;
+}
+
 static int parse_args(Opts *o, int argc, char **argv)
 {
 	size_t fl = 0;
@@ -117,6 +140,8 @@ static int parse_args(Opts *o, int argc, char **argv)
 	    strcmp(o->emit, "grad") && strcmp(o->emit, "dot"))
 		return bad_usage("unknown --emit kind '%s' (c, ir, grad or dot)",
 				 o->emit);
+	if (o->dump_after && check_dump_after(o->dump_after))
+		return 2;
 	snprintf(o->flags + fl, sizeof(o->flags) - fl, "%s-O%d --precision=%s",
 		 fl ? "; effective " : "", o->opt, o->f64 ? "f64" : "f32");
 	return 0;
@@ -183,11 +208,12 @@ static int write_output(const char *path, const char *text, size_t len)
 	return ok ? 0 : 1;
 }
 
-static int generate(Model *m, const Opts *o)
+/* The output text of a checked model, from a memory stream (malloc'd;
+ * its length in *len). */
+static char *generate(Model *m, const Opts *o, size_t *len)
 {
 	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	FILE *f = open_memstream(&text, len);
 	EmitOpts eo = {o->opt, o->f64, o->flags};
 	if (!strcmp(o->emit, "c")) {
 		emit_c(f, m, &eo);
@@ -205,39 +231,50 @@ static int generate(Model *m, const Opts *o)
 		ir_print(f, m->train_g);
 	}
 	fclose(f);
-	int rc = write_output(o->output, text, len);
-	free(text);
-	return rc;
+	return text;
+}
+
+/* Everything after parsing: sema -> lower -> autodiff -> passes -> plan
+ * -> emit. Returns the output text (malloc'd), or NULL after errors and
+ * with --check. */
+static char *translate(Program *p, const Opts *o, Arena *a, Diag *d,
+		       size_t *len)
+{
+	Checked c;
+	Model *m = sema(p, a, d, &c);
+	if (m && o->summary)
+		print_summary(stdout, m);
+	if (!m || o->check) {
+		if (m)
+			sema_free(m, &c);
+		return NULL;
+	}
+	lower(m, &c);
+	autodiff(m->train_g, m);
+	optimize(m->train_g, o, "train");
+	optimize(m->eval_g, o, "eval");
+	optimize(m->pred_g, o, "predict");
+	plan(m, o->f64);
+	char *text = generate(m, o, len);
+	plan_free_all(m);
+	ir_free(m->train_g);
+	ir_free(m->eval_g);
+	ir_free(m->pred_g);
+	sema_free(m, &c);
+	return text;
 }
 
 static int compile(const Opts *o)
 {
 	Arena a = {0};
 	Diag d;
-	Checked c;
-	int rc = 1;
+	size_t len = 0;
 	diag_init(&d, stderr);
 	Program *p = parse_file(o->input, &a, &d);
-	Model *m = p && !d.nerrors ? sema(p, &a, &d, &c) : NULL;
-	if (m && o->summary)
-		print_summary(stdout, m);
-	if (m && o->check) {
-		rc = 0;
-		sema_free(m, &c);
-	} else if (m) {
-		lower(m, &c);
-		autodiff(m->train_g, m);
-		optimize(m->train_g, o, "train");
-		optimize(m->eval_g, o, "eval");
-		optimize(m->pred_g, o, "predict");
-		plan(m, o->f64);
-		rc = generate(m, o);
-		plan_free_all(m);
-		ir_free(m->train_g);
-		ir_free(m->eval_g);
-		ir_free(m->pred_g);
-		sema_free(m, &c);
-	}
+	char *text = p && !d.nerrors ? translate(p, o, &a, &d, &len) : NULL;
+	int rc = text ? write_output(o->output, text, len)
+		      : o->check && !d.nerrors && p ? 0 : 1;
+	free(text);
 	if (d.nerrors)
 		fprintf(stderr, "%d error%s generated.\n", d.nerrors,
 			d.nerrors == 1 ? "" : "s");

@@ -16,6 +16,12 @@
 
 #define NNC_VERSION "0.1.0"
 #define MAXRANK 4
+/* How deep an expression may nest: the parser's stack (parser.y) and
+ * sema's recursion over operands, counting the bodies of inlined defs
+ * (sema.c), are bounded by it; docs/language.md. */
+#define NN_MAX_NESTING 1000
+/* A seed is an integer a double holds exactly: 0 .. 2^53. */
+#define NNC_MAX_SEED 9007199254740992L
 
 /* ------------------------------------------------------------------ */
 /* arena.c: bump allocation, freed whole */
@@ -158,9 +164,12 @@ void ast_print_program(FILE *f, const Program *p);
 /* parse (grammar/parser.y + grammar/lexer.l) */
 
 /* Parses a whole file. Syntax errors go to d; returns NULL only when the
- * file cannot be read. The returned program may be partial if
+ * file cannot be read or holds a NUL byte. The returned program may be partial if
  * d->nerrors > 0. */
 Program *parse_file(const char *path, Arena *a, Diag *d);
+/* text[0 .. len) followed by a NUL; a NUL inside it is an error */
+Program *parse_buffer(const char *name, const char *text, size_t len,
+		      Arena *a, Diag *d);
 Program *parse_string(const char *name, const char *text, Arena *a,
 		      Diag *d);
 
@@ -523,7 +532,7 @@ typedef struct TrainCfg {
 	double validation;
 	int batch, epochs;
 	bool shuffle, drop_last;
-	long seed;
+	long seed;           /* 0 .. NNC_MAX_SEED */
 	NnrtNorm normalize;
 	NnrtNorm normalize_target; /* NONE or STANDARD */
 	unsigned metrics;    /* NNRT_METRIC_BIT(...) bits */
@@ -596,6 +605,8 @@ typedef enum {
 	E_NUM, E_INPUT, E_TARGET, E_PARAM, E_BINOP, E_NEG, E_CALL,
 } ExprKind;
 
+enum { EXPR_INPUT = 1, EXPR_TARGET = 2 };
+
 typedef struct Expr Expr;
 struct Expr {
 	ExprKind kind;
@@ -607,6 +618,8 @@ struct Expr {
 	BuiltinKind fn;      /* E_CALL */
 	Expr **arg;          /* operands: nargs of them */
 	int nargs;
+	int depends;         /* EXPR_INPUT | EXPR_TARGET: what it reads,
+	                        set as it is built (sema_set_args) */
 	double *opt;         /* E_CALL: numeric options by parameter index
 	                        (builtins.def), e.g. dense's units in opt[1] */
 	bool flag;           /* dense: bias; sum/mean: axis given */
@@ -639,10 +652,12 @@ typedef struct Sema {
 	Arena *a;
 	Diag *d;
 	Model *m;
-	Sym *syms;            /* global names, newest first */
+	Sym **syms;           /* global names: a hash table (sema.c) */
+	int nsyms, symcap;
 	int nstreams;         /* random layers so far (dropout streams) */
 	Sym *env;             /* def parameters while inlining */
 	Expansion *expanding; /* defs being inlined, innermost first */
+	int depth;            /* sema_expr's recursion, <= 2 * NN_MAX_NESTING */
 	Expr *target;
 	/* the statement being checked: layers name their tensors after it */
 	const char *stmt_name;
@@ -657,6 +672,8 @@ Expr *sema_new_expr(Sema *s, ExprKind k, Loc loc);
 void sema_set_args(Sema *s, Expr *e, int n, Expr **args); /* copies */
 bool sema_const(Sema *s, Ast *e, double *v); /* a constant number */
 bool sema_int(Sema *s, Ast *e, const char *what, int lo, int *v);
+bool sema_long(Sema *s, Ast *e, const char *what, long lo, long hi,
+	       long *v);
 bool sema_bool(Sema *s, Ast *e, bool *v);
 const char *sema_ident(const Ast *e);      /* a bare name, or NULL */
 bool sema_is_class(Sema *s, const Expr *e);
@@ -757,6 +774,8 @@ void emit(Emitter *E, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 const char *emit_lit(Emitter *E, double v);   /* a literal of type real */
 const char *emit_basename(const char *path);
+/* user text made safe inside a C comment (emit.c) */
+const char *emit_comment_text(Emitter *E, const char *s);
 /* emit_kernel.c: defines the kernel's static function (or reuses an
  * identical one) and sets k->name */
 void emit_kernel_def(Emitter *E, Kernel *k);

@@ -13,11 +13,17 @@
  */
 #include "nnc.h"
 
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { SYM_INPUT, SYM_TARGET, SYM_PARAM, SYM_VALUE, SYM_DEF };
+
+/* Inlining recurses, so a chain of defs each calling the previous one
+ * is limited (docs/language.md). */
+enum { MAX_INLINE_DEPTH = 100 };
 
 struct Sym {
 	const char *name;
@@ -25,7 +31,7 @@ struct Sym {
 	Loc loc;
 	Expr *value;   /* input, target, param, value, def argument */
 	Stmt *def;     /* SYM_DEF */
-	Sym *next;
+	Sym *next;     /* def parameters: the next one */
 };
 
 struct Expansion {
@@ -58,10 +64,52 @@ static Sym *lookup(Sym *list, const char *name)
 	return NULL;
 }
 
+/* FNV-1a */
+static unsigned hash(const char *name)
+{
+	unsigned h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
+}
+
+/* The global names are a hash table of open addressing (a program of
+ * 100,000 statements has as many names); the table never holds more
+ * than half its slots. */
+static Sym **global_slot(Sema *s, const char *name)
+{
+	unsigned mask = (unsigned)s->symcap - 1;
+	unsigned i = hash(name) & mask;
+	while (s->syms[i] && strcmp(s->syms[i]->name, name) != 0)
+		i = (i + 1) & mask;
+	return &s->syms[i];
+}
+
+static Sym *lookup_global(Sema *s, const char *name)
+{
+	return s->symcap ? *global_slot(s, name) : NULL;
+}
+
+static void add_global(Sema *s, Sym *y)
+{
+	if (2 * (s->nsyms + 1) > s->symcap) {
+		Sym **old = s->syms;
+		int oldcap = s->symcap;
+		s->symcap = oldcap ? 2 * oldcap : 64;
+		s->syms = xcalloc(s->symcap, sizeof(*s->syms));
+		for (int i = 0; i < oldcap; i++)
+			if (old[i])
+				*global_slot(s, old[i]->name) = old[i];
+		free(old);
+	}
+	*global_slot(s, y->name) = y;
+	s->nsyms++;
+}
+
 static bool declare(Sema *s, const char *name, Loc loc, int kind,
 		    Expr *value, Stmt *def)
 {
-	Sym *old = lookup(s->syms, name);
+	Sym *old = lookup_global(s, name);
 	if (old) {
 		diag_error(s->d, loc, "'%s' is already defined", name);
 		diag_note(s->d, old->loc, "previous definition of '%s' is here",
@@ -69,8 +117,8 @@ static bool declare(Sema *s, const char *name, Loc loc, int kind,
 		return false;
 	}
 	Sym *y = arena_alloc(s->a, sizeof(*y));
-	*y = (Sym){name, kind, loc, value, def, s->syms};
-	s->syms = y;
+	*y = (Sym){name, kind, loc, value, def, NULL};
+	add_global(s, y);
 	return true;
 }
 
@@ -86,14 +134,17 @@ Expr *sema_new_expr(Sema *s, ExprKind k, Loc loc)
 	e->loc = loc;
 	e->text = s->stmt_text;
 	e->tensor = -1;
+	e->depends = k == E_INPUT ? EXPR_INPUT : k == E_TARGET ? EXPR_TARGET : 0;
 	return e;
 }
 
 void sema_set_args(Sema *s, Expr *e, int n, Expr **args)
 {
 	e->arg = arena_alloc(s->a, n * sizeof(*e->arg));
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		e->arg[i] = args[i];
+		e->depends |= args[i]->depends;
+	}
 	e->nargs = n;
 }
 
@@ -104,57 +155,107 @@ bool sema_is_class(Sema *s, const Expr *e)
 
 /* ---- constants -------------------------------------------------------- */
 
-bool sema_const(Sema *s, Ast *e, double *v)
+/* The chain `a + b * c - d ...` nests to the left as deep as it is long
+ * (30,000 terms is 30,000 levels): its arithmetic operators, innermost
+ * first (those up to `last` in AstOp), so that it is walked with a loop. Only right operands recurse,
+ * and the parser bounds their nesting (YYMAXDEPTH in parser.y). */
+static Ast **left_chain(Ast *e, AstOp last, int *n)
 {
-	double a, b;
+	int k = 0;
+	for (Ast *p = e; p->kind == A_BINOP && p->op <= last; p = p->lhs)
+		k++;
+	Ast **chain = xmalloc((k ? k : 1) * sizeof(*chain));
+	*n = k;
+	for (Ast *p = e; k > 0; p = p->lhs)
+		chain[--k] = p;
+	return chain;
+}
+
+static bool fold(Sema *s, Ast *e, double a, double b, double *v)
+{
+	switch (e->op) {
+	case AOP_ADD: *v = a + b; break;
+	case AOP_SUB: *v = a - b; break;
+	case AOP_MUL: *v = a * b; break;
+	case AOP_DIV:
+		if (b == 0) {
+			sema_error(s, e->loc, "division by zero");
+			return false;
+		}
+		*v = a / b;
+		break;
+	default: *v = pow(a, b); break;
+	}
+	return true;
+}
+
+static bool const_leaf(Sema *s, Ast *e, double *v)
+{
 	switch (e->kind) {
 	case A_NUM:
 		*v = e->num;
 		return true;
 	case A_UNOP:
-		if (!sema_const(s, e->lhs, &a))
+		if (!sema_const(s, e->lhs, v))
 			return false;
-		*v = -a;
+		*v = -*v;
 		return true;
 	case A_BINOP:
-		if (e->op > AOP_POW) {
-			sema_error(s, e->loc, "expected a number, found '%s'",
-				   ast_op_name(e->op));
-			return false;
-		}
-		if (!sema_const(s, e->lhs, &a) || !sema_const(s, e->rhs, &b))
-			return false;
-		switch (e->op) {
-		case AOP_ADD: *v = a + b; break;
-		case AOP_SUB: *v = a - b; break;
-		case AOP_MUL: *v = a * b; break;
-		case AOP_DIV:
-			if (b == 0) {
-				sema_error(s, e->loc, "division by zero");
-				return false;
-			}
-			*v = a / b;
-			break;
-		default: *v = pow(a, b); break;
-		}
-		return true;
+		sema_error(s, e->loc, "expected a number, found '%s'",
+			   ast_op_name(e->op));
+		return false;
 	default:
 		sema_error(s, e->loc, "expected a number");
 		return false;
 	}
 }
 
-bool sema_int(Sema *s, Ast *e, const char *what, int lo, int *v)
+bool sema_const(Sema *s, Ast *e, double *v)
+{
+	int n;
+	Ast **chain = left_chain(e, AOP_POW, &n);
+	bool ok = const_leaf(s, n ? chain[0]->lhs : e, v);
+	for (int i = 0; ok && i < n; i++) {
+		double b;
+		ok = sema_const(s, chain[i]->rhs, &b) &&
+		     fold(s, chain[i], *v, b, v);
+		if (ok && !isfinite(*v)) {
+			sema_error(s, chain[i]->loc, "the result of '%s' is out of "
+				   "range (%g)", ast_op_name(chain[i]->op), *v);
+			ok = false;
+		}
+	}
+	free(chain);
+	return ok;
+}
+
+/* An integer constant in [lo, hi], range-checked as a double: converting
+ * a double beyond the integer type's range is undefined. */
+bool sema_long(Sema *s, Ast *e, const char *what, long lo, long hi, long *v)
 {
 	double d;
 	if (!sema_const(s, e, &d))
 		return false;
-	if (d != (int)d || d < lo) {
-		sema_error(s, e->loc, "%s must be an integer >= %d, found %g",
+	if (!(d >= lo) || d != floor(d)) {
+		sema_error(s, e->loc, "%s must be an integer >= %ld, found %g",
 			   what, lo, d);
 		return false;
 	}
-	*v = (int)d;
+	if (d > hi) {
+		sema_error(s, e->loc, "%s must be at most %ld, found %.17g", what,
+			   hi, d);
+		return false;
+	}
+	*v = (long)d;
+	return true;
+}
+
+bool sema_int(Sema *s, Ast *e, const char *what, int lo, int *v)
+{
+	long l;
+	if (!sema_long(s, e, what, lo, INT_MAX, &l))
+		return false;
+	*v = (int)l;
 	return true;
 }
 
@@ -240,7 +341,7 @@ static Expr *check_name(Sema *s, Ast *e)
 {
 	Sym *y = lookup(s->env, e->str);
 	if (!y)
-		y = lookup(s->syms, e->str);
+		y = lookup_global(s, e->str);
 	if (!y) {
 		sema_error(s, e->loc, "unknown name '%s'", e->str);
 		return NULL;
@@ -277,20 +378,12 @@ static void note_decl(Sema *s, const Expr *x)
 			  shape_user_str(x->shape, buf, sizeof(buf)));
 }
 
-static Expr *check_binop(Sema *s, Ast *e)
+/* One operator of a chain: l is its left operand, already checked (NULL
+ * when that failed). */
+static Expr *check_binop1(Sema *s, Ast *e, Expr *l)
 {
 	char a[64], b[64];
-	if (e->op >= AOP_LT && e->op <= AOP_NE) {
-		sema_error(s, e->loc, "comparison '%s' outside where(): "
-			   "comparisons are only the condition of where",
-			   ast_op_name(e->op));
-		return NULL;
-	}
-	if (e->op == AOP_THEN) {
-		sema_error(s, e->loc, "'then' is only for schedules");
-		return NULL;
-	}
-	Expr *l = sema_expr(s, e->lhs), *r = sema_expr(s, e->rhs);
+	Expr *r = sema_expr(s, e->rhs);
 	if (!l || !r || !check_not_class(s, l, e->lhs->loc) ||
 	    !check_not_class(s, r, e->rhs->loc))
 		return NULL;
@@ -333,16 +426,43 @@ static Expr *check_binop(Sema *s, Ast *e)
 	return x;
 }
 
+static Expr *check_binop(Sema *s, Ast *e)
+{
+	if (e->op >= AOP_LT && e->op <= AOP_NE) {
+		sema_error(s, e->loc, "comparison '%s' outside where(): "
+			   "comparisons are only the condition of where",
+			   ast_op_name(e->op));
+		return NULL;
+	}
+	if (e->op == AOP_THEN) {
+		sema_error(s, e->loc, "'then' is only for schedules");
+		return NULL;
+	}
+	int n;
+	Ast **chain = left_chain(e, AOP_MATMUL, &n);
+	Expr *x = sema_expr(s, chain[0]->lhs);
+	for (int i = 0; i < n; i++)
+		x = check_binop1(s, chain[i], x);
+	free(chain);
+	return x;
+}
+
 /* Inlines a def: its parameters name the (already checked) arguments. */
 static Expr *inline_def(Sema *s, Ast *e, Sym *def)
 {
 	Stmt *st = def->def;
-	for (Expansion *x = s->expanding; x; x = x->next)
+	int depth = 0;
+	for (Expansion *x = s->expanding; x; x = x->next, depth++)
 		if (x->def == st) {
 			sema_error(s, e->loc, "recursive call to '%s'",
 				   st->name);
 			return NULL;
 		}
+	if (depth == MAX_INLINE_DEPTH) {
+		sema_error(s, e->loc, "defs calling defs more than %d deep",
+			   MAX_INLINE_DEPTH);
+		return NULL;
+	}
 	if (e->nkw) {
 		sema_error(s, e->kw[0].loc, "'%s' takes positional arguments "
 			   "only", st->name);
@@ -378,7 +498,7 @@ static Expr *check_call(Sema *s, Ast *e, Ast *parent)
 {
 	Sym *y = lookup(s->env, e->str);
 	if (!y)
-		y = lookup(s->syms, e->str);
+		y = lookup_global(s, e->str);
 	if (y && y->kind == SYM_DEF)
 		return inline_def(s, e, y);
 	if (y) {
@@ -393,6 +513,13 @@ static Expr *expr_in(Sema *s, Ast *e, Ast *parent)
 	Expr *x;
 	switch (e->kind) {
 	case A_NUM:
+		if (e->num != 0 && (fabs(e->num) > FLT_MAX ||
+				    fabs(e->num) < FLT_TRUE_MIN)) {
+			sema_error(s, e->loc, "number %g is outside the range of "
+				   "a float (%g to %g)", e->num, FLT_TRUE_MIN,
+				   FLT_MAX);
+			return NULL;
+		}
 		x = sema_new_expr(s, E_NUM, e->loc);
 		x->num = e->num;
 		x->shape = shape_scalar(false);
@@ -425,15 +552,31 @@ static Expr *expr_in(Sema *s, Ast *e, Ast *parent)
 	return NULL;
 }
 
+/* The parser bounds the nesting of one expression; inlined defs nest
+ * theirs inside it, up to MAX_INLINE_DEPTH deep. */
+static Expr *nested(Sema *s, Ast *e, Ast *parent)
+{
+	if (s->depth == 2 * NN_MAX_NESTING) {
+		sema_error(s, e->loc, "nested too deeply: more than %d levels, "
+			   "counting the bodies of inlined defs",
+			   2 * NN_MAX_NESTING);
+		return NULL;
+	}
+	s->depth++;
+	Expr *x = expr_in(s, e, parent);
+	s->depth--;
+	return x;
+}
+
 Expr *sema_expr(Sema *s, Ast *e)
 {
-	return expr_in(s, e, NULL);
+	return nested(s, e, NULL);
 }
 
 /* sema_call() needs to know a layer's direct parent for init = auto. */
 Expr *sema_expr_arg(Sema *s, Ast *e, Ast *parent)
 {
-	return expr_in(s, e, parent);
+	return nested(s, e, parent);
 }
 
 /* ---- statements ------------------------------------------------------- */
@@ -520,18 +663,6 @@ static void check_param(Sema *s, Stmt *st)
 	sema_add_layer(s, "param", sh, shape_numel(sh), 0);
 }
 
-static int depends(const Expr *e)
-{
-	if (e->kind == E_INPUT)
-		return 1;
-	if (e->kind == E_TARGET)
-		return 2;
-	int d = 0;
-	for (int i = 0; i < e->nargs; i++)
-		d |= depends(e->arg[i]);
-	return d;
-}
-
 /* A named value, an output or the loss. Layers inside name their tensors
  * after the statement. */
 static Expr *check_value(Sema *s, Stmt *st, const char *name)
@@ -554,7 +685,7 @@ static void check_output(Sema *s, Stmt *st, Expr ***outs)
 		    !x)
 			return;
 	} else {
-		Sym *y = lookup(s->syms, st->name);
+		Sym *y = lookup_global(s, st->name);
 		if (!y || y->kind == SYM_DEF) {
 			sema_error(s, st->name_loc, "unknown name '%s'",
 				   st->name);
@@ -563,14 +694,14 @@ static void check_output(Sema *s, Stmt *st, Expr ***outs)
 		if (!(x = y->value))
 			return;
 	}
-	int d = depends(x);
-	if (d & 2) {
+	int d = x->depends;
+	if (d & EXPR_TARGET) {
 		sema_error(s, st->name_loc, "output '%s' depends on the target "
 			   "'%s', which predict does not have", st->name,
 			   m->target_name);
 		return;
 	}
-	if (!(d & 1) || sema_is_class(s, x)) {
+	if (!(d & EXPR_INPUT) || sema_is_class(s, x)) {
 		sema_error(s, st->name_loc, "output '%s' does not depend on the "
 			   "input", st->name);
 		return;
@@ -715,6 +846,7 @@ Model *sema(Program *p, Arena *a, Diag *d, Checked *out)
 	check_missing(&s, p, out, seen);
 	sema_train_finish(&s);
 	layout_tensors(m);
+	free(s.syms);
 	if (d->nerrors) {
 		sema_free(m, out);
 		return NULL;

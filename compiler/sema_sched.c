@@ -344,22 +344,31 @@ static bool check_piece(Sema *s, Ast *e, SchedPiece *p)
 
 /* ---- the chain -------------------------------------------------------- */
 
-static int chain_length(const Ast *e)
+static bool is_then(const Ast *e)
 {
-	if (e->kind == A_BINOP && e->op == AOP_THEN)
-		return chain_length(e->lhs) + chain_length(e->rhs);
-	return 1;
+	return e->kind == A_BINOP && e->op == AOP_THEN;
 }
 
-/* The schedules of `A then B then C` in order; returns the next free
- * slot. */
-static Ast **flatten(Ast *e, Ast **out)
+/* `A then B then C` nests to the left, as deep as the chain is long:
+ * walked with a loop. Only a parenthesized right side recurses, as deep
+ * as the parser allows. */
+static int chain_length(const Ast *e)
 {
-	if (e->kind != A_BINOP || e->op != AOP_THEN) {
-		*out = e;
-		return out + 1;
+	int n = 1;
+	for (; is_then(e); e = e->lhs)
+		n += chain_length(e->rhs);
+	return n;
+}
+
+/* The n schedules of the chain e in order, into items[0 .. n). */
+static void flatten(Ast *e, Ast **items, int n)
+{
+	for (; is_then(e); e = e->lhs) {
+		int k = chain_length(e->rhs);
+		flatten(e->rhs, items + n - k, k);
+		n -= k;
 	}
-	return flatten(e->rhs, flatten(e->lhs, out));
+	items[0] = e;
 }
 
 static const char *end_phrase(SchedEnd e)
@@ -396,7 +405,7 @@ void sema_schedule(Sema *s, Stmt *st)
 	long start = 0;
 	int state = 0;
 	bool ok = true;
-	flatten(st->value, items);
+	flatten(st->value, items, n);
 	for (int i = 0; i < n; i++) {
 		SchedPiece *p = &pieces[i];
 		if (!check_piece(s, items[i], p)) {

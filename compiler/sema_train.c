@@ -350,8 +350,7 @@ static void train_key(Sema *s, Kwarg *k)
 		if (sema_int(s, k->value, "epochs", 1, &iv))
 			t->epochs = iv;
 	} else if (!strcmp(k->name, "seed")) {
-		if (sema_int(s, k->value, "seed", 0, &iv))
-			t->seed = iv;
+		sema_long(s, k->value, "seed", 0, NNC_MAX_SEED, &t->seed);
 	} else if (!strcmp(k->name, "shuffle"))
 		sema_bool(s, k->value, &t->shuffle);
 	else if (!strcmp(k->name, "drop_last"))

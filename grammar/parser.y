@@ -121,6 +121,13 @@ void lex_close_all(ParseCtx *c);
 
 #define A (ctx->arena)
 
+/* The parser's stack grows with each open bracket, call, unary '-' and
+ * '^' (right-associative) not yet closed; chains of left-associative
+ * operators (`x + x + ... + x`) do not grow it. Deeper nesting is an
+ * error at the token that overflows it (nnerror), so every later stage
+ * may recurse over an expression's operands (docs/language.md). */
+#define YYMAXDEPTH NN_MAX_NESTING
+
 static int nnlex(NNSTYPE *val, Loc *loc, ParseCtx *ctx);
 static void nnerror(Loc *loc, ParseCtx *ctx, const char *msg);
 static void add_stmt(ParseCtx *ctx, Stmt *s);
@@ -505,9 +512,16 @@ static int nnlex(NNSTYPE *val, Loc *loc, ParseCtx *ctx)
 	return tok;
 }
 
+/* With parse.error custom, bison calls this only when its stack is
+ * full ("memory exhausted"). */
 static void nnerror(Loc *loc, ParseCtx *ctx, const char *msg)
 {
-	diag_error(ctx->diag, *loc, "%s", msg);
+	if (strstr(msg, "exhausted"))
+		diag_error(ctx->diag, *loc, "nested too deeply: more than %d "
+			   "open brackets, calls, '-' and '^' at once",
+			   NN_MAX_NESTING);
+	else
+		diag_error(ctx->diag, *loc, "%s", msg);
 }
 
 /* ------------------------------------------------------------------ */
@@ -688,7 +702,35 @@ Program *parse_string(const char *name, const char *text, Arena *a,
 	return ctx.prog;
 }
 
-static char *read_file(const char *path)
+/* A NUL byte would end the text early and silently: an error at its
+ * place instead. */
+static bool check_nul(const char *name, const char *text, size_t len,
+		      Arena *a, Diag *d)
+{
+	const char *nul = memchr(text, '\0', len);
+	if (!nul)
+		return true;
+	int line = 1, col = 1;
+	for (const char *p = text; p < nul; p++) {
+		col = *p == '\n' ? 1 : col + 1;
+		line += *p == '\n';
+	}
+	diag_add_source(d, name, text);
+	Loc loc = { arena_strdup(a, name), line, col, line, col + 1 };
+	diag_error(d, loc, "NUL byte in source");
+	return false;
+}
+
+Program *parse_buffer(const char *name, const char *text, size_t len,
+		      Arena *a, Diag *d)
+{
+	if (!check_nul(name, text, len, a, d))
+		return NULL;
+	return parse_string(name, text, a, d);
+}
+
+/* The file's bytes with a NUL after them; their number in *len. */
+static char *read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
@@ -709,17 +751,19 @@ static char *read_file(const char *path)
 		return NULL;
 	}
 	buf[n] = '\0';
+	*len = n;
 	return buf;
 }
 
 Program *parse_file(const char *path, Arena *a, Diag *d)
 {
-	char *text = read_file(path);
+	size_t len;
+	char *text = read_file(path, &len);
 	if (!text) {
 		diag_plain(d, "cannot read '%s': %s", path, strerror(errno));
 		return NULL;
 	}
-	Program *p = parse_string(path, text, a, d);
+	Program *p = parse_buffer(path, text, len, a, d);
 	free(text);
 	return p;
 }

@@ -142,7 +142,7 @@ static void test_errors(void)
 	expect_error(HEAD "optimizer adam(lr = -1)\n" TRAIN,
 		     "error: adam(): lr must be >= 0, found -1");
 	expect_error(HEAD "optimizer adam(eps = 1e300 * 1e300)\n" TRAIN,
-		     "error: adam(): eps must be a finite number");
+		     "t.nn:7:28: error: the result of '*' is out of range (inf)");
 	expect_error(HEAD "optimizer sgd(0.1, momentum = 1.5)\n" TRAIN,
 		     "error: sgd(): momentum must be in [0, 1], found 1.5");
 	expect_error(HEAD "optimizer sgd(0.1, nesterov = 1)\n" TRAIN,
