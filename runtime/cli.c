@@ -206,8 +206,11 @@ static void set_option(Rt *rt, const char *cmd, OptId id, const char *v)
 	case OPT_SEED:
 		errno = 0;
 		o->seed = strtoul(v, &end, 10);
-		if (!*v || *end || errno || v[0] == '-')
-			bad_value(rt, cmd, id, v, "a non-negative integer");
+		/* the .nn file's seed limit too: 2^53, what a double holds */
+		if (!*v || *end || errno || v[0] == '-' ||
+		    o->seed > 9007199254740992UL)
+			bad_value(rt, cmd, id, v,
+				  "an integer from 0 to 9007199254740992");
 		o->has_seed = 1;
 		break;
 	default:

@@ -95,6 +95,9 @@ t_misuse() {
 	expect 2 "unknown option '--npy' for 'train'" "$B/fake" train --npy x || return 1
 	expect 2 "'export' needs --npy DIR" "$B/fake" export || return 1
 	expect 2 "unexpected argument 'x'" "$B/fake" eval x || return 1
+	# --seed has the .nn file's limit, 2^53
+	expect 2 "an integer from 0 to 9007199254740992" \
+		"$B/fake" train --seed 9007199254740993 || return 1
 }
 
 t_train_converges() {
