@@ -171,23 +171,38 @@ void emit_conv2d_dw(Emitter *E, Kernel *k)
 
 /* ---- pooling ------------------------------------------------------ */
 
+/* One plane a window loop walks: the C pointer `name` to the plane of
+ * (sample, channel) bc in the buffer `buf`, an input (x-sized) plane or
+ * an output (y-sized) one, written or only read. */
+typedef struct Plane {
+	const char *name, *buf;
+	bool input_sized, write;
+} Plane;
+
 /*
- * Opens the loops over every output position of every (sample, channel)
- * plane: xp the input plane, yp the output plane, `at` the window's
- * first input position. The caller closes 3 loops.
+ * Opens the loops over every output position (oh, ow) of every (sample,
+ * channel) plane bc, with a pointer to each of the given planes, and
+ * `at`, the window's first input position. The caller closes 3 loops.
  */
-static void open_windows(Emitter *E, const Geom *g, const char *x,
-			 const char *y, bool write_x)
+static void open_windows(Emitter *E, const Geom *g, const Plane *p, int n)
 {
 	emit(E, "for (long bc = 0; bc < (long)n * %ld; bc++) {", g->c);
-	emit(E, "\t%s%s *restrict xp = %s + bc * %ld;", write_x ? "" : "const ",
-	     E->real, x, g->h * g->w);
-	emit(E, "\t%s%s *restrict yp = %s + bc * %ld;", write_x ? "const " : "",
-	     E->real, y, g->oh * g->ow);
+	for (int i = 0; i < n; i++)
+		emit(E, "\t%s%s *restrict %s = %s + bc * %ld;",
+		     p[i].write ? "" : "const ", E->real, p[i].name, p[i].buf,
+		     p[i].input_sized ? g->h * g->w : g->oh * g->ow);
 	emit(E, "\tfor (long oh = 0; oh < %ld; oh++) {", g->oh);
 	emit(E, "\t\tfor (long ow = 0; ow < %ld; ow++) {", g->ow);
 	emit(E, "\t\t\tconst long at = oh * %ld + ow * %d;", g->stride * g->w,
 	     g->stride);
+}
+
+/* o0, n samples of shape s, set to 0 (the gradients accumulate in it) */
+static void zero_out(Emitter *E, Shape s)
+{
+	emit(E, "for (long i = 0; i < (long)n * %ld; i++) {", shape_numel(s));
+	emit(E, "\to0[i] = 0;");
+	emit(E, "}");
 }
 
 static void close_windows(Emitter *E)
@@ -223,7 +238,8 @@ void emit_maxpool(Emitter *E, Kernel *k)
 {
 	Node *y = k->members[0];
 	Geom g = pool_geom(y->in[0]->shape, y->shape, &y->attr.pool);
-	open_windows(E, &g, "a0", "o0", false);
+	const Plane p[] = {{"xp", "a0", true, false}, {"yp", "o0", false, true}};
+	open_windows(E, &g, p, 2);
 	window_max(E, &g, "xp");
 	emit(E, "\t\t\t(void)mi;");
 	emit(E, "\t\t\typ[oh * %ld + ow] = m;", g.ow);
@@ -235,19 +251,10 @@ void emit_maxpool_dx(Emitter *E, Kernel *k)
 {
 	Node *dx = k->members[0];
 	Geom g = pool_geom(dx->shape, dx->in[1]->shape, &dx->attr.pool);
-	emit(E, "for (long i = 0; i < (long)n * %ld; i++) {",
-	     shape_numel(dx->shape));
-	emit(E, "\to0[i] = 0;");
-	emit(E, "}");
-	emit(E, "for (long bc = 0; bc < (long)n * %ld; bc++) {", g.c);
-	emit(E, "\tconst %s *restrict xp = a0 + bc * %ld;", E->real, g.h * g.w);
-	emit(E, "\tconst %s *restrict dyp = a1 + bc * %ld;", E->real,
-	     g.oh * g.ow);
-	emit(E, "\t%s *restrict dxp = o0 + bc * %ld;", E->real, g.h * g.w);
-	emit(E, "\tfor (long oh = 0; oh < %ld; oh++) {", g.oh);
-	emit(E, "\t\tfor (long ow = 0; ow < %ld; ow++) {", g.ow);
-	emit(E, "\t\t\tconst long at = oh * %ld + ow * %d;", g.stride * g.w,
-	     g.stride);
+	const Plane p[] = {{"xp", "a0", true, false}, {"dyp", "a1", false, false},
+			   {"dxp", "o0", true, true}};
+	zero_out(E, dx->shape);
+	open_windows(E, &g, p, 3);
 	window_max(E, &g, "xp");
 	emit(E, "\t\t\tdxp[mi] += dyp[oh * %ld + ow];", g.ow);
 	close_windows(E);
@@ -258,7 +265,8 @@ void emit_avgpool(Emitter *E, Kernel *k)
 {
 	Node *y = k->members[0];
 	Geom g = pool_geom(y->in[0]->shape, y->shape, &y->attr.pool);
-	open_windows(E, &g, "a0", "o0", false);
+	const Plane p[] = {{"xp", "a0", true, false}, {"yp", "o0", false, true}};
+	open_windows(E, &g, p, 2);
 	emit(E, "\t\t\t%s s = 0;", E->real);
 	emit(E, "\t\t\tfor (long ki = 0; ki < %d; ki++) {", g.k);
 	emit(E, "\t\t\t\tfor (long kj = 0; kj < %d; kj++) {", g.k);
@@ -275,11 +283,9 @@ void emit_avgpool_dx(Emitter *E, Kernel *k)
 {
 	Node *dx = k->members[0];
 	Geom g = pool_geom(dx->shape, dx->in[0]->shape, &dx->attr.pool);
-	emit(E, "for (long i = 0; i < (long)n * %ld; i++) {",
-	     shape_numel(dx->shape));
-	emit(E, "\to0[i] = 0;");
-	emit(E, "}");
-	open_windows(E, &g, "o0", "a0", true);
+	const Plane p[] = {{"xp", "o0", true, true}, {"yp", "a0", false, false}};
+	zero_out(E, dx->shape);
+	open_windows(E, &g, p, 2);
 	emit(E, "\t\t\tconst %s d = yp[oh * %ld + ow] / %s;", E->real, g.ow,
 	     emit_lit(E, (double)g.k * g.k));
 	emit(E, "\t\t\tfor (long ki = 0; ki < %d; ki++) {", g.k);
