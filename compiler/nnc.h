@@ -682,8 +682,33 @@ bool sema_init_spec(Sema *s, Ast *e, Tensor *t);
 void sema_add_layer(Sema *s, const char *kind, Shape sh, long params,
 		    double flops);
 Expr *sema_expr_arg(Sema *s, Ast *e, Ast *parent); /* parent: for init */
-/* sema_call.c: builtins */
+/* sema_call.c: builtins (builtins.def), their arguments matched to the
+ * parameters, then checked by the builtin's checker */
+#define MAXARGS 8
+typedef struct Builtin Builtin;
+typedef Expr *CheckFn(Sema *s, Ast *e, const Builtin *b, Ast **a,
+		      Ast *parent);
+struct Builtin {
+	const char *name;
+	BuiltinKind kind;
+	int required;                 /* leading arguments with no default */
+	const char *params[MAXARGS];  /* names, for keywords and messages */
+	CheckFn *check;
+};
 Expr *sema_call(Sema *s, Ast *e, Ast *parent);
+/* a value argument; a class label only where class_ok */
+Expr *sema_value_arg(Sema *s, Ast *a, Ast *parent, bool class_ok);
+/* a checked call of b with operands args[0..n) and an option per
+ * parameter (Expr.opt) */
+Expr *sema_new_call(Sema *s, Ast *e, const Builtin *b, Shape sh, int n,
+		    Expr **args);
+/* opt[i] = argument i, a constant in [lo, hi] ((lo, hi] if open), or
+ * def when absent; false after an error */
+bool sema_num_opt(Sema *s, Expr *r, Ast **a, int i, const char *name,
+		  double def, double lo, bool open, double hi);
+/* sema_layer.c: the checkers of the layers and regularizers */
+CheckFn sema_dense, sema_conv2d, sema_pool, sema_flatten, sema_batchnorm,
+	sema_layernorm, sema_dropout, sema_regularizer;
 /* sema_optim.c: the optimizer statement */
 void sema_optimizer(Sema *s, Stmt *st);
 /* sema_train.c: the train block */
