@@ -9,7 +9,7 @@
 #   make golden     rewrite the golden files (review the diff)
 #   make asan       nnc, the unit tests and a trainer under ASan + UBSan
 #   make fuzz       the libFuzzer harness over nnc for FUZZ_SECONDS (600)
-#   make install    PREFIX=/usr/local
+#   make install    PREFIX=/usr/local (DESTDIR too); make uninstall
 #   make deps       install the Debian packages the build and the examples need
 #   make test-deps  ... and those the tests need (PyTorch for tests/torch)
 #   make clean
@@ -39,9 +39,10 @@ DEB_PACKAGES := build-essential flex bison pkg-config libopenblas-dev \
 # gradcheck tier checks examples/fashion_mlp.nn on a batch of it)
 DATA_PACKAGES := dataset-fashion-mnist
 # the tests also compare against PyTorch (tests/torch)
-# (clang with libFuzzer for tests/fuzz, gcc and clang for the emitted C)
+# (clang with libFuzzer for tests/fuzz, gcc and clang for the emitted C,
+# groff and man-db for the man pages' tier)
 TEST_PACKAGES := $(DEB_PACKAGES) $(DATA_PACKAGES) python3-numpy python3-torch \
-                 graphviz clang gcc
+                 graphviz clang gcc groff-base man-db
 
 COMPILER_SRC := $(sort $(wildcard compiler/*.c))
 RUNTIME_SRC  := $(sort $(wildcard runtime/*.c))
@@ -176,9 +177,13 @@ $(BUILD)/fuzz_nnc: tests/fuzz/fuzz_nnc.c $(LIB_OBJ)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fsanitize=fuzzer -o $@ $< \
 	  $(LIB_OBJ) -lm
 
+MAN_PAGES := docs/man/nnc.1 docs/man/nnrt-trainer.1
+MAN1DIR   := $(PREFIX)/share/man/man1
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
-	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	  $(DESTDIR)$(MAN1DIR)
 	install -m 755 $(BUILD)/nnc $(DESTDIR)$(PREFIX)/bin/nnc
 	install -m 644 $(BUILD)/libnnrt.a $(DESTDIR)$(PREFIX)/lib/libnnrt.a
 	install -m 644 runtime/nnrt.h $(DESTDIR)$(PREFIX)/include/nnrt.h
@@ -187,11 +192,19 @@ install: all
 	  'Cflags: -I$${prefix}/include $(BLAS_CFLAGS)' \
 	  'Libs: -L$${prefix}/lib -lnnrt $(BLAS_LIBS) -lz -lm' \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nnrt.pc
+	install -m 644 $(MAN_PAGES) $(DESTDIR)$(MAN1DIR)
+
+# Removes what install wrote, not the directories.
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/nnc $(DESTDIR)$(PREFIX)/lib/libnnrt.a \
+	  $(DESTDIR)$(PREFIX)/include/nnrt.h \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/nnrt.pc \
+	  $(addprefix $(DESTDIR)$(MAN1DIR)/,$(notdir $(MAN_PAGES)))
 
 clean:
 	rm -rf $(BUILD)
 
 .PHONY: all deps test-deps demo test examples golden asan fuzz fuzz-build \
-        install clean
+        install uninstall clean
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

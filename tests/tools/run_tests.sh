@@ -38,6 +38,7 @@ tier e2e tests/tools/e2e.sh
 tier data tests/tools/data.sh
 tier targets tests/tools/targets.sh
 tier runtime tests/runtime/run.sh
+tier man tests/tools/man.sh
 tier regress tests/tools/regress.sh
 tier fuzz tests/tools/fuzz.sh
 tier torch tests/torch/run.sh
