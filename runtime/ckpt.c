@@ -23,11 +23,14 @@
  *   normalize_target  the same for the target (n 0 or target_size):
  *               y' = (y - shift) / scale
  *   early stop  u32 best epoch, u32 epochs since, f64 best value,
- *               u32 has_best
+ *               u32 has_best: 0 none, 1 `best` is the best epoch's
+ *               copy, 2 restored (the end of a restore_best run):
+ *               params are the best epoch's, `best` the last epoch's
  *   schedule    u32 n_sched, f64[n_sched]   the schedule's state
  *   params      real[n_params]
  *   state       real[n_state]
- *   best        real[n_params]   only if has_best (restore_best's copy)
+ *   best        real[n_params]   only if has_best (restore_best's copy,
+ *                                or the last epoch's if has_best is 2)
  *   crc32       u32      zlib crc32 of every byte before it
  *
  * It is written to PATH.tmp, flushed, fsynced and renamed over PATH, so
@@ -160,7 +163,7 @@ static void put_run(Writer *w, const void *best)
 	put_u32(w, (uint32_t)rt->es.epoch);
 	put_u32(w, (uint32_t)rt->es.wait);
 	put_f64(w, rt->es.value);
-	put_u32(w, best != NULL);
+	put_u32(w, best == NULL ? 0 : rt->es.restored ? 2 : 1);
 	put_u32(w, (uint32_t)rt->m->n_sched);
 	for (i = 0; i < rt->m->n_sched; i++)
 		put_f64(w, rt->sched[i]);
@@ -459,7 +462,10 @@ static void get_run(Cursor *c, Rt *rt, int *has_best)
 	rt->es.wait = (int)get_u32(c);
 	rt->es.value = get_f64(c);
 	check_early(c, rt);
-	*has_best = get_u32(c) != 0;
+	*has_best = (int)get_u32(c);
+	if (*has_best > 2)
+		nnrt_base_die(rt, "%s: implausible checkpoint: has_best is %d",
+			      c->path, *has_best);
 	get_sched(c, rt);
 }
 
@@ -499,6 +505,28 @@ static void check_state(const Cursor *c, const void *state)
 	}
 }
 
+/* The block after the state. A trainer (rt->best allocated) takes the
+ * run's last state back: for a restored checkpoint the params read are
+ * the best epoch's and this block the last epoch's. Others keep the
+ * params read, the tensors the run kept. */
+static void get_best(Cursor *c, Rt *rt, int restored)
+{
+	size_t np = (size_t)rt->m->n_params * (size_t)rt->m->real_size;
+	const unsigned char *p = take(c, np);
+
+	if (!rt->best)
+		return;
+	if (restored) {
+		memcpy(rt->best, rt->params, np);
+		memcpy(rt->params, p, np);
+		check_tensors(c, rt->params, "the last epoch's copy of ");
+	} else {
+		memcpy(rt->best, p, np);
+		check_tensors(c, rt->best, "the best epoch's copy of ");
+	}
+	rt->es.has_params = 1;
+}
+
 /* Loads path into rt: params, state, step, epoch, seed, validation
  * fraction, data file, labels, both normalisations, early-stopping memory (and the best
  * params, if the file has them and rt->best is allocated). */
@@ -523,14 +551,9 @@ void nnrt_ckpt_load(Rt *rt, const char *path)
 	       (size_t)m->n_state * rs);
 	check_state(&c, rt->state);
 	rt->es.has_params = 0;
-	if (has_best) {
-		const unsigned char *p = take(&c, np);
-		if (rt->best) {
-			memcpy(rt->best, p, np);
-			check_tensors(&c, rt->best, "the best epoch's copy of ");
-			rt->es.has_params = 1;
-		}
-	}
+	rt->es.restored = 0;
+	if (has_best)
+		get_best(&c, rt, has_best == 2);
 	if (c.p != c.end)
 		nnrt_base_die(rt, "%s: %ld unexpected bytes at the end of the "
 			      "checkpoint", path, (long)(c.end - c.p));

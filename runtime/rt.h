@@ -83,6 +83,8 @@ typedef struct Best {
 	int wait;                 /* epochs since the last improvement */
 	double value;
 	int has_params;           /* Rt.best holds that epoch's params */
+	int restored;             /* swapped at the end of the run: Rt.params
+				     holds the best epoch's, Rt.best the last */
 } Best;
 
 /* One epoch's numbers, as printed and logged: the metrics on the

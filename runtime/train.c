@@ -9,10 +9,12 @@
  * the validation loss and metrics, the schedule's epoch hook
  * (m->lr_epoch, for plateau), early stopping, one printed line (with the
  * rate of the epoch's last step), a log row and a checkpoint. At the
- * end: restore_best puts back the best epoch's tensors, the kept
- * tensors are measured once more for the `final` line, the final
- * checkpoint is written, and the test set (the train block's test
- * source, or --test) is measured for the `test` line.
+ * end: restore_best puts back the best epoch's tensors (swapping the
+ * buffers: the final checkpoint keeps the last epoch's too, so a resume
+ * of it continues the run), the kept tensors are measured once more for
+ * the `final` line, the final checkpoint is written, and the test set
+ * (the train block's test source, or --test) is measured for the `test`
+ * line.
  *
  * The validation and test sources are read before the first epoch, so
  * a bad file fails the run before it trains (and before any checkpoint
@@ -322,8 +324,10 @@ static void finish(Rt *rt, Loop *L)
 	Score sc;
 
 	if (rt->best && rt->es.has_params) {
-		memcpy(rt->params, rt->best, (size_t)rt->m->n_params *
-		       (size_t)rt->m->real_size);
+		void *last = rt->params;
+		rt->params = rt->best;
+		rt->best = last;
+		rt->es.restored = 1;
 		kept = rt->es.epoch;
 		restored = 1;
 	}

@@ -219,6 +219,27 @@ sys.exit(0 if c.shape == (1,) and c[0] == int(sys.argv[1]) else "stat.count %r" 
 		fail "stat.count is not 5 + 8 epochs of steps ($steps)" || return 1
 }
 
+# Regression: the end-of-run checkpoint of a restore_best run held the
+# best epoch's tensors with the last epoch's step and optimizer state, so
+# resuming it mixed the two. It now keeps both (has_best 2): eval uses the
+# best, a resume continues from the last. soft stops early at epoch 47
+# (best 44); a run of 46 epochs resumed to 50 is the run of 50.
+t_resume_best() {
+	"$B/soft" train --epochs 50 --checkpoint a.ckpt >a.out || return 1
+	grep -q '^early stop at epoch 47 (best epoch 4[0-6])$' a.out ||
+		fail "soft no longer stops at 47: $(grep early a.out)" || return 1
+	"$B/soft" train --epochs 46 --checkpoint b.ckpt >b1.out || return 1
+	grep -qE '^final .*\(epoch 4[0-5], best\)$' b1.out ||
+		fail "46 epochs did not restore an earlier best: $(grep final b1.out)" || return 1
+	"$B/soft" eval --checkpoint b.ckpt >e.out || return 1
+	[ "$(field final val_loss b1.out)" = "$(field eval loss e.out)" ] ||
+		fail "eval is not of the best epoch: $(cat e.out)" || return 1
+	"$B/soft" train --epochs 50 --resume b.ckpt --checkpoint b.ckpt >b.out || return 1
+	cmp a.ckpt b.ckpt || fail "resume of a restored checkpoint differs" || return 1
+	diff <(grep -E '^(epoch 47|early|final)' a.out) \
+		<(grep -E '^(epoch|early|final)' b.out)
+}
+
 # init writes the checkpoint train starts from: resuming it is training
 t_init() {
 	"$B/soft" init --checkpoint i.ckpt >i.out || return 1
@@ -453,7 +474,7 @@ else
 fi
 
 for t in help misuse train_converges deterministic epoch_lines early_stop \
-	 ckpt_roundtrip f32 resume resume_state init ckpt_corrupt export_npy import_npy predict \
+	 ckpt_roundtrip f32 resume resume_state resume_best init ckpt_corrupt export_npy import_npy predict \
 	 bad_data gzip gradcheck summary log test_file tty; do
 	rm -rf "$W"
 	mkdir -p "$W"
