@@ -240,6 +240,60 @@ t_resume_best() {
 		<(grep -E '^(epoch|early|final)' b.out)
 }
 
+# Regression: SIGINT and SIGTERM killed training and lost the unfinished
+# epoch; a stale PATH.tmp stayed; "cannot create" did not say why. A
+# signal now stops after the step with a checkpoint, a message and exit
+# 128 + signal, and the resume is the run that never stopped (big.csv
+# has 2,500 steps an epoch, so the signal lands inside one).
+t_signal() {
+	$PY -c 'import random
+r = random.Random(1)
+for _ in range(20000):
+    a, b = r.uniform(-2, 2), r.uniform(-2, 2)
+    print("%.3f,%.3f,%d" % (a, b, a + b > 0))' >big.csv || return 1
+	echo junk >s.ckpt.tmp
+	"$B/fake" train --epochs 100000 --data big.csv --checkpoint s.ckpt >s.out 2>s.err &
+	local pid=$! rc e
+	sleep 1
+	kill -INT $pid
+	wait $pid
+	rc=$?
+	[ "$rc" = 130 ] || fail "exit $rc after SIGINT: $(cat s.err)" || return 1
+	grep -qE '^fake: interrupted by SIGINT in epoch [0-9]+ after step [0-9]+: checkpoint s\.ckpt written \(train --resume s\.ckpt continues\)$' s.err ||
+		fail "message: $(cat s.err)" || return 1
+	[ ! -e s.ckpt.tmp ] || fail "stale temp file left" || return 1
+	e=$(sed -n 's/.* in epoch \([0-9]*\) .*/\1/p' s.err)
+	"$B/fake" train --epochs $((e + 1)) --resume s.ckpt --checkpoint s.ckpt >r.out || return 1
+	grep -qE "^resume fake from s\.ckpt at epoch $((e - 1)) \(step [0-9]+(, batch [0-9]+ of epoch $e)?\)\$" r.out ||
+		fail "resume line: $(head -1 r.out)" || return 1
+	"$B/fake" train --epochs $((e + 1)) --data big.csv --checkpoint u.ckpt >/dev/null || return 1
+	cmp s.ckpt u.ckpt || fail "interrupted and resumed differs from uninterrupted" || return 1
+	"$B/fake" train --epochs 100000 --data big.csv --checkpoint t.ckpt >t.out 2>t.err &
+	pid=$!
+	sleep 0.5
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	[ "$rc" = 143 ] && grep -q 'interrupted by SIGTERM' t.err ||
+		fail "SIGTERM: exit $rc, $(cat t.err)" || return 1
+	# a second signal exits at once
+	"$B/fake" train --epochs 100000 --data big.csv --checkpoint v.ckpt >v.out 2>v.err &
+	pid=$!
+	sleep 0.5
+	kill -INT $pid
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	# (either may be delivered first)
+	{ [ "$rc" = 130 ] || [ "$rc" = 143 ]; } &&
+		grep -q 'interrupted again: exiting at once' v.err ||
+		fail "second signal: exit $rc, $(cat v.err)" || return 1
+	mkdir ro && chmod 555 ro
+	expect 1 "cannot create 'ro/x.ckpt.tmp': Permission denied" \
+		"$B/fake" train --checkpoint ro/x.ckpt ||
+		[ "$(id -u)" = 0 ]
+}
+
 # init writes the checkpoint train starts from: resuming it is training
 t_init() {
 	"$B/soft" init --checkpoint i.ckpt >i.out || return 1
@@ -474,7 +528,7 @@ else
 fi
 
 for t in help misuse train_converges deterministic epoch_lines early_stop \
-	 ckpt_roundtrip f32 resume resume_state resume_best init ckpt_corrupt export_npy import_npy predict \
+	 ckpt_roundtrip f32 resume resume_state resume_best signal init ckpt_corrupt export_npy import_npy predict \
 	 bad_data gzip gradcheck summary log test_file tty; do
 	rm -rf "$W"
 	mkdir -p "$W"
