@@ -248,6 +248,44 @@ static NnrtClock clock_at(const Rt *rt, const Loop *L)
 	return c;
 }
 
+/* The tensor that holds element i of the parameter layout. */
+static const NnrtTensor *tensor_at(const NnrtModel *m, long i)
+{
+	int k;
+
+	for (k = 0; k < m->n_tensors; k++)
+		if (i >= m->tensors[k].offset &&
+		    i < m->tensors[k].offset + m->tensors[k].size)
+			return &m->tensors[k];
+	return NULL;
+}
+
+/* A NaN or infinite gradient or parameter stops the run, even when the
+ * loss hides it (a relu zeroes a NaN input, and the loss stays finite):
+ * both buffers are checked after every step, naming the first bad
+ * tensor. */
+static void check_finite(const Rt *rt, int e, long step)
+{
+	const NnrtModel *m = rt->m;
+	long i = nnrt_base_nonfinite(rt, rt->grads, m->n_trainable);
+	const char *what = "gradient of";
+	const void *buf = rt->grads;
+	const NnrtTensor *t;
+
+	if (i < 0) {
+		i = nnrt_base_nonfinite(rt, rt->params, m->n_params);
+		what = "parameter";
+		buf = rt->params;
+	}
+	if (i < 0)
+		return;
+	t = tensor_at(m, i);
+	nnrt_base_die(rt, "%s '%s' is %g at epoch %d, step %ld (element "
+		      "%ld); try a smaller --lr", what, t ? t->name : "?",
+		      nnrt_base_get_real(rt, buf, i), e, step,
+		      t ? i - t->offset : i);
+}
+
 /* One pass over the training rows; returns the mean batch loss and
  * leaves the last step's rate in s->lr. */
 static double steps(Rt *rt, Loop *L, EpochStats *s)
@@ -273,6 +311,7 @@ static double steps(Rt *rt, Loop *L, EpochStats *s)
 				      "try a smaller --lr", loss, s->epoch,
 				      st.step);
 		m->update(&st);
+		check_finite(rt, s->epoch, st.step);
 		rt->step++;
 		s->lr = st.lr;
 		sum += loss * (double)n;

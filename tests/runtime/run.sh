@@ -462,6 +462,19 @@ t_gradcheck() {
 	grep -qE '^lin\.b .* ok$' out.txt
 }
 
+# Regression: a NaN or infinite gradient or parameter that the loss did
+# not show (a relu hides a NaN input) went unnoticed; training went on
+# and the checkpoint was garbage. Both buffers are checked every step.
+t_nonfinite() {
+	expect 1 "gradient of 'lin.b' is nan at epoch 2, step 7 (element 0); try a smaller --lr" \
+		"$B/fakenan" train --checkpoint n.ckpt || return 1
+	expect 1 "parameter 'lin.W' is inf at epoch 2, step 7 (element 1)" \
+		"$B/fakeinf" train --checkpoint i.ckpt || return 1
+	# the last good checkpoint (epoch 1's) stays and loads
+	{ [ ! -e n.ckpt.tmp ] && [ ! -e i.ckpt.tmp ]; } || fail "temp file left" || return 1
+	expect 0 "eval loss" "$B/fakeinf" eval --checkpoint i.ckpt
+}
+
 t_summary() {
 	expect 0 "lin.W" "$B/fake" summary || return 1
 	grep -qE '^ +lin\.W +\[2, 1\] +2 +xavier_uniform$' out.txt || return 1
@@ -518,7 +531,9 @@ build() {
 	$CC $FLAGS "$@" -o "$B/$out" "$ROOT/tests/runtime/$src" $LIBS
 }
 if build fake fake_linear.c && build fake32 fake_linear.c -DFAKE_F32 &&
-   build fakewrong fake_linear.c -DWRONG_GRAD && build soft fake_softmax.c; then
+   build fakewrong fake_linear.c -DWRONG_GRAD &&
+   build fakenan fake_linear.c -DNAN_GRAD && build fakeinf fake_linear.c -DINF_PARAM &&
+   build soft fake_softmax.c; then
 	echo "build ... ok"
 	passed=$((passed + 1))
 else
@@ -529,7 +544,7 @@ fi
 
 for t in help misuse train_converges deterministic epoch_lines early_stop \
 	 ckpt_roundtrip f32 resume resume_state resume_best signal init ckpt_corrupt export_npy import_npy predict \
-	 bad_data gzip gradcheck summary log test_file tty; do
+	 bad_data gzip gradcheck nonfinite summary log test_file tty; do
 	rm -rf "$W"
 	mkdir -p "$W"
 	cp -r "$ROOT/tests/runtime/data" "$W/data"
