@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -124,6 +125,36 @@ void nnrt_base_set_real(const Rt *rt, void *buf, long i, double v)
 		((double *)buf)[i] = v;
 	else
 		((float *)buf)[i] = (float)v;
+}
+
+/* 1 if some x of p[0, n) is NaN or infinite: x - x is 0 for a finite x
+ * and NaN otherwise (a sum of squares could overflow instead), summed in
+ * eight independent lanes that the compiler keeps in vector registers. */
+#define ANY_NONFINITE(T, p, n, i) do {					\
+	T a_[8] = { 0 };						\
+	int k_;								\
+	for (i = 0; i + 8 <= (n); i += 8)				\
+		for (k_ = 0; k_ < 8; k_++)				\
+			a_[k_] += (p)[i + k_] - (p)[i + k_];		\
+	for (k_ = 1; k_ < 8; k_++)					\
+		a_[0] += a_[k_];					\
+	if (a_[0] != 0)							\
+		i = 0;                  /* bad: search from the start */ \
+} while (0)
+
+/* The index of the first non-finite number of buf[0, n), or -1. */
+long nnrt_base_nonfinite(const Rt *rt, const void *buf, long n)
+{
+	long i;
+
+	if (rt->m->real_size == 8)
+		ANY_NONFINITE(double, (const double *)buf, n, i);
+	else
+		ANY_NONFINITE(float, (const float *)buf, n, i);
+	for (; i < n; i++)
+		if (!isfinite(nnrt_base_get_real(rt, buf, i)))
+			return i;
+	return -1;
 }
 
 int nnrt_base_exists(const char *path)

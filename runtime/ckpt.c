@@ -23,11 +23,14 @@
  *   normalize_target  the same for the target (n 0 or target_size):
  *               y' = (y - shift) / scale
  *   early stop  u32 best epoch, u32 epochs since, f64 best value,
- *               u32 has_best
+ *               u32 has_best: 0 none, 1 `best` is the best epoch's
+ *               copy, 2 restored (the end of a restore_best run):
+ *               params are the best epoch's, `best` the last epoch's
  *   schedule    u32 n_sched, f64[n_sched]   the schedule's state
  *   params      real[n_params]
  *   state       real[n_state]
- *   best        real[n_params]   only if has_best (restore_best's copy)
+ *   best        real[n_params]   only if has_best (restore_best's copy,
+ *                                or the last epoch's if has_best is 2)
  *   crc32       u32      zlib crc32 of every byte before it
  *
  * It is written to PATH.tmp, flushed, fsynced and renamed over PATH, so
@@ -45,6 +48,8 @@
 
 #define MAGIC "NNRTCKPT"
 #define VERSION 3u
+#define LIMIT_2_53 9007199254740992ULL
+#define MAX_EPOCH 16777216u           /* 2^24 */
 
 typedef struct Writer {
 	Rt *rt;
@@ -158,7 +163,7 @@ static void put_run(Writer *w, const void *best)
 	put_u32(w, (uint32_t)rt->es.epoch);
 	put_u32(w, (uint32_t)rt->es.wait);
 	put_f64(w, rt->es.value);
-	put_u32(w, best != NULL);
+	put_u32(w, best == NULL ? 0 : rt->es.restored ? 2 : 1);
 	put_u32(w, (uint32_t)rt->m->n_sched);
 	for (i = 0; i < rt->m->n_sched; i++)
 		put_f64(w, rt->sched[i]);
@@ -397,12 +402,56 @@ static void get_sched(Cursor *c, Rt *rt)
 	}
 }
 
+/* The counters a sound run can have: at most 2^53 steps (what a double
+ * counts exactly) and MAX_EPOCH epochs, an epoch being at least one step
+ * (import resets the step to 0 and keeps the epoch). */
+static void check_counters(const Cursor *c, uint64_t step, uint32_t epoch,
+			   uint64_t seed, double validation)
+{
+	const char *p = c->path;
+
+	if (step > LIMIT_2_53)
+		nnrt_base_die(c->rt, "%s: implausible checkpoint: step %llu "
+			      "is more than 2^53", p, (unsigned long long)step);
+	if (epoch > MAX_EPOCH)
+		nnrt_base_die(c->rt, "%s: implausible checkpoint: epoch %u is "
+			      "more than %u", p, epoch, MAX_EPOCH);
+	if (step != 0 && epoch > step)
+		nnrt_base_die(c->rt, "%s: implausible checkpoint: epoch %u "
+			      "after only %llu steps", p, epoch,
+			      (unsigned long long)step);
+	if (seed > LIMIT_2_53)
+		nnrt_base_die(c->rt, "%s: implausible checkpoint: seed %llu "
+			      "is more than 2^53", p, (unsigned long long)seed);
+	if (!(validation >= 0 && validation < 1))
+		nnrt_base_die(c->rt, "%s: implausible checkpoint: validation "
+			      "fraction %g is not in [0, 1)", p, validation);
+}
+
+static void check_early(const Cursor *c, const Rt *rt)
+{
+	if ((uint32_t)rt->es.epoch > (uint32_t)rt->epoch ||
+	    (uint32_t)rt->es.wait > (uint32_t)rt->epoch)
+		nnrt_base_die(c->rt, "%s: implausible checkpoint: early "
+			      "stopping's best epoch %u (%u epochs since) after "
+			      "epoch %d", c->path, (uint32_t)rt->es.epoch,
+			      (uint32_t)rt->es.wait, rt->epoch);
+	if (isnan(rt->es.value))
+		nnrt_base_die(c->rt, "%s: implausible checkpoint: early "
+			      "stopping's best value is NaN", c->path);
+}
+
 static void get_run(Cursor *c, Rt *rt, int *has_best)
 {
-	rt->step = (long)get_u64(c);
-	rt->epoch = (int)get_u32(c);
-	rt->seed = (unsigned long)get_u64(c);
+	uint64_t step = get_u64(c), seed;
+	uint32_t epoch = get_u32(c);
+
+	seed = get_u64(c);
 	rt->validation = get_f64(c);
+	check_counters(c, step, epoch, seed, rt->validation);
+	rt->step = (long)step;
+	rt->epoch = (int)epoch;
+	rt->seed = (unsigned long)seed;
 	rt->data_spec = get_str(c);
 	if (!rt->data_spec[0])
 		rt->data_spec = NULL;
@@ -412,8 +461,70 @@ static void get_run(Cursor *c, Rt *rt, int *has_best)
 	rt->es.epoch = (int)get_u32(c);
 	rt->es.wait = (int)get_u32(c);
 	rt->es.value = get_f64(c);
-	*has_best = get_u32(c) != 0;
+	check_early(c, rt);
+	*has_best = (int)get_u32(c);
+	if (*has_best > 2)
+		nnrt_base_die(rt, "%s: implausible checkpoint: has_best is %d",
+			      c->path, *has_best);
 	get_sched(c, rt);
+}
+
+/* Every number of a tensor block (params, or restore_best's copy) is
+ * finite; the first one that is not is named by tensor and index. */
+static void check_tensors(const Cursor *c, const void *block,
+			  const char *what)
+{
+	const NnrtModel *m = c->rt->m;
+	long k;
+	int i;
+
+	for (i = 0; i < m->n_tensors; i++) {
+		const NnrtTensor *t = &m->tensors[i];
+		for (k = 0; k < t->size; k++) {
+			double v = nnrt_base_get_real(c->rt, block,
+						      t->offset + k);
+			if (!isfinite(v))
+				nnrt_base_die(c->rt, "%s: implausible "
+					      "checkpoint: %stensor '%s' element %ld "
+					      "is %g", c->path, what, t->name,
+					      k, v);
+		}
+	}
+}
+
+static void check_state(const Cursor *c, const void *state)
+{
+	long k;
+
+	for (k = 0; k < c->rt->m->n_state; k++) {
+		double v = nnrt_base_get_real(c->rt, state, k);
+		if (!isfinite(v))
+			nnrt_base_die(c->rt, "%s: implausible checkpoint: "
+				      "optimizer state number %ld is %g",
+				      c->path, k, v);
+	}
+}
+
+/* The block after the state. A trainer (rt->best allocated) takes the
+ * run's last state back: for a restored checkpoint the params read are
+ * the best epoch's and this block the last epoch's. Others keep the
+ * params read, the tensors the run kept. */
+static void get_best(Cursor *c, Rt *rt, int restored)
+{
+	size_t np = (size_t)rt->m->n_params * (size_t)rt->m->real_size;
+	const unsigned char *p = take(c, np);
+
+	if (!rt->best)
+		return;
+	if (restored) {
+		memcpy(rt->best, rt->params, np);
+		memcpy(rt->params, p, np);
+		check_tensors(c, rt->params, "the last epoch's copy of ");
+	} else {
+		memcpy(rt->best, p, np);
+		check_tensors(c, rt->best, "the best epoch's copy of ");
+	}
+	rt->es.has_params = 1;
 }
 
 /* Loads path into rt: params, state, step, epoch, seed, validation
@@ -435,16 +546,14 @@ void nnrt_ckpt_load(Rt *rt, const char *path)
 	check_model(&c);
 	get_run(&c, rt, &has_best);
 	memcpy(rt->params, take(&c, np), np);
+	check_tensors(&c, rt->params, "");
 	memcpy(rt->state, take(&c, (size_t)m->n_state * rs),
 	       (size_t)m->n_state * rs);
+	check_state(&c, rt->state);
 	rt->es.has_params = 0;
-	if (has_best) {
-		const unsigned char *p = take(&c, np);
-		if (rt->best) {
-			memcpy(rt->best, p, np);
-			rt->es.has_params = 1;
-		}
-	}
+	rt->es.restored = 0;
+	if (has_best)
+		get_best(&c, rt, has_best == 2);
 	if (c.p != c.end)
 		nnrt_base_die(rt, "%s: %ld unexpected bytes at the end of the "
 			      "checkpoint", path, (long)(c.end - c.p));

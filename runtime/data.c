@@ -27,7 +27,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -126,14 +128,22 @@ static void reader_close(Reader *r)
 	free(r->field);
 }
 
+/* The room gzgets may fill: its length is an int, a line may be longer
+ * than INT_MAX bytes (it is then read in pieces). */
+static int chunk(size_t room)
+{
+	return room > INT_MAX ? INT_MAX : (int)room;
+}
+
 /* The next line, without its line ending, in r->line; 0 at the end. */
 static int reader_next(Reader *r)
 {
-	size_t len = 0;
-	int got = 0, err;
+	size_t len = 0, piece;
+	int got = 0, room, err;
 
 	for (;;) {
-		if (!gzgets(r->gz, r->line + len, (int)(r->cap - len))) {
+		room = chunk(r->cap - len);
+		if (!gzgets(r->gz, r->line + len, room)) {
 			const char *msg = gzerror(r->gz, &err);
 			if (err != Z_OK)
 				nnrt_base_die(r->rt, "%s:%ld: cannot read: %s",
@@ -141,13 +151,19 @@ static int reader_next(Reader *r)
 			break;
 		}
 		got = 1;
-		len += strlen(r->line + len);
+		piece = strlen(r->line + len);
+		len += piece;
 		if (len > 0 && r->line[len - 1] == '\n')
 			break;
-		if (len + 1 < r->cap)
-			break;
-		r->cap *= 2;
-		r->line = nnrt_base_grow(r->rt, r->line, r->cap, 1);
+		if (piece + 1 < (size_t)room)
+			break;            /* the end of the file */
+		if (len + 1 == r->cap) {
+			if (r->cap > SIZE_MAX / 2)
+				nnrt_base_die(r->rt, "%s:%ld: line too long",
+					      r->path, r->lineno + 1);
+			r->cap *= 2;
+			r->line = nnrt_base_grow(r->rt, r->line, r->cap, 1);
+		}
 	}
 	if (!got)
 		return 0;
@@ -188,6 +204,10 @@ static int reader_split(Reader *r)
 		while (*p && *p != ',')
 			p++;
 		if (r->nfield == r->capfield) {
+			if (r->capfield > INT_MAX / 2)
+				nnrt_base_die(r->rt, "%s:%ld: more than %d "
+					      "columns", r->path, r->lineno,
+					      r->capfield);
 			r->capfield *= 2;
 			r->field = nnrt_base_grow(r->rt, r->field,
 						  (size_t)r->capfield,

@@ -83,6 +83,8 @@ typedef struct Best {
 	int wait;                 /* epochs since the last improvement */
 	double value;
 	int has_params;           /* Rt.best holds that epoch's params */
+	int restored;             /* swapped at the end of the run: Rt.params
+				     holds the best epoch's, Rt.best the last */
 } Best;
 
 /* One epoch's numbers, as printed and logged: the metrics on the
@@ -149,6 +151,7 @@ char *nnrt_base_printf(const Rt *rt, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 double nnrt_base_get_real(const Rt *rt, const void *buf, long i);
 void nnrt_base_set_real(const Rt *rt, void *buf, long i, double v);
+long nnrt_base_nonfinite(const Rt *rt, const void *buf, long n);
 FILE *nnrt_base_create(Rt *rt, AtomicFile *af, const char *path);
 void nnrt_base_commit(Rt *rt, AtomicFile *af);
 void nnrt_base_mkdirs(const Rt *rt, const char *dir);

@@ -9,10 +9,12 @@
  * the validation loss and metrics, the schedule's epoch hook
  * (m->lr_epoch, for plateau), early stopping, one printed line (with the
  * rate of the epoch's last step), a log row and a checkpoint. At the
- * end: restore_best puts back the best epoch's tensors, the kept
- * tensors are measured once more for the `final` line, the final
- * checkpoint is written, and the test set (the train block's test
- * source, or --test) is measured for the `test` line.
+ * end: restore_best puts back the best epoch's tensors (swapping the
+ * buffers: the final checkpoint keeps the last epoch's too, so a resume
+ * of it continues the run), the kept tensors are measured once more for
+ * the `final` line, the final checkpoint is written, and the test set
+ * (the train block's test source, or --test) is measured for the `test`
+ * line.
  *
  * The validation and test sources are read before the first epoch, so
  * a bad file fails the run before it trains (and before any checkpoint
@@ -24,8 +26,16 @@
  * --resume replays the run's random draws (initial tensors, split and
  * the shuffles of the epochs already done), so a resumed run takes the
  * same batches as one that never stopped.
+ *
+ * SIGINT and SIGTERM stop the loop after the current step: the
+ * checkpoint of the unfinished epoch is written (its step says how many
+ * of the epoch's batches were taken, and a resume starts at the next
+ * one), the place is said on stderr, and the exit status is 128 + the
+ * signal. A second signal ends the program at once.
  */
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,10 +49,42 @@ typedef struct Loop {
 	double lr;                /* the base rate: --lr or the optimizer's */
 	int early;
 	NnrtMonitor monitor;
+	long first;               /* the first batch of the next epoch */
 	const char *ckpt;
 	EpochStats keys;          /* which numbers each epoch reports */
 	Progress prog;
 } Loop;
+
+/* The signal that asked training to stop, 0 if none: set by on_signal,
+ * read after each step. */
+static volatile sig_atomic_t stop_signal;
+
+/* A second signal exits at once; a checkpoint being written then stays
+ * as PATH.tmp, which the next run removes. */
+static void on_signal(int sig)
+{
+	static const char msg[] = "interrupted again: exiting at once\n";
+	ssize_t n;
+
+	if (stop_signal) {
+		n = write(2, msg, sizeof msg - 1);
+		(void)n;
+		_exit(128 + sig);
+	}
+	stop_signal = sig;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
 
 static int monitors_accuracy(NnrtMonitor mon)
 {
@@ -108,7 +150,7 @@ static void choose_keys(Rt *rt, Loop *L)
 }
 
 /* Fails now rather than after the first epoch if the checkpoint cannot
- * be written. */
+ * be written; removes a PATH.tmp a killed run left. */
 static void probe_ckpt(const Rt *rt, const char *path)
 {
 	char *tmp = nnrt_base_printf(rt, "%s.tmp", path);
@@ -116,7 +158,7 @@ static void probe_ckpt(const Rt *rt, const char *path)
 
 	if (!f)
 		nnrt_base_die(rt, "cannot write checkpoint '%s': cannot "
-			      "create '%s'", path, tmp);
+			      "create '%s': %s", path, tmp, strerror(errno));
 	fclose(f);
 	remove(tmp);
 	free(tmp);
@@ -147,6 +189,20 @@ static void load_state(Rt *rt)
 			nnrt_rng_shuffle(&rt->rng, rt->train_rows, rt->n_train);
 }
 
+/* A checkpoint written on a signal is of an unfinished epoch: its step
+ * counts the batches of that epoch already taken. */
+static void say_resume(const Rt *rt, Loop *L)
+{
+	long off = rt->step - (long)rt->epoch * L->nb;
+
+	L->first = off > 0 && off < L->nb ? off : 0;
+	printf("resume %s from %s at epoch %d (step %ld", rt->m->name,
+	       rt->opt.resume, rt->epoch, rt->step);
+	if (L->first)
+		printf(", batch %ld of epoch %d", L->first + 1, rt->epoch + 1);
+	printf(")\n");
+}
+
 static void setup(Rt *rt, Loop *L)
 {
 	const NnrtModel *m = rt->m;
@@ -170,8 +226,7 @@ static void setup(Rt *rt, Loop *L)
 	choose_keys(rt, L);
 	probe_ckpt(rt, L->ckpt);
 	if (rt->opt.resume)
-		printf("resume %s from %s at epoch %d (step %ld)\n", m->name,
-		       rt->opt.resume, rt->epoch, rt->step);
+		say_resume(rt, L);
 	printf("train %s: %ld rows (%ld train, %ld validation), batch %ld, "
 	       "%d epochs, seed %lu\n", m->name, rt->n_train + rt->n_val,
 	       rt->n_train, rt->n_val, L->batch, L->epochs, rt->seed);
@@ -193,6 +248,44 @@ static NnrtClock clock_at(const Rt *rt, const Loop *L)
 	return c;
 }
 
+/* The tensor that holds element i of the parameter layout. */
+static const NnrtTensor *tensor_at(const NnrtModel *m, long i)
+{
+	int k;
+
+	for (k = 0; k < m->n_tensors; k++)
+		if (i >= m->tensors[k].offset &&
+		    i < m->tensors[k].offset + m->tensors[k].size)
+			return &m->tensors[k];
+	return NULL;
+}
+
+/* A NaN or infinite gradient or parameter stops the run, even when the
+ * loss hides it (a relu zeroes a NaN input, and the loss stays finite):
+ * both buffers are checked after every step, naming the first bad
+ * tensor. */
+static void check_finite(const Rt *rt, int e, long step)
+{
+	const NnrtModel *m = rt->m;
+	long i = nnrt_base_nonfinite(rt, rt->grads, m->n_trainable);
+	const char *what = "gradient of";
+	const void *buf = rt->grads;
+	const NnrtTensor *t;
+
+	if (i < 0) {
+		i = nnrt_base_nonfinite(rt, rt->params, m->n_params);
+		what = "parameter";
+		buf = rt->params;
+	}
+	if (i < 0)
+		return;
+	t = tensor_at(m, i);
+	nnrt_base_die(rt, "%s '%s' is %g at epoch %d, step %ld (element "
+		      "%ld); try a smaller --lr", what, t ? t->name : "?",
+		      nnrt_base_get_real(rt, buf, i), e, step,
+		      t ? i - t->offset : i);
+}
+
 /* One pass over the training rows; returns the mean batch loss and
  * leaves the last step's rate in s->lr. */
 static double steps(Rt *rt, Loop *L, EpochStats *s)
@@ -201,7 +294,7 @@ static double steps(Rt *rt, Loop *L, EpochStats *s)
 	double sum = 0;
 	long seen = 0, b;
 
-	for (b = 0; b < L->nb; b++) {
+	for (b = L->first; b < L->nb && !stop_signal; b++) {
 		long lo = b * L->batch;
 		long n = rt->n_train - lo < L->batch ? rt->n_train - lo
 						     : L->batch;
@@ -218,13 +311,15 @@ static double steps(Rt *rt, Loop *L, EpochStats *s)
 				      "try a smaller --lr", loss, s->epoch,
 				      st.step);
 		m->update(&st);
+		check_finite(rt, s->epoch, st.step);
 		rt->step++;
 		s->lr = st.lr;
 		sum += loss * (double)n;
 		seen += n;
 		nnrt_progress_batch(&L->prog, s, b, L->nb, sum / (double)seen);
 	}
-	return sum / (double)seen;
+	L->first = 0;
+	return seen ? sum / (double)seen : 0;
 }
 
 /* The schedule's end-of-epoch hook sees the validation loss (the
@@ -289,6 +384,7 @@ static int early_stop(Rt *rt, const Loop *L, const EpochStats *s)
 	return es->wait >= rt->m->train.patience;
 }
 
+/* 1 when training should stop, -1 on a signal (the epoch unfinished). */
 static int epoch(Rt *rt, Loop *L, int e)
 {
 	EpochStats s = L->keys;
@@ -298,6 +394,8 @@ static int epoch(Rt *rt, Loop *L, int e)
 	if (rt->m->train.shuffle)
 		nnrt_rng_shuffle(&rt->rng, rt->train_rows, rt->n_train);
 	s.loss = steps(rt, L, &s);
+	if (stop_signal)
+		return -1;
 	measure(rt, &s);
 	schedule_epoch(rt, L, &s);
 	rt->epoch = e;
@@ -322,8 +420,10 @@ static void finish(Rt *rt, Loop *L)
 	Score sc;
 
 	if (rt->best && rt->es.has_params) {
-		memcpy(rt->params, rt->best, (size_t)rt->m->n_params *
-		       (size_t)rt->m->real_size);
+		void *last = rt->params;
+		rt->params = rt->best;
+		rt->best = last;
+		rt->es.restored = 1;
 		kept = rt->es.epoch;
 		restored = 1;
 	}
@@ -343,14 +443,31 @@ static void finish(Rt *rt, Loop *L)
 	printf("checkpoint %s\n", L->ckpt);
 }
 
+/* After a signal: the unfinished epoch's checkpoint, and where. */
+static int interrupted(Rt *rt, Loop *L)
+{
+	int sig = stop_signal;
+
+	nnrt_progress_close(rt, &L->prog);
+	nnrt_ckpt_save(rt, L->ckpt, rt->es.has_params ? rt->best : NULL);
+	fprintf(stderr, "%s: interrupted by %s in epoch %d after step %ld: "
+		"checkpoint %s written (train --resume %s continues)\n",
+		rt->prog, sig == SIGINT ? "SIGINT" : "SIGTERM", rt->epoch + 1,
+		rt->step, L->ckpt, L->ckpt);
+	return 128 + sig;
+}
+
 int nnrt_train_run(Rt *rt)
 {
 	Loop L;
 	int e, stop = 0;
 
 	setup(rt, &L);
+	catch_signals();
 	for (e = rt->epoch + 1; e <= L.epochs && !stop; e++)
 		stop = epoch(rt, &L, e);
+	if (stop < 0)
+		return interrupted(rt, &L);
 	finish(rt, &L);
 	return 0;
 }

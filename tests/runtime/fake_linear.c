@@ -15,6 +15,9 @@
  * Build variants:
  *   -DFAKE_F32     real is float (an f32 build)
  *   -DWRONG_GRAD   d(loss)/d(lin.W) is off by half: gradcheck must fail
+ *   -DNAN_GRAD     step 7's gradient of lin.b is NaN (the loss finite)
+ *   -DINF_PARAM    step 7's update makes lin.W[1] infinite, and the loss
+ *                  ignores lin.W[1] as a relu would hide it
  */
 #include <math.h>
 #include <string.h>
@@ -50,6 +53,10 @@ static const long output_sizes[] = { 1 };
 /* z = x . W + b for sample i */
 static double logit(const real *p, const float *x)
 {
+#ifdef INF_PARAM
+	if (isinf(p[1]))
+		return (double)p[0] * x[0] + (double)p[2];
+#endif
 	return (double)p[0] * x[0] + (double)p[1] * x[1] + (double)p[2];
 }
 
@@ -83,6 +90,10 @@ static double fake_grad(const NnrtStep *s)
 #ifdef WRONG_GRAD
 	g0 *= 1.5;
 #endif
+#ifdef NAN_GRAD
+	if (s->step == 7)
+		g2 = NAN;
+#endif
 	g[0] = (real)g0;
 	g[1] = (real)g1;
 	g[2] = (real)g2;
@@ -100,6 +111,10 @@ static void fake_update(const NnrtStep *s)
 		v[i] = (real)(0.9 * v[i] + g[i]);
 		p[i] = (real)(p[i] - s->lr * v[i]);
 	}
+#ifdef INF_PARAM
+	if (s->step == 7)
+		p[1] = (real)INFINITY;
+#endif
 }
 
 static void fake_eval(const NnrtStep *s, double *loss, float *out)

@@ -219,6 +219,81 @@ sys.exit(0 if c.shape == (1,) and c[0] == int(sys.argv[1]) else "stat.count %r" 
 		fail "stat.count is not 5 + 8 epochs of steps ($steps)" || return 1
 }
 
+# Regression: the end-of-run checkpoint of a restore_best run held the
+# best epoch's tensors with the last epoch's step and optimizer state, so
+# resuming it mixed the two. It now keeps both (has_best 2): eval uses the
+# best, a resume continues from the last. soft stops early at epoch 47
+# (best 44); a run of 46 epochs resumed to 50 is the run of 50.
+t_resume_best() {
+	"$B/soft" train --epochs 50 --checkpoint a.ckpt >a.out || return 1
+	grep -q '^early stop at epoch 47 (best epoch 4[0-6])$' a.out ||
+		fail "soft no longer stops at 47: $(grep early a.out)" || return 1
+	"$B/soft" train --epochs 46 --checkpoint b.ckpt >b1.out || return 1
+	grep -qE '^final .*\(epoch 4[0-5], best\)$' b1.out ||
+		fail "46 epochs did not restore an earlier best: $(grep final b1.out)" || return 1
+	"$B/soft" eval --checkpoint b.ckpt >e.out || return 1
+	[ "$(field final val_loss b1.out)" = "$(field eval loss e.out)" ] ||
+		fail "eval is not of the best epoch: $(cat e.out)" || return 1
+	"$B/soft" train --epochs 50 --resume b.ckpt --checkpoint b.ckpt >b.out || return 1
+	cmp a.ckpt b.ckpt || fail "resume of a restored checkpoint differs" || return 1
+	diff <(grep -E '^(epoch 47|early|final)' a.out) \
+		<(grep -E '^(epoch|early|final)' b.out)
+}
+
+# Regression: SIGINT and SIGTERM killed training and lost the unfinished
+# epoch; a stale PATH.tmp stayed; "cannot create" did not say why. A
+# signal now stops after the step with a checkpoint, a message and exit
+# 128 + signal, and the resume is the run that never stopped (big.csv
+# has 2,500 steps an epoch, so the signal lands inside one).
+t_signal() {
+	$PY -c 'import random
+r = random.Random(1)
+for _ in range(20000):
+    a, b = r.uniform(-2, 2), r.uniform(-2, 2)
+    print("%.3f,%.3f,%d" % (a, b, a + b > 0))' >big.csv || return 1
+	echo junk >s.ckpt.tmp
+	"$B/fake" train --epochs 100000 --data big.csv --checkpoint s.ckpt >s.out 2>s.err &
+	local pid=$! rc e
+	sleep 1
+	kill -INT $pid
+	wait $pid
+	rc=$?
+	[ "$rc" = 130 ] || fail "exit $rc after SIGINT: $(cat s.err)" || return 1
+	grep -qE '^fake: interrupted by SIGINT in epoch [0-9]+ after step [0-9]+: checkpoint s\.ckpt written \(train --resume s\.ckpt continues\)$' s.err ||
+		fail "message: $(cat s.err)" || return 1
+	[ ! -e s.ckpt.tmp ] || fail "stale temp file left" || return 1
+	e=$(sed -n 's/.* in epoch \([0-9]*\) .*/\1/p' s.err)
+	"$B/fake" train --epochs $((e + 1)) --resume s.ckpt --checkpoint s.ckpt >r.out || return 1
+	grep -qE "^resume fake from s\.ckpt at epoch $((e - 1)) \(step [0-9]+(, batch [0-9]+ of epoch $e)?\)\$" r.out ||
+		fail "resume line: $(head -1 r.out)" || return 1
+	"$B/fake" train --epochs $((e + 1)) --data big.csv --checkpoint u.ckpt >/dev/null || return 1
+	cmp s.ckpt u.ckpt || fail "interrupted and resumed differs from uninterrupted" || return 1
+	"$B/fake" train --epochs 100000 --data big.csv --checkpoint t.ckpt >t.out 2>t.err &
+	pid=$!
+	sleep 0.5
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	[ "$rc" = 143 ] && grep -q 'interrupted by SIGTERM' t.err ||
+		fail "SIGTERM: exit $rc, $(cat t.err)" || return 1
+	# a second signal exits at once
+	"$B/fake" train --epochs 100000 --data big.csv --checkpoint v.ckpt >v.out 2>v.err &
+	pid=$!
+	sleep 0.5
+	kill -INT $pid
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	# (either may be delivered first)
+	{ [ "$rc" = 130 ] || [ "$rc" = 143 ]; } &&
+		grep -q 'interrupted again: exiting at once' v.err ||
+		fail "second signal: exit $rc, $(cat v.err)" || return 1
+	mkdir ro && chmod 555 ro
+	expect 1 "cannot create 'ro/x.ckpt.tmp': Permission denied" \
+		"$B/fake" train --checkpoint ro/x.ckpt ||
+		[ "$(id -u)" = 0 ]
+}
+
 # init writes the checkpoint train starts from: resuming it is training
 t_init() {
 	"$B/soft" init --checkpoint i.ckpt >i.out || return 1
@@ -387,6 +462,19 @@ t_gradcheck() {
 	grep -qE '^lin\.b .* ok$' out.txt
 }
 
+# Regression: a NaN or infinite gradient or parameter that the loss did
+# not show (a relu hides a NaN input) went unnoticed; training went on
+# and the checkpoint was garbage. Both buffers are checked every step.
+t_nonfinite() {
+	expect 1 "gradient of 'lin.b' is nan at epoch 2, step 7 (element 0); try a smaller --lr" \
+		"$B/fakenan" train --checkpoint n.ckpt || return 1
+	expect 1 "parameter 'lin.W' is inf at epoch 2, step 7 (element 1)" \
+		"$B/fakeinf" train --checkpoint i.ckpt || return 1
+	# the last good checkpoint (epoch 1's) stays and loads
+	{ [ ! -e n.ckpt.tmp ] && [ ! -e i.ckpt.tmp ]; } || fail "temp file left" || return 1
+	expect 0 "eval loss" "$B/fakeinf" eval --checkpoint i.ckpt
+}
+
 t_summary() {
 	expect 0 "lin.W" "$B/fake" summary || return 1
 	grep -qE '^ +lin\.W +\[2, 1\] +2 +xavier_uniform$' out.txt || return 1
@@ -443,7 +531,9 @@ build() {
 	$CC $FLAGS "$@" -o "$B/$out" "$ROOT/tests/runtime/$src" $LIBS
 }
 if build fake fake_linear.c && build fake32 fake_linear.c -DFAKE_F32 &&
-   build fakewrong fake_linear.c -DWRONG_GRAD && build soft fake_softmax.c; then
+   build fakewrong fake_linear.c -DWRONG_GRAD &&
+   build fakenan fake_linear.c -DNAN_GRAD && build fakeinf fake_linear.c -DINF_PARAM &&
+   build soft fake_softmax.c; then
 	echo "build ... ok"
 	passed=$((passed + 1))
 else
@@ -453,8 +543,8 @@ else
 fi
 
 for t in help misuse train_converges deterministic epoch_lines early_stop \
-	 ckpt_roundtrip f32 resume resume_state init ckpt_corrupt export_npy import_npy predict \
-	 bad_data gzip gradcheck summary log test_file tty; do
+	 ckpt_roundtrip f32 resume resume_state resume_best signal init ckpt_corrupt export_npy import_npy predict \
+	 bad_data gzip gradcheck nonfinite summary log test_file tty; do
 	rm -rf "$W"
 	mkdir -p "$W"
 	cp -r "$ROOT/tests/runtime/data" "$W/data"
