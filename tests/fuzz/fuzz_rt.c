@@ -5,7 +5,9 @@
  * small hand-made model descriptor (like tests/runtime/fake_*.c).
  *
  * An input is one selector byte, then the file: for IDX, two bytes more
- * give the length of the images file, the rest is the labels file.
+ * give the length of the images file, the rest is the labels file; for
+ * IN_CKPT_CRC the harness writes the right checksum over the last four
+ * bytes, so that mutated fields get past it to the checks behind.
  *
  * The runtime's errors end the program (nnrt_base_die calls exit), which
  * a fuzzer cannot survive, so the harness is linked with ld's --wrap
@@ -31,7 +33,7 @@
 enum { FUZZ_MAX_INPUT = 64 * 1024, MAX_LIVE = 8192 };
 
 typedef enum { IN_CSV, IN_CSV_PREDICT, IN_IDX, IN_IDX_PREDICT, IN_CKPT,
-	       N_KINDS } Kind;
+	       IN_CKPT_CRC, N_KINDS } Kind;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -247,7 +249,16 @@ static void read_input(Rt *rt, Kind kind, const uint8_t *p, size_t n)
 	Data d;
 
 	src.path = path_a;
-	if (kind == IN_CKPT) {
+	if (kind == IN_CKPT_CRC && n >= 4) {
+		unsigned char *b = __wrap_nnrt_base_alloc(rt, n, 1);
+		uLong crc = crc32_z(crc32_z(0L, Z_NULL, 0), p, n - 4);
+		int i;
+		memcpy(b, p, n - 4);
+		for (i = 0; i < 4; i++)
+			b[n - 4 + (size_t)i] = (unsigned char)(crc >> (8 * i));
+		write_file(path_a, b, n);
+		read_ckpt(rt);
+	} else if (kind == IN_CKPT || kind == IN_CKPT_CRC) {
 		write_file(path_a, p, n);
 		read_ckpt(rt);
 	} else if (kind == IN_CSV || kind == IN_CSV_PREDICT) {

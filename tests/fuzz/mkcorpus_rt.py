@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes tests/fuzz/corpus_rt, fuzz_rt's seed corpus: each file is the
 selector byte (0 CSV, 1 CSV prediction input, 2 IDX, 3 IDX prediction
-input, 4 checkpoint) and the file fuzz_rt.c's models read."""
+input, 4 checkpoint, 5 checkpoint whose checksum fuzz_rt recomputes)
+and the file fuzz_rt.c's models read."""
 import gzip, os, struct, sys, zlib
 
 out = sys.argv[1] if len(sys.argv) > 1 else "tests/fuzz/corpus_rt"
@@ -50,3 +51,5 @@ def ckpt(has_best, step=10, epoch=2):
 put("ckpt_plain", 4, ckpt(0))
 put("ckpt_best", 4, ckpt(1))
 put("ckpt_restored", 4, ckpt(2, step=20, epoch=4))
+put("ckpt_crc_best", 5, ckpt(1))
+put("ckpt_crc_restored", 5, ckpt(2, step=20, epoch=4))
