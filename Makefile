@@ -8,7 +8,8 @@
 #                   each one's metric against its header's threshold
 #   make golden     rewrite the golden files (review the diff)
 #   make asan       nnc, the unit tests and a trainer under ASan + UBSan
-#   make fuzz       the libFuzzer harness over nnc for FUZZ_SECONDS (600)
+#   make fuzz       the libFuzzer harnesses over nnc and the runtime's
+#                   readers for FUZZ_SECONDS (600) in total
 #   make install    PREFIX=/usr/local (DESTDIR too); make uninstall
 #   make deps       install the Debian packages the build and the examples need
 #   make test-deps  ... and those the tests need (PyTorch for tests/torch)
@@ -157,17 +158,19 @@ asan: deps
 	  build/asan/iris train --epochs 5 --checkpoint build/asan/iris.ckpt
 	@echo "asan: ok"
 
-# The libFuzzer harness (tests/fuzz/fuzz_nnc.c) over the compiler, built
-# with clang, ASan and UBSan into build/fuzz; `make fuzz` runs it for
-# FUZZ_SECONDS in total (new inputs in build/fuzz/corpus_new, findings
-# as build/fuzz/crash-*), `make test` once over its corpus.
+# The libFuzzer harnesses, tests/fuzz/fuzz_nnc.c over the compiler and
+# tests/fuzz/fuzz_rt.c over the runtime's readers, built with clang, ASan
+# and UBSan into build/fuzz; `make fuzz` runs them for FUZZ_SECONDS in
+# total, half each (new inputs in build/fuzz/corpus_new and
+# corpus_rt_new, findings as build/fuzz/crash-* and rt-crash-*), `make
+# test` once over each corpus.
 FUZZ_SECONDS ?= 600
 FUZZ_CC      ?= clang
 FUZZ_FLAGS   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
                 -fsanitize=fuzzer-no-link -fno-omit-frame-pointer
 fuzz-build:
 	$(MAKE) BUILD=build/fuzz CC=$(FUZZ_CC) CFLAGS="$(FUZZ_FLAGS)" \
-	  build/fuzz/fuzz_nnc
+	  build/fuzz/fuzz_nnc build/fuzz/fuzz_rt
 
 fuzz: deps fuzz-build
 	$(Q)tests/tools/fuzz.sh --run $(FUZZ_SECONDS)
@@ -179,6 +182,19 @@ $(BUILD)/fuzz_nnc: tests/fuzz/fuzz_nnc.c $(LIB_OBJ)
 
 MAN_PAGES := docs/man/nnc.1 docs/man/nnrt-trainer.1
 MAN1DIR   := $(PREFIX)/share/man/man1
+
+# tests/fuzz/fuzz_rt.c over the runtime's readers: ld's --wrap turns
+# the runtime's fatal errors into a longjmp and tracks what it allocates,
+# in this link only.
+comma := ,
+FUZZ_RT_WRAP := $(addprefix -Wl$(comma)--wrap=,nnrt_base_die nnrt_base_alloc \
+                nnrt_base_grow nnrt_base_strdup nnrt_base_printf free \
+                gzdopen gzclose)
+
+$(BUILD)/fuzz_rt: tests/fuzz/fuzz_rt.c $(BUILD)/libnnrt.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fsanitize=fuzzer -o $@ $< \
+	  $(FUZZ_RT_WRAP) $(BUILD)/libnnrt.a $(BLAS_LIBS) -lz -lm
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
