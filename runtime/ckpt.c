@@ -404,7 +404,7 @@ static void get_sched(Cursor *c, Rt *rt)
 
 /* The counters a sound run can have: at most 2^53 steps (what a double
  * counts exactly) and MAX_EPOCH epochs, an epoch being at least one step
- * (import resets the step to 0 and keeps the epoch). */
+ * (import resets both to 0). */
 static void check_counters(const Cursor *c, uint64_t step, uint32_t epoch,
 			   uint64_t seed, double validation)
 {
@@ -416,7 +416,7 @@ static void check_counters(const Cursor *c, uint64_t step, uint32_t epoch,
 	if (epoch > MAX_EPOCH)
 		nnrt_base_die(c->rt, "%s: implausible checkpoint: epoch %u is "
 			      "more than %u", p, epoch, MAX_EPOCH);
-	if (step != 0 && epoch > step)
+	if (epoch > step)
 		nnrt_base_die(c->rt, "%s: implausible checkpoint: epoch %u "
 			      "after only %llu steps", p, epoch,
 			      (unsigned long long)step);

@@ -398,7 +398,8 @@ int nnrt_npy_import(Rt *rt)
 	}
 	memset(rt->state, 0, (size_t)m->n_state * (size_t)m->real_size);
 	memset(rt->sched, 0, (size_t)m->n_sched * sizeof(double));
-	rt->step = 0;
+	rt->step = 0;	/* a new run starts from these tensors */
+	rt->epoch = 0;
 	memset(&rt->es, 0, sizeof rt->es);
 	nnrt_ckpt_save(rt, ckpt, NULL);
 	printf("import %s: %d tensors from %s into %s\n", m->name,

@@ -63,6 +63,8 @@ patch epoch epoch 0x7fffffff && refused epoch "epoch 2147483647 is more than" ||
 patch step step 0xffffffffffffffff &&
 	refused step "step 18446744073709551615 is more than 2^53" || st=1
 patch early epoch 20 && refused early "epoch 20 after only 15 steps" || st=1
+# step 0 is no exemption any more: import resets the epoch to 0 as well
+patch zero step 0 && refused zero "epoch 3 after only 0 steps" || st=1
 patch seed seed 0x7fffffffffffffff && refused seed "seed 9223372036854775807" || st=1
 patch val validation nan && refused val "validation fraction nan" || st=1
 patch nan param nan && refused nan "tensor 'lin.W' element 0 is nan" || st=1
