@@ -7,7 +7,8 @@
 #                   compiles (EXAMPLES="iris fashion_mlp" for some), print
 #                   each one's metric against its header's threshold
 #   make golden     rewrite the golden files (review the diff)
-#   make asan       nnc, the unit tests and a trainer under ASan + UBSan
+#   make asan       nnc, the unit tests and every example's trainer (each
+#                   subcommand) under ASan + UBSan
 #   make fuzz       the libFuzzer harnesses over nnc and the runtime's
 #                   readers for FUZZ_SECONDS (600) in total
 #   make install    PREFIX=/usr/local (DESTDIR too); make uninstall
@@ -156,6 +157,7 @@ asan: deps
 	@# the trainer's few large buffers live until exit by design: no leak check
 	UBSAN_OPTIONS=halt_on_error=1 ASAN_OPTIONS=detect_leaks=0 \
 	  build/asan/iris train --epochs 5 --checkpoint build/asan/iris.ckpt
+	$(Q)tests/tools/asan_examples.sh
 	@echo "asan: ok"
 
 # The libFuzzer harnesses, tests/fuzz/fuzz_nnc.c over the compiler and
