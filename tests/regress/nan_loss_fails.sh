@@ -5,7 +5,9 @@
 # NaN and the trainer stops with a non-zero exit. Here the weights are NaN
 # from the start (imported); since checkpoints are checked for
 # non-finite numbers (ckpt_implausible.sh), the resume refuses them
-# before the first step, which is also a failed run.
+# before the first step, which is also a failed run. The bce NaN path
+# itself is checked by tests/unit/test_ir.c (op_eval of bce on a NaN
+# probability is NaN: the same expression as the emitted C).
 . tests/tools/lib.sh
 T=$TMP/bce
 build_trainer tests/torch/bce_saturated.nn "$T" || { cat "$T.log"; exit 1; }

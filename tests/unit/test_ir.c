@@ -210,6 +210,11 @@ static void test_op_table(void)
 	CU_ASSERT_EQUAL(op_eval(OP_LE, (double[]){7, 7}), 1);
 	CU_ASSERT_EQUAL(op_eval(OP_RELU, (double[]){-3}), 0);
 	CU_ASSERT_EQUAL(op_eval(OP_BCE, (double[]){0, 1}), 100);
+	/* tests/regress/nan_loss_fails.sh's bug: bce's clamp of log at -100
+	 * once turned a NaN probability into a finite loss; op_eval compiles
+	 * the same MATH expression as the emitted C */
+	CU_ASSERT(isnan(op_eval(OP_BCE, (double[]){NAN, 1})));
+	CU_ASSERT(isnan(op_eval(OP_BCE, (double[]){NAN, 0})));
 	CU_ASSERT_DOUBLE_EQUAL(op_eval(OP_SIGMOID, (double[]){0}), 0.5, 0);
 	CU_ASSERT_EQUAL(op_eval(OP_MAX, (double[]){1, -2}), 1);
 	CU_ASSERT_EQUAL(op_eval(OP_SOFTPLUS, (double[]){20.5}), 20.5);
