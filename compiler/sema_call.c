@@ -259,7 +259,8 @@ static Expr *check_where(Sema *s, Ast *e, const Builtin *b, Ast **a,
 	}
 	Expr *l = sema_value_arg(s, c->lhs, e, false);
 	Expr *rr = sema_value_arg(s, c->rhs, e, false);
-	Expr *x = sema_value_arg(s, a[1], e, false), *y = sema_value_arg(s, a[2], e, false);
+	Expr *x = sema_value_arg(s, a[1], e, false);
+	Expr *y = sema_value_arg(s, a[2], e, false);
 	if (!l || !rr || !x || !y)
 		return NULL;
 	Expr *cond = sema_new_expr(s, E_BINOP, c->loc);
@@ -313,7 +314,8 @@ static Expr *check_binary(Sema *s, Ast *e, const Builtin *b, Ast **a,
 			  Ast *parent)
 {
 	char b1[64], b2[64];
-	Expr *x = sema_value_arg(s, a[0], e, false), *y = sema_value_arg(s, a[1], e, false);
+	Expr *x = sema_value_arg(s, a[0], e, false);
+	Expr *y = sema_value_arg(s, a[1], e, false);
 	Shape sh;
 	if (!x || !y)
 		return NULL;
@@ -348,7 +350,8 @@ static Expr *check_pair_loss(Sema *s, Ast *e, const Builtin *b, Ast **a,
 			     Ast *parent)
 {
 	char b1[64], b2[64];
-	Expr *p = sema_value_arg(s, a[0], e, false), *y = sema_value_arg(s, a[1], e, false);
+	Expr *p = sema_value_arg(s, a[0], e, false);
+	Expr *y = sema_value_arg(s, a[1], e, false);
 	if (!p || !y)
 		return NULL;
 	Shape ps = p->shape, ys = y->shape;
@@ -379,7 +382,8 @@ static Expr *check_cross_entropy(Sema *s, Ast *e, const Builtin *b, Ast **a,
 				 Ast *parent)
 {
 	char b1[64], b2[64];
-	Expr *z = sema_value_arg(s, a[0], e, false), *y = sema_value_arg(s, a[1], e, true);
+	Expr *z = sema_value_arg(s, a[0], e, false);
+	Expr *y = sema_value_arg(s, a[1], e, true);
 	double ls = 0;
 	if (!z || !y || (a[2] && !sema_const(s, a[2], &ls)))
 		return NULL;

@@ -44,7 +44,7 @@ static int layer_kernel(Sema *s, Ast *e, Ast *init, Ast *parent, Shape sh)
 }
 
 Expr *sema_dense(Sema *s, Ast *e, const Builtin *b, Ast **a,
-			 Ast *parent)
+		 Ast *parent)
 {
 	char buf[64];
 	int units;
@@ -127,7 +127,7 @@ static bool window_shape(Sema *s, Ast *e, const Builtin *b, Shape x, int f,
  * auto): opt[1] filters, opt[2] kernel, opt[3] stride, opt[4] pad; flag
  * bias; tensors W [F, C, k, k] (fans C k k and F k k, as PyTorch) and b */
 Expr *sema_conv2d(Sema *s, Ast *e, const Builtin *b, Ast **a,
-			  Ast *parent)
+		  Ast *parent)
 {
 	int f, k, stride = 1, pad = 0;
 	bool bias = true;
@@ -168,7 +168,7 @@ Expr *sema_conv2d(Sema *s, Ast *e, const Builtin *b, Ast **a,
 /* maxpool(x, size, stride = size), avgpool(...): opt[1] size, opt[2]
  * stride */
 Expr *sema_pool(Sema *s, Ast *e, const Builtin *b, Ast **a,
-			Ast *parent)
+		Ast *parent)
 {
 	int size, stride;
 	Expr *x = image_arg(s, e, b, a);
@@ -190,7 +190,7 @@ Expr *sema_pool(Sema *s, Ast *e, const Builtin *b, Ast **a,
 
 /* flatten(x): [d..] -> [prod d], a view */
 Expr *sema_flatten(Sema *s, Ast *e, const Builtin *b, Ast **a,
-			   Ast *parent)
+		   Ast *parent)
 {
 	Expr *x = sema_value_arg(s, a[0], e, false);
 	if (!x)
@@ -210,6 +210,13 @@ static void layer_tensor(Sema *s, Expr *r, const char *suffix, int n,
 	s->m->tensors[t].trainable = trainable;
 	if (r->ntensors++ == 0)
 		r->tensor = t;
+}
+
+/* A normalization's affine tensors: gamma (ones) and beta (zeros), [n] */
+static void affine_tensors(Sema *s, Expr *r, int n)
+{
+	layer_tensor(s, r, "gamma", n, NNRT_INIT_ONES, true);
+	layer_tensor(s, r, "#beta", n, NNRT_INIT_ZEROS, true);
 }
 
 /* batchnorm and layernorm normalize per-sample values of rank >= 1 */
@@ -235,7 +242,7 @@ static Expr *norm_input(Sema *s, Ast *e, const Builtin *b, Ast **a)
  * per channel (the first axis) of [C, ...]. opt[1] momentum, opt[2] eps;
  * tensors gamma, beta, running_mean, running_var, each [n] or [C]. */
 Expr *sema_batchnorm(Sema *s, Ast *e, const Builtin *b, Ast **a,
-			     Ast *parent)
+		     Ast *parent)
 {
 	Expr *x = norm_input(s, e, b, a);
 	if (!x)
@@ -245,8 +252,7 @@ Expr *sema_batchnorm(Sema *s, Ast *e, const Builtin *b, Ast **a,
 	    !sema_num_opt(s, r, a, 2, "eps", 1e-5, 0, true, 1))
 		return NULL;
 	int c = x->shape.dim[0];
-	layer_tensor(s, r, "gamma", c, NNRT_INIT_ONES, true);
-	layer_tensor(s, r, "#beta", c, NNRT_INIT_ZEROS, true);
+	affine_tensors(s, r, c);
 	layer_tensor(s, r, "#running_mean", c, NNRT_INIT_ZEROS, false);
 	layer_tensor(s, r, "#running_var", c, NNRT_INIT_ONES, false);
 	sema_add_layer(s, "batchnorm", r->shape, 2L * c,
@@ -257,7 +263,7 @@ Expr *sema_batchnorm(Sema *s, Ast *e, const Builtin *b, Ast **a,
 /* layernorm(x, eps = 1e-5): over the last axis of each sample. opt[1]
  * eps; tensors gamma, beta, each the size of the last axis. */
 Expr *sema_layernorm(Sema *s, Ast *e, const Builtin *b, Ast **a,
-			     Ast *parent)
+		     Ast *parent)
 {
 	Expr *x = norm_input(s, e, b, a);
 	if (!x)
@@ -266,8 +272,7 @@ Expr *sema_layernorm(Sema *s, Ast *e, const Builtin *b, Ast **a,
 	if (!sema_num_opt(s, r, a, 1, "eps", 1e-5, 0, true, 1))
 		return NULL;
 	int d = x->shape.dim[x->shape.rank - 1];
-	layer_tensor(s, r, "gamma", d, NNRT_INIT_ONES, true);
-	layer_tensor(s, r, "#beta", d, NNRT_INIT_ZEROS, true);
+	affine_tensors(s, r, d);
 	sema_add_layer(s, "layernorm", r->shape, 2L * d,
 		       8.0 * shape_numel(x->shape));
 	return r;
@@ -275,7 +280,7 @@ Expr *sema_layernorm(Sema *s, Ast *e, const Builtin *b, Ast **a,
 
 /* dropout(x, p): opt[1] p in [0, 1); each call its own random stream */
 Expr *sema_dropout(Sema *s, Ast *e, const Builtin *b, Ast **a,
-			   Ast *parent)
+		   Ast *parent)
 {
 	Expr *x = sema_value_arg(s, a[0], e, false);
 	if (!x)
@@ -353,7 +358,7 @@ static bool reg_item(Sema *s, const Builtin *b, Expr *r, Ast *a,
  * collection's tensors (those of earlier statements and of this one so
  * far), each once. An unbatched scalar. */
 Expr *sema_regularizer(Sema *s, Ast *e, const Builtin *b, Ast **a,
-			       Ast *parent)
+		       Ast *parent)
 {
 	Expr *r = sema_new_call(s, e, b, shape_scalar(false), 0, NULL);
 	Expr **args = NULL;
