@@ -20,8 +20,9 @@
  * running loss and the estimated time left for the whole run.
  *
  * The log (--log or train.log) is a CSV file with a header of the same
- * keys, epoch first, and one row per epoch, flushed as it is written. A
- * resumed run appends to it.
+ * keys, epoch first, then `seconds` (the wall time of the epoch's
+ * training steps, the only column that depends on the clock), one row
+ * per epoch, flushed as it is written. A resumed run appends to it.
  */
 #include <errno.h>
 #include <string.h>
@@ -32,7 +33,7 @@
 
 #define BAR_WIDTH 24
 
-static double now(void)
+double nnrt_progress_now(void)
 {
 	struct timespec ts;
 
@@ -57,7 +58,7 @@ static void write_header(FILE *f, const EpochStats *k)
 	if (k->has_val)
 		fputs(",val_loss", f);
 	header_metrics(f, "val_", &k->val);
-	fputs(",lr\n", f);
+	fputs(",lr,seconds\n", f);
 }
 
 void nnrt_progress_open(Rt *rt, Progress *p, const EpochStats *keys,
@@ -66,7 +67,7 @@ void nnrt_progress_open(Rt *rt, Progress *p, const EpochStats *keys,
 	memset(p, 0, sizeof *p);
 	p->tty = isatty(STDOUT_FILENO);
 	p->total = batches_left;
-	p->t0 = now();
+	p->t0 = nnrt_progress_now();
 	p->t_last = p->t0;
 	p->log_path = rt->opt.log ? rt->opt.log : rt->m->train.log;
 	if (!p->log_path)
@@ -102,7 +103,7 @@ void nnrt_progress_batch(Progress *p, const EpochStats *s, long b, long nb,
 	p->done++;
 	if (!p->tty)
 		return;
-	t = now();
+	t = nnrt_progress_now();
 	if (b + 1 < nb && t - p->t_last < 0.1)
 		return;
 	p->t_last = t;
@@ -143,7 +144,7 @@ static void log_row(FILE *f, const EpochStats *s)
 	if (s->has_val)
 		fprintf(f, ",%.9g", s->val_loss);
 	row_metrics(f, &s->val);
-	fprintf(f, ",%g\n", s->lr);
+	fprintf(f, ",%g,%.6g\n", s->lr, s->seconds);
 }
 
 void nnrt_progress_epoch(Rt *rt, Progress *p, const EpochStats *s)

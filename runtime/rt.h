@@ -96,6 +96,8 @@ typedef struct EpochStats {
 	int has_val;
 	double val_loss;
 	Metrics train, val;
+	double seconds;           /* wall time of the epoch's steps */
+	long samples;             /* training rows the steps took */
 } EpochStats;
 
 typedef struct Rt {
@@ -234,6 +236,7 @@ void nnrt_progress_batch(Progress *p, const EpochStats *s, long b,
 			 long nb, double running_loss);
 void nnrt_progress_epoch(Rt *rt, Progress *p, const EpochStats *s);
 void nnrt_progress_close(Rt *rt, Progress *p);
+double nnrt_progress_now(void);   /* CLOCK_MONOTONIC, in seconds */
 
 /* ------------------------------------------------------------------ */
 /* ckpt.c: checkpoints */

@@ -291,7 +291,7 @@ static void check_finite(const Rt *rt, int e, long step)
 static double steps(Rt *rt, Loop *L, EpochStats *s)
 {
 	const NnrtModel *m = rt->m;
-	double sum = 0;
+	double sum = 0, t0 = nnrt_progress_now();
 	long seen = 0, b;
 
 	for (b = L->first; b < L->nb && !stop_signal; b++) {
@@ -319,6 +319,8 @@ static double steps(Rt *rt, Loop *L, EpochStats *s)
 		nnrt_progress_batch(&L->prog, s, b, L->nb, sum / (double)seen);
 	}
 	L->first = 0;
+	s->seconds = nnrt_progress_now() - t0;
+	s->samples = seen;
 	return seen ? sum / (double)seen : 0;
 }
 

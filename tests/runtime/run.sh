@@ -487,10 +487,10 @@ t_summary() {
 
 t_log() {
 	"$B/soft" train --epochs 4 --log run.csv >/dev/null || return 1
-	[ "$(head -1 run.csv)" = "epoch,loss,val_loss,val_accuracy,lr" ] ||
+	[ "$(head -1 run.csv)" = "epoch,loss,val_loss,val_accuracy,lr,seconds" ] ||
 		fail "header: $(head -1 run.csv)" || return 1
 	[ "$(wc -l <run.csv)" = 5 ] || fail "not 4 rows" || return 1
-	awk -F, 'NR > 1 && (NF != 5 || $1 != NR - 1) { exit 1 }' run.csv || return 1
+	awk -F, 'NR > 1 && (NF != 6 || $1 != NR - 1 || $6 < 0) { exit 1 }' run.csv || return 1
 	# a resumed run appends its epochs
 	"$B/soft" train --epochs 6 --resume soft.ckpt --log run.csv >/dev/null || return 1
 	[ "$(wc -l <run.csv)" = 7 ] || fail "resume did not append" || return 1

@@ -131,8 +131,10 @@ if build_trainer tests/e2e/plateau_resume.nn "$R"; then
 		"$R" train --resume "$TMP/half.ckpt" --checkpoint "$TMP/half.ckpt" \
 			--log "$TMP/half.csv"; } >"$TMP/plateau.out" 2>&1
 	if cmp -s "$TMP/full.ckpt" "$TMP/half.ckpt" &&
-		cmp -s "$TMP/full.csv" "$TMP/half.csv"; then
-		ok "plateau schedule: 5 epochs + --resume 5 = 10, checkpoint and log bit for bit"
+		sed 's/,[^,]*$//' "$TMP/full.csv" >"$TMP/full.cols" &&
+		sed 's/,[^,]*$//' "$TMP/half.csv" >"$TMP/half.cols" &&
+		cmp -s "$TMP/full.cols" "$TMP/half.cols"; then
+		ok "plateau schedule: 5 epochs + --resume 5 = 10, checkpoint and log (all but seconds) bit for bit"
 	else
 		not_ok "plateau schedule resumes" "checkpoints or logs differ" "$TMP/plateau.out"
 	fi

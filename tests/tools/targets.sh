@@ -34,9 +34,9 @@ if grep -qE "^epoch 40/40 loss $num val_loss $num val_mae $num val_rmse $num lr 
 else
 	not_ok "units: epoch lines with val_mae, val_rmse" "no such line" "$U.train"
 fi
-if [ "$(head -1 "$U.log.csv")" = "epoch,loss,val_loss,val_mae,val_rmse,lr" ] &&
+if [ "$(head -1 "$U.log.csv")" = "epoch,loss,val_loss,val_mae,val_rmse,lr,seconds" ] &&
 	[ "$(wc -l <"$U.log.csv")" = 41 ]; then
-	ok "units: the log's columns are epoch,loss,val_loss,val_mae,val_rmse,lr"
+	ok "units: the log's columns are epoch,loss,val_loss,val_mae,val_rmse,lr,seconds"
 else
 	not_ok "units: the log's columns" "header or row count" "$U.log.csv"
 fi
