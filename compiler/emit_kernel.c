@@ -405,6 +405,38 @@ void emit_logsoftmax(Emitter *E, Kernel *k)
 	softmax_rows(E, k, true);
 }
 
+/*
+ * softmax_xent: per row, -sum_c t_c ((z_c - m) - log(sum)) in one pass
+ * for the sum: the same rounding as log_softmax, then multiply and sum.
+ */
+void emit_softmax_xent(Emitter *E, Kernel *k)
+{
+	Node *x = k->members[0];
+	Node *z = x->in[0];
+	long kd = z->shape.dim[z->shape.rank - 1];
+	emit(E, "for (long r = 0; r < %s%ld; r++) {",
+	     x->shape.batched ? "(long)n * " : "", shape_numel(x->shape));
+	E->indent++;
+	emit(E, "const %s *restrict zr = a0 + r * %ld;", E->real, kd);
+	emit(E, "const %s *restrict tr = a1 + r * %ld;", E->real, kd);
+	emit(E, "%s mx = zr[0];", E->real);
+	emit(E, "for (long c = 1; c < %ld; c++) {", kd);
+	emit(E, "\tmx = zr[c] > mx ? zr[c] : mx;");
+	emit(E, "}");
+	emit(E, "%s sum = 0;", E->real);
+	emit(E, "for (long c = 0; c < %ld; c++) {", kd);
+	emit(E, "\tsum += exp%s(zr[c] - mx);", E->fs);
+	emit(E, "}");
+	emit(E, "const %s logsum = log%s(sum);", E->real, E->fs);
+	emit(E, "%s acc = 0;", E->real);
+	emit(E, "for (long c = 0; c < %ld; c++) {", kd);
+	emit(E, "\tacc += tr[c] * ((zr[c] - mx) - logsum);");
+	emit(E, "}");
+	emit(E, "o0[r] = -acc;");
+	E->indent--;
+	emit(E, "}");
+}
+
 /* inverted dropout's mask: element i is dropped when its uniform draw
  * (runtime/nnrt.h, counter-based on the step) is below p */
 void emit_dropmask(Emitter *E, Kernel *k)

@@ -105,7 +105,10 @@ static void place(Sched *s, int i)
 }
 
 /* The next node: the first ready one that extends the open run of
- * elementwise ops (same shape), else the first ready one. */
+ * elementwise ops (same shape), else the first ready one. A backward
+ * node does not move up into a forward run: what it reads there (relu's
+ * y > 0 on the stored y) would be stored for the backward, a buffer
+ * written and read again, where its own run recomputes it for free. */
 static int pick(Sched *s)
 {
 	int k = 0;
@@ -114,7 +117,8 @@ static int pick(Sched *s)
 		for (int i = 0; i < s->nready; i++) {
 			Node *n = s->g->nodes[s->ready[i]];
 			if (op_info[n->op].cls == OK_ELEMWISE &&
-			    shape_eq(n->shape, last->shape)) {
+			    shape_eq(n->shape, last->shape) &&
+			    (last->backward || !n->backward)) {
 				k = i;
 				break;
 			}
@@ -259,6 +263,68 @@ static void mark_kept(Graph *g)
 		if (r && r->group >= 0)
 			r->keep = true;
 	}
+}
+
+/* ---- fused ops, before autodiff ------------------------------------ */
+
+/* -sum_last(t * log_softmax(z)), t of z's shape, as lower.c writes
+ * cross_entropy: the per-row loss as one softmax_xent(z, t); NULL when n
+ * is not that pattern or a part of it has another use. */
+static Node *match_xent(Graph *g, Node *n)
+{
+	if (n->op != OP_NEG || n->nuses == 0)
+		return NULL;
+	Node *s = n->in[0];
+	if (s->op != OP_SUM_TO || s->nuses != 1)
+		return NULL;
+	Node *m = s->in[0];
+	if (m->op != OP_MUL || m->nuses != 1)
+		return NULL;
+	int l = m->in[0]->op == OP_LOGSOFTMAX ? 0 : 1;
+	Node *ls = m->in[l], *t = m->in[1 - l];
+	if (ls->op != OP_LOGSOFTMAX || ls->nuses != 1)
+		return NULL;
+	Node *z = ls->in[0];
+	Shape row = z->shape;
+	row.rank--;
+	row.batched |= t->shape.batched;
+	if (!shape_eq(t->shape, z->shape) || !shape_eq(row, s->shape))
+		return NULL;
+	Loc loc = g->cur_loc;
+	const char *origin = g->cur_origin;
+	g->cur_loc = n->loc;
+	g->cur_origin = n->origin;
+	Node *r = ir_op2(g, OP_SOFTMAX_XENT, z, t);
+	g->cur_loc = loc;
+	g->cur_origin = origin;
+	return r;
+}
+
+/*
+ * fuse_ops: rewrites patterns of lowered ops into the fused ops that
+ * compute the same value with fewer passes and have a cheaper derivative
+ * rule of their own, so it runs before autodiff (at -O1 and up; -O0
+ * keeps the plain ops as the reference):
+ *   -sum_last(t * log_softmax(z)) -> softmax_xent(z, t)
+ *     (cross_entropy: d/dz = dy * (softmax(z) - t) for a one-hot t)
+ * requires: topological order, shapes; preserves both and every root's
+ * value; the replaced nodes are removed.
+ */
+void fuse_ops(Graph *g)
+{
+	bool changed = false;
+	ir_count_uses(g);
+	for (int i = 0, n = g->nnodes; i < n; i++) {
+		Node *x = g->nodes[i], *r;
+		if (!x->dead && (r = match_xent(g, x))) {
+			ir_replace(g, x, r);
+			changed = true;
+		}
+	}
+	if (!changed)
+		return;
+	ir_toposort(g);
+	dce(g);
 }
 
 void fuse(Graph *g)

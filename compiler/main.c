@@ -250,6 +250,10 @@ static char *translate(Program *p, const Opts *o, Arena *a, Diag *d,
 		return NULL;
 	}
 	lower(m, &c);
+	if (o->opt > 0) {
+		fuse_ops(m->train_g);
+		fuse_ops(m->eval_g);
+	}
 	autodiff(m->train_g, m);
 	optimize(m->train_g, o, "train");
 	optimize(m->eval_g, o, "eval");

@@ -737,6 +737,9 @@ void constfold(Graph *g);
 void cse(Graph *g);
 void dce(Graph *g);
 void fuse(Graph *g);
+/* fuse.c: fused ops for patterns of the lowered forward graph (before
+ * autodiff, -O1 and up) */
+void fuse_ops(Graph *g);
 
 /* emit.c: the C file */
 typedef struct EmitOpts {
@@ -810,6 +813,7 @@ void emit_bmm(Emitter *E, Kernel *k);
 void emit_sum_to(Emitter *E, Kernel *k);
 void emit_softmax(Emitter *E, Kernel *k);
 void emit_logsoftmax(Emitter *E, Kernel *k);
+void emit_softmax_xent(Emitter *E, Kernel *k);
 void emit_onehot(Emitter *E, Kernel *k);
 void emit_dropmask(Emitter *E, Kernel *k);
 /* emit_conv.c: convolution and pooling kernels */

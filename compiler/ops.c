@@ -88,10 +88,11 @@ static Node *grad_log(Graph *g, Node *n, Node *dy, int i)
 	return dvd(g, dy, n->in[0]);
 }
 
-/* d relu(x) = dy * (x > 0) */
+/* d relu(x) = dy * (x > 0) = dy * (y > 0): from the output, which the
+ * next layer keeps anyway, so the backward needs no mask of its own */
 static Node *grad_relu(Graph *g, Node *n, Node *dy, int i)
 {
-	return mul(g, dy, ir_op2(g, OP_GT, n->in[0], c(g, 0)));
+	return mul(g, dy, ir_op2(g, OP_GT, n, c(g, 0)));
 }
 
 /* d sigmoid(x) = dy * y * (1 - y) */
@@ -432,6 +433,47 @@ static Node *grad_logsoftmax(Graph *g, Node *n, Node *dy, int i)
 {
 	Node *p = ir_op1(g, OP_EXP, n);
 	return sub(g, dy, mul(g, p, sum_last(g, dy)));
+}
+
+/* softmax_xent(z, t): t of z's shape; one value per row of the last axis */
+static bool shape_xent(Node *n, char *msg, size_t msgsz)
+{
+	char a[64], b[64];
+	Shape z = n->in[0]->shape, t = n->in[1]->shape;
+	if (z.rank == 0 || !shape_eq(z, t))
+		return FAIL("softmax_xent of %s and %s: expected logits and a "
+			    "target of one shape", sstr(z, a), sstr(t, b));
+	n->shape = z;
+	n->shape.rank--;
+	return true;
+}
+
+/* dy of a row, to broadcast along the row's last axis */
+static Node *per_row(Graph *g, Node *dy, Node *z)
+{
+	Shape s = z->shape;
+	if (dy->shape.rank == 0)
+		return dy;
+	s.dim[s.rank - 1] = 1;
+	s.batched = dy->shape.batched;
+	return ir_reshape(g, dy, s);
+}
+
+/*
+ * y = -sum_c t_c log_softmax(z)_c = sum_c t_c (lse(z) - z_c):
+ *   d/dz = dy * (softmax(z) sum_c t_c - t), = dy * (softmax(z) - t) for
+ *          a one-hot t, one loop over the logits;
+ *   d/dt = -dy * log_softmax(z).
+ */
+static Node *grad_xent(Graph *g, Node *n, Node *dy, int i)
+{
+	Node *z = n->in[0], *t = n->in[1], *d = per_row(g, dy, z);
+	if (i == 1)
+		return mul(g, ir_op1(g, OP_NEG, d), ir_op1(g, OP_LOGSOFTMAX, z));
+	Node *p = ir_op1(g, OP_SOFTMAX, z);
+	if (t->op != OP_ONEHOT)
+		p = mul(g, p, sum_last(g, t));
+	return mul(g, d, sub(g, p, t));
 }
 
 /* onehot(y, K): a per-sample class index to a [K] indicator vector; the

@@ -318,6 +318,7 @@ static Node *rewrite_op(Graph *g, Node *n)
 	case OP_MATMUL:
 	case OP_SOFTMAX:
 	case OP_LOGSOFTMAX:
+	case OP_SOFTMAX_XENT:
 	case OP_ONEHOT:
 	case OP_DROPMASK:
 	case OP_BMM:
