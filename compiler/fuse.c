@@ -104,11 +104,36 @@ static void place(Sched *s, int i)
 			make_ready(s, s->users[k]);
 }
 
+/* Whether x is in memory whatever fuse decides: a leaf, a kernel's
+ * result, or an elementwise value that a kernel or a view reads. */
+static bool stored_anyway(Sched *s, const Node *x)
+{
+	if (op_info[x->op].cls != OK_ELEMWISE)
+		return true;
+	int i = pos_of(x);
+	for (int k = s->ufirst[i]; k < s->ufirst[i + 1]; k++)
+		if (op_info[s->g->nodes[s->users[k]]->op].cls != OK_ELEMWISE)
+			return true;
+	return false;
+}
+
+/* A backward node that reads only values stored anyway stays out of a
+ * forward run: there it would be one more buffer written for the
+ * backward and read again (relu's y > 0 beside the y the next layer
+ * reads), where the backward's own loop recomputes it from y for free. */
+static bool stays_back(Sched *s, const Node *last, const Node *n)
+{
+	if (last->backward || !n->backward)
+		return false;
+	for (int j = 0; j < n->nin; j++)
+		if (!stored_anyway(s, n->in[j]))
+			return false;
+	return true;
+}
+
 /* The next node: the first ready one that extends the open run of
- * elementwise ops (same shape), else the first ready one. A backward
- * node does not move up into a forward run: what it reads there (relu's
- * y > 0 on the stored y) would be stored for the backward, a buffer
- * written and read again, where its own run recomputes it for free. */
+ * elementwise ops (same shape), else the first ready one; see
+ * stays_back for the exception. */
 static int pick(Sched *s)
 {
 	int k = 0;
@@ -118,7 +143,7 @@ static int pick(Sched *s)
 			Node *n = s->g->nodes[s->ready[i]];
 			if (op_info[n->op].cls == OK_ELEMWISE &&
 			    shape_eq(n->shape, last->shape) &&
-			    (last->backward || !n->backward)) {
+			    !stays_back(s, last, n)) {
 				k = i;
 				break;
 			}

@@ -93,6 +93,27 @@ if build_trainer examples/xor.nn "$TMP/xor0" -O0; then
 else
 	not_ok "xor builds at -O0" "nnc or cc failed" "$TMP/xor0.log"
 fi
+# iris over 7 epochs (56 steps): -O1's softmax_xent, relu mask from the
+# output and fused loops against -O0's plain ops; every epoch's loss and
+# val_loss in the log (columns 2 and 3) to 1e-5
+if build_trainer examples/iris.nn "$TMP/iris0" -O0 &&
+	build_trainer examples/iris.nn "$TMP/iris1" -O1; then
+	for o in 0 1; do
+		"$TMP/iris$o" train --epochs 7 --checkpoint "$TMP/iris$o.ckpt" \
+			--log "$TMP/iris$o.csv" >"$TMP/iris$o.run" 2>&1
+	done
+	if [ "$(wc -l <"$TMP/iris1.csv")" -eq 8 ] &&
+		paste -d, "$TMP/iris0.csv" "$TMP/iris1.csv" | awk -F, '
+		NR > 1 { for (c = 2; c <= 3; c++) { d = $c - $(c + 6)
+			if (d > 1e-5 || d < -1e-5) bad = 1 } }
+		END { exit bad }'; then
+		ok "iris -O0 and -O1 agree over 56 steps (7 epoch losses to 1e-5)"
+	else
+		not_ok "iris -O0 and -O1 agree" "epoch losses differ" "$TMP/iris1.csv"
+	fi
+else
+	not_ok "iris builds at -O0 and -O1" "nnc or cc failed" "$TMP/iris0.log"
+fi
 
 # reaches NAME METRIC OP BOUND: examples/NAME.nn builds, trains as its
 # train block says and ends with METRIC >= BOUND (OP ge) or < BOUND (OP

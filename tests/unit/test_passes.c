@@ -569,6 +569,46 @@ static void test_fuse_dense(void)
 	ir_free(g);
 }
 
+/* cross_entropy as lower.c writes it, -sum_last(t * log_softmax(z)),
+ * becomes one softmax_xent(z, t), whose derivative is softmax(z) - t for
+ * a one-hot t; with log_softmax used elsewhere too, nothing changes. */
+static Node *xent_graph(Graph *g, bool shared)
+{
+	Node *z = in(g, "z", 0, s1(true, 3));
+	Node *t = ir_onehot(g, in(g, "y", 1, s0(true)), 3);
+	Node *ls = op1(g, OP_LOGSOFTMAX, z);
+	Node *l = op1(g, OP_NEG, ir_sum_to(g, op2(g, OP_MUL, t, ls), s0(true)));
+	root(g, "loss", l);
+	if (shared)
+		root(g, "ls", ls);
+	return l;
+}
+
+static void test_fuse_ops_xent(void)
+{
+	Graph *g = ir_new();
+	xent_graph(g, false);
+	fuse_ops(g);
+	CU_ASSERT(ir_is(g,
+		"  %0 = input z : [B, 3]\n"
+		"  %1 = input y : [B]\n"
+		"  %2 = onehot %1 k=3 : [B, 3]\n"
+		"  %3 = softmax_xent %0, %2 : [B]\n"
+		"  root loss = %3\n"));
+	Node *x = g->roots[0].node;
+	Node *dz = op_info[x->op].grad(g, x, in(g, "dy", 0, s0(true)), 0);
+	CU_ASSERT(dz->op == OP_MUL && dz->in[1]->op == OP_SUB &&
+		  dz->in[1]->in[0]->op == OP_SOFTMAX &&
+		  dz->in[1]->in[1] == x->in[1]);
+	ir_free(g);
+	g = ir_new();
+	xent_graph(g, true);
+	int before = g->nnodes;
+	fuse_ops(g);
+	CU_ASSERT(g->nnodes == before && g->roots[0].node->op == OP_NEG);
+	ir_free(g);
+}
+
 /* Kernels and shape changes end a group; a member read by another group,
  * a kernel or a root is kept. */
 static void test_fuse_groups(void)
@@ -641,12 +681,14 @@ static void test_fuse_limits(void)
 
 /*
  * loss = sum(relu(x * w)) per sample, with d loss / d w built by the
- * derivative rules of ops.c: sum_to(broadcast(broadcast(1)) * (z > 0) * x).
- * simplify drops the multiplication by ones, dce the ones themselves, and
- * fuse moves the backward's mask and product up into the forward's loop
- * (they are ready as soon as z is), ahead of the loss's sum.
+ * derivative rules of ops.c: sum_to(broadcast(broadcast(1)) * (r > 0) * x),
+ * r = relu(z). simplify drops the multiplication by ones, dce the ones
+ * themselves, and fuse moves the mask and product up into the forward's
+ * loop (they are ready as soon as r is), ahead of the loss's sum. With
+ * back set (autodiff's nodes), the mask reads only values stored anyway
+ * (r, read by the sum; x), so it stays in a backward loop of its own.
  */
-static void test_pipeline(void)
+static void pipeline(bool back)
 {
 	Graph *g = ir_new();
 	Node *x = in(g, "x", 0, s1(true, 3));
@@ -657,8 +699,11 @@ static void test_pipeline(void)
 	ir_add_root(g, ROOT_SAMPLE_LOSS, "loss", 0, l);
 	Node *dl = ir_broadcast(g, ir_const(g, 1), l->shape);
 	Node *dr = op_info[OP_SUM_TO].grad(g, l, dl, 0);
+	int first = g->nnodes;
 	Node *dz = op_info[OP_RELU].grad(g, r, dr, 0);
 	Node *dw = op_info[OP_MUL].grad(g, z, dz, 1);
+	for (int i = first; i < g->nnodes; i++)
+		g->nodes[i]->backward = back;
 	ir_add_root(g, ROOT_GRAD, "grad:w", 0, dw);
 	simplify(g);
 	ir_verify(g);
@@ -669,19 +714,44 @@ static void test_pipeline(void)
 	dce(g);
 	ir_verify(g);
 	fuse(g);
-	CU_ASSERT(ir_is(g,
-		"  %0 = input x : [B, 3]\n"
-		"  %1 = param w : [3]\n"
-		"  %2 = const 0 : []\n"
-		"  %3 = mul %0, %1 : [B, 3] group=0\n"
-		"  %4 = relu %3 : [B, 3] group=0*\n"
-		"  %5 = gt %3, %2 : [B, 3] group=0\n"
-		"  %6 = mul %5, %0 : [B, 3] group=0*\n"
-		"  %7 = sum_to %4 : [B]\n"
-		"  %8 = sum_to %6 : [3]\n"
-		"  root loss = %7\n"
-		"  root grad:w = %8\n"));
+	if (!back) {
+		CU_ASSERT(ir_is(g,
+			"  %0 = input x : [B, 3]\n"
+			"  %1 = param w : [3]\n"
+			"  %2 = const 0 : []\n"
+			"  %3 = mul %0, %1 : [B, 3] group=0\n"
+			"  %4 = relu %3 : [B, 3] group=0*\n"
+			"  %5 = gt %4, %2 : [B, 3] group=0\n"
+			"  %6 = mul %5, %0 : [B, 3] group=0*\n"
+			"  %7 = sum_to %4 : [B]\n"
+			"  %8 = sum_to %6 : [3]\n"
+			"  root loss = %7\n"
+			"  root grad:w = %8\n"));
+	} else {
+		CU_ASSERT(ir_is(g,
+			"  %0 = input x : [B, 3]\n"
+			"  %1 = param w : [3]\n"
+			"  %2 = const 0 : []\n"
+			"  %3 = mul %0, %1 : [B, 3] group=0\n"
+			"  %4 = relu %3 : [B, 3] group=0*\n"
+			"  %5 = sum_to %4 : [B]\n"
+			"  %6 = gt %4, %2 : [B, 3] group=1\n"
+			"  %7 = mul %6, %0 : [B, 3] group=1*\n"
+			"  %8 = sum_to %7 : [3]\n"
+			"  root loss = %5\n"
+			"  root grad:w = %8\n"));
+	}
 	ir_free(g);
+}
+
+static void test_pipeline(void)
+{
+	pipeline(false);
+}
+
+static void test_pipeline_backward(void)
+{
+	pipeline(true);
 }
 
 void suite_passes(void)
@@ -705,7 +775,9 @@ void suite_passes(void)
 	CU_add_test(s, "impure masks: cse and fuse", test_impure_masks);
 	CU_add_test(s, "dce", test_dce);
 	CU_add_test(s, "fuse matmul bias relu mul", test_fuse_dense);
+	CU_add_test(s, "fuse_ops: cross_entropy to softmax_xent", test_fuse_ops_xent);
 	CU_add_test(s, "fuse groups and keep", test_fuse_groups);
 	CU_add_test(s, "fuse respects kernel limits", test_fuse_limits);
 	CU_add_test(s, "all passes", test_pipeline);
+	CU_add_test(s, "all passes, backward nodes", test_pipeline_backward);
 }
