@@ -437,6 +437,36 @@ void emit_softmax_xent(Emitter *E, Kernel *k)
 	emit(E, "}");
 }
 
+/*
+ * softmax_xent_dx: per row, d * (softmax(z) * sum(t) - t), the softmax
+ * as the softmax kernel computes it, in the output: one exp a logit.
+ */
+void emit_softmax_xent_dx(Emitter *E, Kernel *k)
+{
+	Node *x = k->members[0];
+	Node *d = x->in[2];
+	long kd = x->shape.dim[x->shape.rank - 1];
+	bool one = !d->shape.batched && shape_numel(d->shape) == 1;
+	rows_loop(E, x, kd);
+	emit(E, "const %s *restrict tr = a1 + r * %ld;", E->real, kd);
+	emit(E, "const %s d = a2[%s];", E->real, one ? "0" : "r");
+	emit(E, "%s mx = xr[0];", E->real);
+	emit(E, "for (long c = 1; c < %ld; c++) {", kd);
+	emit(E, "\tmx = xr[c] > mx ? xr[c] : mx;");
+	emit(E, "}");
+	emit(E, "%s sum = 0, st = 0;", E->real);
+	emit(E, "for (long c = 0; c < %ld; c++) {", kd);
+	emit(E, "\tyr[c] = exp%s(xr[c] - mx);", E->fs);
+	emit(E, "\tsum += yr[c];");
+	emit(E, "\tst += tr[c];");
+	emit(E, "}");
+	emit(E, "for (long c = 0; c < %ld; c++) {", kd);
+	emit(E, "\tyr[c] = (yr[c] / sum * st - tr[c]) * d;");
+	emit(E, "}");
+	E->indent--;
+	emit(E, "}");
+}
+
 /* inverted dropout's mask: element i is dropped when its uniform draw
  * (runtime/nnrt.h, counter-based on the step) is below p */
 void emit_dropmask(Emitter *E, Kernel *k)

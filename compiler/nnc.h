@@ -814,6 +814,7 @@ void emit_sum_to(Emitter *E, Kernel *k);
 void emit_softmax(Emitter *E, Kernel *k);
 void emit_logsoftmax(Emitter *E, Kernel *k);
 void emit_softmax_xent(Emitter *E, Kernel *k);
+void emit_softmax_xent_dx(Emitter *E, Kernel *k);
 void emit_onehot(Emitter *E, Kernel *k);
 void emit_dropmask(Emitter *E, Kernel *k);
 /* emit_conv.c: convolution and pooling kernels */

@@ -448,32 +448,39 @@ static bool shape_xent(Node *n, char *msg, size_t msgsz)
 	return true;
 }
 
-/* dy of a row, to broadcast along the row's last axis */
-static Node *per_row(Graph *g, Node *dy, Node *z)
+/* softmax_xent_dx(z, t, d): of z's shape; d has the rows' shape, or is
+ * one unbatched scalar for every row */
+static bool shape_xent_dx(Node *n, char *msg, size_t msgsz)
 {
-	Shape s = z->shape;
-	if (dy->shape.rank == 0)
-		return dy;
-	s.dim[s.rank - 1] = 1;
-	s.batched = dy->shape.batched;
-	return ir_reshape(g, dy, s);
+	char a[64], b[64];
+	Shape z = n->in[0]->shape, d = n->in[2]->shape, row = z;
+	row.rank--;
+	if (z.rank == 0 || !shape_eq(z, n->in[1]->shape) ||
+	    !(shape_eq(d, row) || (!d.batched && shape_numel(d) == 1)))
+		return FAIL("softmax_xent_dx of %s with %s per row", sstr(z, a),
+			    sstr(d, b));
+	n->shape = z;
+	return true;
 }
 
 /*
  * y = -sum_c t_c log_softmax(z)_c = sum_c t_c (lse(z) - z_c):
- *   d/dz = dy * (softmax(z) sum_c t_c - t), = dy * (softmax(z) - t) for
- *          a one-hot t, one loop over the logits;
+ *   d/dz = dy * (softmax(z) sum_c t_c - t): softmax_xent_dx, one loop
+ *          over the logits (sum_c t_c is 1 for a one-hot t);
  *   d/dt = -dy * log_softmax(z).
  */
 static Node *grad_xent(Graph *g, Node *n, Node *dy, int i)
 {
-	Node *z = n->in[0], *t = n->in[1], *d = per_row(g, dy, z);
-	if (i == 1)
-		return mul(g, ir_op1(g, OP_NEG, d), ir_op1(g, OP_LOGSOFTMAX, z));
-	Node *p = ir_op1(g, OP_SOFTMAX, z);
-	if (t->op != OP_ONEHOT)
-		p = mul(g, p, sum_last(g, t));
-	return mul(g, d, sub(g, p, t));
+	Node *z = n->in[0], *t = n->in[1];
+	if (i == 0)
+		return ir_op3(g, OP_SOFTMAX_XENT_DX, z, t, dy);
+	Shape s = z->shape;
+	Node *d = dy;
+	if (dy->shape.rank > 0) {
+		s.dim[s.rank - 1] = 1;
+		d = ir_reshape(g, dy, s);
+	}
+	return mul(g, ir_op1(g, OP_NEG, d), ir_op1(g, OP_LOGSOFTMAX, z));
 }
 
 /* onehot(y, K): a per-sample class index to a [K] indicator vector; the

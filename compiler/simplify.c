@@ -25,6 +25,8 @@
  *                                 (elementwise ops broadcast by themselves)
  *   f(broadcast(y)) -> broadcast(f(y))   f unary elementwise, if the
  *                                 broadcast has no other use
+ *   softmax_xent_dx(z, t, broadcast(s)) -> softmax_xent_dx(z, t, s)
+ *                                 s one unbatched scalar
  *
  * x * 0 -> 0 assumes x is finite (inf * 0 is a NaN); the other rewrites
  * are exact up to the sign of a zero. No rule rewrites an impure node
@@ -268,6 +270,17 @@ static Node *simp_bcast(Graph *g, Node *n)
 	return r;
 }
 
+/* softmax_xent_dx(z, t, broadcast(s)), s one unbatched scalar (the 1/n
+ * of a batch mean) -> softmax_xent_dx(z, t, s): no [B] buffer of copies */
+static Node *simp_xent_dx(Graph *g, Node *n)
+{
+	Node *d = n->in[2];
+	if (d->op != OP_BROADCAST || d->in[0]->shape.batched ||
+	    shape_numel(d->in[0]->shape) != 1)
+		return NULL;
+	return ir_like(g, n, 3, (Node *[]){n->in[0], n->in[1], d->in[0]});
+}
+
 static Node *rewrite_op(Graph *g, Node *n)
 {
 	switch (n->op) {
@@ -285,6 +298,8 @@ static Node *rewrite_op(Graph *g, Node *n)
 		return simp_neg(g, n);
 	case OP_WHERE:
 		return simp_where(g, n);
+	case OP_SOFTMAX_XENT_DX:
+		return simp_xent_dx(g, n);
 	case OP_RESHAPE:
 	case OP_BROADCAST:
 	case OP_SUM_TO:

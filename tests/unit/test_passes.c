@@ -570,8 +570,8 @@ static void test_fuse_dense(void)
 }
 
 /* cross_entropy as lower.c writes it, -sum_last(t * log_softmax(z)),
- * becomes one softmax_xent(z, t), whose derivative is softmax(z) - t for
- * a one-hot t; with log_softmax used elsewhere too, nothing changes. */
+ * becomes one softmax_xent(z, t), whose derivative is one
+ * softmax_xent_dx(z, t, dy) kernel; with log_softmax used elsewhere too, nothing changes. */
 static Node *xent_graph(Graph *g, bool shared)
 {
 	Node *z = in(g, "z", 0, s1(true, 3));
@@ -597,9 +597,8 @@ static void test_fuse_ops_xent(void)
 		"  root loss = %3\n"));
 	Node *x = g->roots[0].node;
 	Node *dz = op_info[x->op].grad(g, x, in(g, "dy", 0, s0(true)), 0);
-	CU_ASSERT(dz->op == OP_MUL && dz->in[1]->op == OP_SUB &&
-		  dz->in[1]->in[0]->op == OP_SOFTMAX &&
-		  dz->in[1]->in[1] == x->in[1]);
+	CU_ASSERT(dz->op == OP_SOFTMAX_XENT_DX && dz->in[0] == x->in[0] &&
+		  dz->in[1] == x->in[1] && shape_eq(dz->shape, x->in[0]->shape));
 	ir_free(g);
 	g = ir_new();
 	xent_graph(g, true);
