@@ -86,7 +86,9 @@ static int loop_levels(Shape dom, bool flat)
 	return flat ? 1 : dom.batched + (dom.rank ? dom.rank : 1);
 }
 
-static void open_loop(Emitter *E, Shape dom, bool flat)
+/* need_i: the body reads or writes element i (the flat index of the
+ * domain's element), so the nested walk defines it */
+static void open_loop_i(Emitter *E, Shape dom, bool flat, bool need_i)
 {
 	long s = shape_numel(dom);
 	char j[128] = "0";
@@ -120,10 +122,17 @@ static void open_loop(Emitter *E, Shape dom, bool flat)
 		}
 	}
 	emit(E, "const long j = %s;", j);
+	if (!need_i)
+		return;
 	if (dom.batched)
 		emit(E, "const long i = b * %ld + j;", s);
 	else
 		emit(E, "const long i = j;");
+}
+
+static void open_loop(Emitter *E, Shape dom, bool flat)
+{
+	open_loop_i(E, dom, flat, true);
 }
 
 static void close_loop(Emitter *E, Shape dom, bool flat)
@@ -206,27 +215,62 @@ static const char *expand(Emitter *E, const char *math, const char **ops,
 	return r;
 }
 
+/* A group's sums over the batch (fuse.c) start at zero before its loop
+ * and are added to in it, in the order emit_sum_to adds. Returns whether
+ * there are any. */
+static bool zero_sums(Emitter *E, Kernel *k)
+{
+	bool any = false;
+	for (int o = 0; o < k->nouts; o++)
+		if (k->outs[o]->op == OP_SUM_TO) {
+			emit(E, "for (long i = 0; i < %ld; i++) {",
+			     shape_numel(k->outs[o]->shape));
+			emit(E, "\to%d[i] = 0;", o);
+			emit(E, "}");
+			any = true;
+		}
+	return any;
+}
+
 static void group_body(Emitter *E, Kernel *k)
 {
 	Shape dom = k->members[0]->shape;
-	bool flat = true;
+	bool flat = !zero_sums(E, k);
 	for (int i = 0; i < k->nins; i++)
 		flat &= flat_ok(k->ins[i]->shape, dom);
-	open_loop(E, dom, flat);
+	/* the body first, to know whether it uses i */
+	const char **line = arena_alloc(&E->arena,
+					(k->nmembers + k->nouts) * sizeof(*line));
+	int nl = 0;
+	bool need_i = false;
 	for (int m = 0; m < k->nmembers; m++) {
 		Node *x = k->members[m];
+		if (x->op == OP_SUM_TO) {
+			line[nl++] = arena_printf(&E->arena, "o%d[j] += v%d;",
+				find(k->outs, k->nouts, x),
+				find(k->members, k->nmembers, x->in[0]));
+			continue;
+		}
 		const char **ops = arena_alloc(&E->arena,
 					       x->nin * sizeof(*ops));
 		if (!op_info[x->op].math)
 			ice("elementwise %s has no math", op_info[x->op].name);
-		for (int i = 0; i < x->nin; i++)
+		for (int i = 0; i < x->nin; i++) {
 			ops[i] = operand(E, k, x->in[i], dom, flat);
-		emit(E, "const %s v%d = %s;", E->real, m,
-		     expand(E, op_info[x->op].math, ops, x->nin));
+			need_i |= strstr(ops[i], "[i]") != NULL;
+		}
+		line[nl++] = arena_printf(&E->arena, "const %s v%d = %s;",
+			E->real, m, expand(E, op_info[x->op].math, ops, x->nin));
 	}
 	for (int o = 0; o < k->nouts; o++)
-		emit(E, "o%d[i] = v%d;", o,
-		     find(k->members, k->nmembers, k->outs[o]));
+		if (k->outs[o]->op != OP_SUM_TO) {
+			line[nl++] = arena_printf(&E->arena, "o%d[i] = v%d;", o,
+				find(k->members, k->nmembers, k->outs[o]));
+			need_i = true;
+		}
+	open_loop_i(E, dom, flat, need_i);
+	for (int l = 0; l < nl; l++)
+		emit(E, "%s", line[l]);
 	close_loop(E, dom, flat);
 }
 

@@ -10,11 +10,15 @@
  * (shape_eq) becomes a group, numbered 0, 1, 2, ... in order; a run of one
  * node is a group too. Anything else (kernels, views, shape changes) ends
  * the run, and so does the emitter's kernel size: a group has at most
- * KMAX members and reads at most KMAX operands from memory.
+ * KMAX members and reads at most KMAX operands from memory. One kernel
+ * joins a run without ending it: a sum_to over the batch alone of a
+ * member (a bias gradient), accumulated in the group's loop; no later
+ * member of the run reads it.
  *
  * The contract the emitter relies on, after fuse (which runs last):
- *   - Node.group >= 0 exactly for elementwise nodes; leaves, kernels and
- *     views have group -1.
+ *   - Node.group >= 0 exactly for elementwise nodes and batch sums of a
+ *     member (their shape the group's without the batch, keep true);
+ *     leaves, other kernels and views have group -1.
  *   - A group's members are contiguous in g->nodes (no leaf in between)
  *     and all have the group's shape, so the group is one loop over that
  *     shape's elements, its members' templates in node order inside it.
@@ -239,11 +243,28 @@ static bool add_ins(Run *r, const Node *n)
 	return true;
 }
 
-/* Whether n joins the open run: same shape and room left. */
+/* A sum over the batch (a bias gradient: [B, ...] to [...]) of a member
+ * of the open run: it joins the run as an accumulation in its loop. */
+static bool batch_sum_of_run(const Run *r, const Node *n)
+{
+	Shape s = r->shape;
+	s.batched = false;
+	return r->group >= 0 && n->op == OP_SUM_TO && r->shape.batched &&
+	       n->in[0]->group == r->group && shape_eq(n->shape, s) &&
+	       r->nmembers < KMAX;
+}
+
+/* Whether n joins the open run: same shape, room left, and no operand
+ * that is a sum of the run (complete only after its loop). */
 static bool joins(Run *r, const Node *n)
 {
-	return r->group >= 0 && shape_eq(r->shape, n->shape) &&
-	       r->nmembers < KMAX && add_ins(r, n);
+	if (r->group < 0 || !shape_eq(r->shape, n->shape) ||
+	    r->nmembers >= KMAX)
+		return false;
+	for (int j = 0; j < n->nin; j++)
+		if (n->in[j]->op == OP_SUM_TO && n->in[j]->group == r->group)
+			return false;
+	return add_ins(r, n);
 }
 
 /* Numbers the runs of same-shaped elementwise nodes, capped so that a
@@ -259,6 +280,11 @@ static void assign_groups(Graph *g)
 		n->keep = false;
 		if (is_leaf(n))
 			continue;
+		if (batch_sum_of_run(&r, n)) {
+			n->group = r.group;
+			r.nmembers++;
+			continue;
+		}
 		if (op_info[n->op].cls != OK_ELEMWISE) {
 			r.group = -1;
 			continue;
@@ -288,6 +314,9 @@ static void mark_kept(Graph *g)
 		if (r && r->group >= 0)
 			r->keep = true;
 	}
+	for (int i = 0; i < g->nnodes; i++)
+		if (g->nodes[i]->op == OP_SUM_TO && g->nodes[i]->group >= 0)
+			g->nodes[i]->keep = true;
 }
 
 /* ---- fused ops, before autodiff ------------------------------------ */

@@ -685,7 +685,9 @@ static void test_fuse_limits(void)
  * themselves, and fuse moves the mask and product up into the forward's
  * loop (they are ready as soon as r is), ahead of the loss's sum. With
  * back set (autodiff's nodes), the mask reads only values stored anyway
- * (r, read by the sum; x), so it stays in a backward loop of its own.
+ * (r, read by the sum; x), so it stays in a backward loop of its own,
+ * which also sums the product over the batch: the product itself is not
+ * stored.
  */
 static void pipeline(bool back)
 {
@@ -735,8 +737,8 @@ static void pipeline(bool back)
 			"  %4 = relu %3 : [B, 3] group=0*\n"
 			"  %5 = sum_to %4 : [B]\n"
 			"  %6 = gt %4, %2 : [B, 3] group=1\n"
-			"  %7 = mul %6, %0 : [B, 3] group=1*\n"
-			"  %8 = sum_to %7 : [3]\n"
+			"  %7 = mul %6, %0 : [B, 3] group=1\n"
+			"  %8 = sum_to %7 : [3] group=1*\n"
 			"  root loss = %5\n"
 			"  root grad:w = %8\n"));
 	}
