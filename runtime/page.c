@@ -245,6 +245,20 @@ static void cards(FILE *f, const Rt *rt, const Report *r, int best)
 	}
 }
 
+/* A chart's title: "Loss", "Accuracy"; the errors' abbreviations in
+ * capitals, "MAE". */
+static const char *title(char *buf, size_t n, const char *name)
+{
+	int caps = !strcmp(name, "mae") || !strcmp(name, "rmse");
+	size_t i;
+
+	snprintf(buf, n, "%s", name);
+	for (i = 0; buf[i]; i++)
+		if ((i == 0 || caps) && buf[i] >= 'a' && buf[i] <= 'z')
+			buf[i] = (char)(buf[i] - 'a' + 'A');
+	return buf;
+}
+
 /* The curves: loss, each metric, the learning rate, the timing. */
 static void charts(FILE *f, const Rt *rt, const Report *r, int best,
 		   int stop)
@@ -261,7 +275,7 @@ static void charts(FILE *f, const Rt *rt, const Report *r, int best,
 	for (k = -1; k < NNRT_METRIC_COUNT; k++) {
 		const char *base = k < 0 ? "loss"
 					 : nnrt_summary_metric_name(k);
-		char vname[32];
+		char vname[32], title_buf[32];
 		snprintf(vname, sizeof vname, "val_%s", base);
 		n = 0;
 		for (c = 0; c < 2; c++) {
@@ -277,8 +291,9 @@ static void charts(FILE *f, const Rt *rt, const Report *r, int best,
 			n++;
 		}
 		if (n)
-			nnrt_chart_svg(f, r, base, k < 0 ? "Loss" : base, s, n,
-				       best, stop);
+			nnrt_chart_svg(f, r, base, title(title_buf,
+				       sizeof title_buf, base), s, n, best,
+				       stop);
 	}
 	if ((c = nnrt_report_col(r, "lr")) >= 0) {
 		for (i = 0; i < r->nrows; i++)
