@@ -143,8 +143,8 @@ static void status(FILE *f, const Report *r, int best, int stop)
 		fprintf(f, ", best epoch %d", best);
 	fputs("</span>", f);
 	if (r->first_epoch > 1)
-		fprintf(f, " <span class=\"sub\">epochs 1 to %ld were trained "
-			"before a resume and are not in this report (no "
+		fprintf(f, " <span class=\"sub\">epochs 1 to %ld are not in "
+			"this report (trained before a resume, without a "
 			"log)</span>", r->first_epoch - 1);
 	fputs("</p>\n", f);
 }
@@ -540,7 +540,7 @@ static void settings(FILE *f, const Rt *rt, const Report *r)
 			 nnrt_summary_monitor_name(t->monitor), t->patience,
 			 t->min_delta, t->restore_best ? "true" : "false");
 	setting(f, "early_stop", t->early_stop ? b : "off");
-	setting(f, "checkpoint", nnrt_prep_ckpt_path(rt));
+	setting(f, "checkpoint", r->ckpt);
 	if (r->log)
 		setting(f, "log", r->log);
 	else

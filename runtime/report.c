@@ -184,10 +184,8 @@ static int row(const Rt *rt, Report *r, char *line, char *err, size_t n)
 		return 0;
 	}
 	for (k = 0; k < nf; k++) {
-		errno = 0;
-		v[k] = strtod(f[k], &end);
-		if (!*f[k] || *end || (errno && isfinite(v[k]) &&
-				       fabs(v[k]) > 1)) {
+		v[k] = strtod(f[k], &end);   /* an underflow is a 0: fine */
+		if (!*f[k] || *end) {
 			snprintf(err, n, "column '%s': '%.40s' is not a "
 				 "number", r->col[k], f[k]);
 			return 0;
@@ -328,6 +326,7 @@ void nnrt_report_open(Rt *rt, Report *r, const EpochStats *keys,
 		nnrt_base_die(rt, "the report and the log are both '%s'",
 			      r->path);
 	columns_of(r, keys);
+	r->ckpt = nnrt_prep_ckpt_path(rt);
 	r->epochs = epochs;
 	r->base_lr = keys->lr;
 	r->batch = batch;
@@ -414,6 +413,7 @@ int nnrt_report_run(Rt *rt)
 		nnrt_base_die(rt, "report needs --log CSV: the log of a run "
 			      "(train --log, or the train block's log)");
 	r.log = rt->opt.log;
+	r.ckpt = nnrt_prep_ckpt_path(rt);
 	r.path = rt->opt.output;
 	r.state = REPORT_FROM_LOG;
 	r.base_lr = -1;

@@ -255,6 +255,7 @@ typedef enum {
 typedef struct Report {
 	const char *path;         /* NULL: no report */
 	const char *log;          /* the log it was rebuilt from, or NULL */
+	const char *ckpt;         /* the run's checkpoint path */
 	ReportState state;
 	int ncols;
 	char col[REPORT_MAX_COLS][24];
