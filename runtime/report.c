@@ -7,8 +7,9 @@
  * are the log's (epoch, loss, metrics, val_loss, val_ metrics, lr,
  * seconds) and each epoch adds one row. So `train` keeps the same rows
  * in memory and rewrites the report atomically (PATH.tmp, fsync,
- * rename: AtomicFile) after each epoch, and `report --log CSV` rebuilds
- * it from a log.
+ * rename: AtomicFile) before the first epoch, after each epoch (short
+ * epochs: see nnrt_report_epoch) and at the end, and `report --log CSV`
+ * rebuilds it from a log.
  *
  * The best epoch follows train.c's rule (early stopping's monitor and
  * min_delta; without early stopping the lowest val_loss, or loss); an
@@ -301,8 +302,12 @@ void nnrt_report_best(const Rt *rt, const Report *r, int *best, int *stop)
 
 static void write_report(Rt *rt, Report *r)
 {
+	double t0 = nnrt_progress_now();
+
 	nnrt_page_write(nnrt_base_create(rt, &r->af, r->path), rt, r);
 	nnrt_base_commit(rt, &r->af);
+	r->written = nnrt_progress_now();
+	r->cost = r->written - t0;
 }
 
 /* ---- train's hooks ---- */
@@ -357,12 +362,18 @@ void nnrt_report_open(Rt *rt, Report *r, const EpochStats *keys,
 	write_report(rt, r);
 }
 
+/* A page grows with the epochs: rewriting it after each of many short
+ * epochs would cost more than they do (500 epochs of xor: 5 times the
+ * run). So an epoch's rewrite waits until four times what the last one
+ * took has passed, which keeps the report under a fifth of the run; an
+ * epoch of a real model takes far longer, and each one is written. */
 void nnrt_report_epoch(Rt *rt, Report *r, const EpochStats *s)
 {
 	if (!r->path)
 		return;
 	add_row(rt, r, s);
-	write_report(rt, r);
+	if (nnrt_progress_now() - r->written >= 4 * r->cost)
+		write_report(rt, r);
 }
 
 void nnrt_report_close(Rt *rt, Report *r, ReportState state)
