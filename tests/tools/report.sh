@@ -7,8 +7,9 @@
 # script, no external reference); `report --log` rebuilds it (with and
 # without --checkpoint); the train block's report key; a resumed run's
 # report keeps the epochs of its log; the report is rewritten after
-# every epoch (strace counts the renames); bad logs fail with FILE:LINE
-# and leave the old output alone. Then headless Chromium, without
+# every long epoch and less often after many short ones (strace counts
+# the renames); a run stopped by SIGTERM leaves an "interrupted" report;
+# bad logs fail with FILE:LINE and leave the old output alone. Then headless Chromium, without
 # network and stdin, renders the report to a PNG that must not be blank
 # (and a blank page must fail that check).
 cd "$(dirname "$0")/../.." || exit 2
@@ -124,6 +125,32 @@ if strace -f -e trace=rename,renameat,renameat2 -o "$TMP/strace.out" \
 else
 	not_ok "strace train --report" "failed" "$TMP/live.out"
 fi
+# SIGTERM (SIGINT is ignored in a background job of sh) stops the run
+# after a step: the report is written once more, "interrupted", no
+# longer reloading, with the log's epochs.
+"$T" train --epochs 100 --data "$TMP/big.csv" --report "$TMP/int.html" \
+	--log "$TMP/int.csv" --checkpoint "$TMP/int.ckpt" >"$TMP/int.out" 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 300 ]; do
+	n=$(grep -c '^[0-9]' "$TMP/int.csv" 2>/dev/null)
+	[ "${n:-0}" -ge 2 ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -TERM $pid
+wait $pid
+rc=$?
+if [ "$rc" -ne 143 ]; then
+	not_ok "SIGTERM: the report" "exit $rc, expected 143" "$TMP/int.out"
+elif ! grep -q 'status interrupted">interrupted after epoch' "$TMP/int.html"; then
+	not_ok "SIGTERM: the report" "does not say interrupted" "$TMP/int.out"
+else
+	big=$(sed -n 's/^train iris: [0-9]* rows (\([0-9]*\) train.*/\1/p' "$TMP/int.out")
+	check "SIGTERM: the report says interrupted, has the log's epochs" \
+		html "$TMP/int.html" "$TMP/int.csv" --samples "$big"
+fi
+
 if build_trainer examples/xor.nn "$TMP/xor" &&
 	strace -f -e trace=rename,renameat,renameat2 -o "$TMP/strace.out" \
 	"$TMP/xor" train --report "$TMP/xor.html" --log "$TMP/xor.csv" \
