@@ -228,14 +228,15 @@ fi
 
 # --- a real browser ---------------------------------------------------------
 # No network: a network namespace of our own when the kernel lets us,
-# and a host resolver that resolves nothing either way.
+# and a host resolver that resolves nothing either way. The picture is
+# the README's (cp $TMP/report.png docs/report-iris.png).
 net=
 unshare -rn true 2>/dev/null && net="unshare -rn"
 shoot() {
 	HOME=$TMP/home $net chromium --headless --no-sandbox --disable-gpu \
 		--no-first-run --user-data-dir="$TMP/chromium" \
 		--host-resolver-rules="MAP * ~NOTFOUND" --hide-scrollbars \
-		--window-size=1280,1500 --screenshot="$2" "file://$PWD/$1" \
+		--window-size=1200,940 --screenshot="$2" "file://$PWD/$1" \
 		</dev/null >"$TMP/chromium.out" 2>&1
 }
 if ! command -v chromium >/dev/null 2>&1; then
