@@ -404,5 +404,7 @@ int nnrt_main(const NnrtModel *m, int argc, char **argv)
 	parse_options(&rt, &commands[i], argc - 2, argv + 2);
 	if ((commands[i].opts & O(OPT_NPY)) && !rt.opt.npy)
 		misuse(&rt, rt.cmd, "'%s' needs --npy DIR", rt.cmd);
+	if (commands[i].run == nnrt_report_run && !rt.opt.log)
+		misuse(&rt, rt.cmd, "'%s' needs --log CSV", rt.cmd);
 	return commands[i].run(&rt);
 }

@@ -432,9 +432,6 @@ int nnrt_report_run(Rt *rt)
 	int last;
 
 	memset(&r, 0, sizeof r);
-	if (!rt->opt.log)
-		nnrt_base_die(rt, "report needs --log CSV: the log of a run "
-			      "(train --log, or the train block's log)");
 	r.log = rt->opt.log;
 	r.ckpt = nnrt_prep_ckpt_path(rt);
 	r.path = rt->opt.output;

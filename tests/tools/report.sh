@@ -220,8 +220,8 @@ else
 	not_ok "train --report LOG" "not refused" "$TMP/same.out"
 fi
 "$T" report -o "$TMP/x.html" >"$TMP/nolog.out" 2>&1
-if [ $? -eq 1 ] && grep -q 'needs --log' "$TMP/nolog.out"; then
-	ok "report without --log is refused"
+if [ $? -eq 2 ] && grep -q "'report' needs --log CSV" "$TMP/nolog.out"; then
+	ok "report without --log is a usage error"
 else
 	not_ok "report without --log" "not refused" "$TMP/nolog.out"
 fi
