@@ -301,8 +301,9 @@ void nnrt_report_best(const Rt *rt, const Report *r, int *best, int *stop)
 		*stop = (int)nnrt_report_cell(r, r->nrows - 1, 0);
 }
 
-/* This thread's CPU time: what writing the page costs, not counting
- * the time a loaded machine gives to others meanwhile. */
+/* This thread's CPU time: what writing the page costs and what the
+ * epochs between two writes cost, whatever share of the machine the
+ * run gets. */
 static double cpu_now(void)
 {
 	struct timespec ts;
@@ -317,8 +318,8 @@ static void write_report(Rt *rt, Report *r)
 
 	nnrt_page_write(nnrt_base_create(rt, &r->af, r->path), rt, r);
 	nnrt_base_commit(rt, &r->af);
-	r->cost = cpu_now() - t0;
-	r->written = nnrt_progress_now();
+	r->written = cpu_now();
+	r->cost = r->written - t0;
 }
 
 /* ---- train's hooks ---- */
@@ -375,16 +376,16 @@ void nnrt_report_open(Rt *rt, Report *r, const EpochStats *keys,
 
 /* A page grows with the epochs: rewriting it after each of many short
  * epochs would cost more than they do (500 epochs of xor: 5 times the
- * run). So an epoch's rewrite waits until four times the CPU time the
- * last one took has passed, which keeps the report under a fifth of the
- * run; an epoch of a real model takes far longer, and each one is
- * written. */
+ * run). So an epoch's rewrite waits until the run has spent four times
+ * the CPU time the last one took, which keeps the report under a fifth
+ * of the run's CPU time; an epoch of a real model takes far longer, and
+ * each one is written. */
 void nnrt_report_epoch(Rt *rt, Report *r, const EpochStats *s)
 {
 	if (!r->path)
 		return;
 	add_row(rt, r, s);
-	if (nnrt_progress_now() - r->written >= 4 * r->cost)
+	if (cpu_now() - r->written >= 4 * r->cost)
 		write_report(rt, r);
 }
 

@@ -268,7 +268,7 @@ typedef struct Report {
 	long batch, n_train, n_val;
 	int has_run;              /* seed and data_spec are the run's */
 	double load_seconds;      /* reading and preparing the data */
-	double written, cost;     /* when the last write ended; its CPU time */
+	double written, cost;     /* CPU time at the last write's end; its own */
 	AtomicFile af;
 } Report;
 
