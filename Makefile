@@ -42,9 +42,10 @@ DEB_PACKAGES := build-essential flex bison pkg-config libopenblas-dev \
 DATA_PACKAGES := dataset-fashion-mnist
 # the tests also compare against PyTorch (tests/torch)
 # (clang with libFuzzer for tests/fuzz, gcc and clang for the emitted C,
-# groff and man-db for the man pages' tier)
+# groff and man-db for the man pages' tier, chromium and strace for the
+# report's)
 TEST_PACKAGES := $(DEB_PACKAGES) $(DATA_PACKAGES) python3-numpy python3-torch \
-                 graphviz clang gcc groff-base man-db
+                 graphviz clang gcc groff-base man-db chromium strace
 
 COMPILER_SRC := $(sort $(wildcard compiler/*.c))
 RUNTIME_SRC  := $(sort $(wildcard runtime/*.c))

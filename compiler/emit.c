@@ -489,6 +489,8 @@ static void emit_train_config(Emitter *E)
 	emit(E, "\t\t.restore_best = %d,", t->es_restore_best);
 	emit(E, "\t\t.checkpoint = %s,", cstr(E, t->checkpoint));
 	emit(E, "\t\t.log = %s,", cstr(E, t->log));
+	if (t->report)
+		emit(E, "\t\t.report = %s,", cstr(E, t->report));
 	emit(E, "\t},");
 }
 

@@ -544,7 +544,7 @@ typedef struct TrainCfg {
 	bool es_restore_best;
 	double clip_value;   /* 0 = off; applied by the update (emit_optim.c) */
 	double clip_norm;    /* 0 = off */
-	const char *checkpoint, *log;
+	const char *checkpoint, *log, *report;
 } TrainCfg;
 
 /* One input statement. A sample's row of x holds every input side by

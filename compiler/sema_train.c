@@ -300,6 +300,16 @@ static void train_string(Sema *s, Kwarg *k, const char **dst)
 		*dst = k->value->str;
 }
 
+/* report = "run.html": a file name, not the log's (checked once both
+ * are read, in sema_train) */
+static void train_report(Sema *s, Kwarg *k, const char **dst)
+{
+	train_string(s, k, dst);
+	if (*dst && !**dst)
+		sema_error(s, k->value->loc, "report needs a file name, "
+			   "found \"\"");
+}
+
 static void train_normalize(Sema *s, Kwarg *k)
 {
 	int j = find_name(sema_ident(k->value), norms, NNRT_NORM_COUNT);
@@ -373,6 +383,8 @@ static void train_key(Sema *s, Kwarg *k)
 		train_string(s, k, &t->checkpoint);
 	else if (!strcmp(k->name, "log"))
 		train_string(s, k, &t->log);
+	else if (!strcmp(k->name, "report"))
+		train_report(s, k, &t->report);
 	else
 		sema_error(s, k->loc, "unknown train key '%s'", k->name);
 }
@@ -389,8 +401,16 @@ void sema_train(Sema *s, Stmt *st)
 		train_key(s, &st->keys[i]);
 	}
 	bool has_data = false;
-	for (int i = 0; i < st->nkeys; i++)
-		has_data |= !strcmp(st->keys[i].name, "data");
+	const TrainCfg *t = &s->m->train;
+	for (int i = 0; i < st->nkeys; i++) {
+		Kwarg *k = &st->keys[i];
+		has_data |= !strcmp(k->name, "data");
+		if (!strcmp(k->name, "report") && t->report && t->log &&
+		    !strcmp(t->report, t->log))
+			sema_error(s, k->value->loc, "report and log are both "
+				   "\"%s\": the report would overwrite the "
+				   "log", t->log);
+	}
 	if (!has_data)
 		sema_error(s, st->loc, "the train block needs data = csv(...) "
 			   "or idx(...)");

@@ -159,6 +159,7 @@ typedef struct NnrtTrainConfig {
 	int restore_best;
 	const char *checkpoint;   /* NULL = "<model>.ckpt" */
 	const char *log;          /* NULL = no CSV log */
+	const char *report;       /* NULL = no HTML report */
 } NnrtTrainConfig;
 
 /*

@@ -29,6 +29,7 @@ typedef struct Opts {
 	unsigned long seed;
 	long samples;             /* gradcheck rows; 0: default */
 	double tol;               /* gradcheck tolerance; < 0: default */
+	const char *report;       /* train: the HTML report to keep */
 } Opts;
 
 /* Class labels. Numeric files keep n == 0; files whose labels are
@@ -239,6 +240,63 @@ void nnrt_progress_close(Rt *rt, Progress *p);
 double nnrt_progress_now(void);   /* CLOCK_MONOTONIC, in seconds */
 
 /* ------------------------------------------------------------------ */
+/* report.c: the training report's rows; page.c: its HTML; chart.c: its
+ * SVG charts */
+
+#define REPORT_MAX_COLS 16
+
+typedef enum {
+	REPORT_RUNNING, REPORT_FINISHED, REPORT_INTERRUPTED, REPORT_FROM_LOG
+} ReportState;
+
+/* The run as the report shows it: the columns of the log (epoch first)
+ * and one row of them per epoch, and what else is known of the run
+ * (unknown: 0, NULL or < 0). */
+typedef struct Report {
+	const char *path;         /* NULL: no report */
+	const char *log;          /* the log it was rebuilt from, or NULL */
+	const char *ckpt;         /* the run's checkpoint path */
+	ReportState state;
+	int ncols;
+	char col[REPORT_MAX_COLS][24];
+	long nrows, cap;
+	double *v;                /* nrows x ncols */
+	long *samples;            /* training rows of each row's epoch */
+	int epochs;               /* the run's last epoch, as planned */
+	long first_epoch;         /* of a resumed run without its log */
+	double base_lr;           /* < 0: the optimizer's */
+	long batch, n_train, n_val;
+	int has_run;              /* seed and data_spec are the run's */
+	double load_seconds;      /* reading and preparing the data */
+	double written, cost;     /* CPU time at the last write's end; its own */
+	AtomicFile af;
+} Report;
+
+/* A chart's line: one value per row of the report (NaN: no point). */
+typedef struct Series {
+	const char *name;         /* the log's column, or a derived name */
+	const char *color;
+	double *y;
+	const double *seconds;    /* timing: each point's seconds too */
+} Series;
+
+void nnrt_report_open(Rt *rt, Report *r, const EpochStats *keys,
+		      int epochs, long batch, double load_seconds);
+void nnrt_report_epoch(Rt *rt, Report *r, const EpochStats *s);
+void nnrt_report_close(Rt *rt, Report *r, ReportState state);
+int nnrt_report_run(Rt *rt);
+int nnrt_report_col(const Report *r, const char *name);
+double nnrt_report_cell(const Report *r, long row, int col); /* NaN: col < 0 */
+/* the best epoch (0: none) and that of an early stop (0: none) */
+void nnrt_report_best(const Rt *rt, const Report *r, int *best, int *stop);
+void nnrt_page_write(FILE *f, const Rt *rt, const Report *r);
+void nnrt_chart_si(char *buf, size_t n, double v);  /* "6.13M" */
+/* best: the best epoch (0: none); stop: the early stop's (0: none) */
+void nnrt_chart_svg(FILE *f, const Report *r, const char *id,
+		    const char *title, const Series *s, int n, int best,
+		    int stop);
+
+/* ------------------------------------------------------------------ */
 /* ckpt.c: checkpoints */
 
 void nnrt_ckpt_save(Rt *rt, const char *path, const void *best);
@@ -258,5 +316,6 @@ int nnrt_npy_import(Rt *rt);
 const char *nnrt_summary_norm_name(NnrtNorm n);
 const char *nnrt_summary_monitor_name(NnrtMonitor mon);
 const char *nnrt_summary_metric_name(NnrtMetric k);
+void nnrt_summary_bytes(char *buf, size_t n, double b); /* "1.5 KiB" */
 
 #endif

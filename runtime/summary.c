@@ -149,8 +149,8 @@ static void print_tensors(const Rt *rt)
 	table_print(&t);
 }
 
-/* "1.5 KiB" */
-static void bytes(char *buf, size_t n, double b)
+/* "1.5 KiB": also the report's */
+void nnrt_summary_bytes(char *buf, size_t n, double b)
 {
 	static const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	int u = 0;
@@ -175,12 +175,13 @@ static void print_totals(const Rt *rt)
 		flops += m->layers[i].flops;
 	total = rs * ((double)m->n_params + (double)m->n_trainable +
 		      (double)m->n_state + (double)m->ws_size);
-	bytes(a, sizeof a, rs * (double)m->n_params);
-	bytes(g, sizeof g, rs * (double)m->n_trainable);
-	bytes(b, sizeof b, rs * (double)m->n_state);
-	bytes(c, sizeof c, rs * (double)m->ws_size);
-	bytes(d, sizeof d, total);
-	bytes(e, sizeof e, rs * (double)m->ws_size / (double)m->max_batch);
+	nnrt_summary_bytes(a, sizeof a, rs * (double)m->n_params);
+	nnrt_summary_bytes(g, sizeof g, rs * (double)m->n_trainable);
+	nnrt_summary_bytes(b, sizeof b, rs * (double)m->n_state);
+	nnrt_summary_bytes(c, sizeof c, rs * (double)m->ws_size);
+	nnrt_summary_bytes(d, sizeof d, total);
+	nnrt_summary_bytes(e, sizeof e,
+			   rs * (double)m->ws_size / (double)m->max_batch);
 	printf("\nparameters      %ld (%ld trainable)\n", m->n_params,
 	       trainable);
 	printf("flops/sample    %.0f (forward)\n", flops);

@@ -8,13 +8,13 @@
  * counting from 1 across the run (and across --resume). After the epoch:
  * the validation loss and metrics, the schedule's epoch hook
  * (m->lr_epoch, for plateau), early stopping, one printed line (with the
- * rate of the epoch's last step), a log row and a checkpoint. At the
- * end: restore_best puts back the best epoch's tensors (swapping the
- * buffers: the final checkpoint keeps the last epoch's too, so a resume
- * of it continues the run), the kept tensors are measured once more for
- * the `final` line, the final checkpoint is written, and the test set
- * (the train block's test source, or --test) is measured for the `test`
- * line.
+ * rate of the epoch's last step), a log row, the report (report.c) and a
+ * checkpoint. At the end: restore_best puts back the best epoch's
+ * tensors (swapping the buffers: the final checkpoint keeps the last
+ * epoch's too, so a resume of it continues the run), the kept tensors
+ * are measured once more for the `final` line, the final checkpoint is
+ * written, and the test set (the train block's test source, or --test)
+ * is measured for the `test` line.
  *
  * The validation and test sources are read before the first epoch, so
  * a bad file fails the run before it trains (and before any checkpoint
@@ -53,6 +53,8 @@ typedef struct Loop {
 	const char *ckpt;
 	EpochStats keys;          /* which numbers each epoch reports */
 	Progress prog;
+	double load_seconds;      /* reading and preparing the data */
+	Report report;
 } Loop;
 
 /* The signal that asked training to stop, 0 if none: set by on_signal,
@@ -213,8 +215,10 @@ static void setup(Rt *rt, Loop *L)
 	if (m->train.early_stop && m->train.restore_best)
 		rt->best = nnrt_base_alloc(rt, (size_t)m->n_params,
 					   (size_t)m->real_size);
+	L->load_seconds = nnrt_progress_now();
 	load_state(rt);
 	nnrt_prep_test(rt);
+	L->load_seconds = nnrt_progress_now() - L->load_seconds;
 	L->batch = m->train.batch > 0 ? m->train.batch : m->max_batch;
 	L->nb = m->train.drop_last ? rt->n_train / L->batch
 				   : (rt->n_train + L->batch - 1) / L->batch;
@@ -231,6 +235,8 @@ static void setup(Rt *rt, Loop *L)
 	       "%d epochs, seed %lu\n", m->name, rt->n_train + rt->n_val,
 	       rt->n_train, rt->n_val, L->batch, L->epochs, rt->seed);
 	fflush(stdout);
+	nnrt_report_open(rt, &L->report, &L->keys, L->epochs, L->batch,
+			 L->load_seconds);
 	nnrt_progress_open(rt, &L->prog, &L->keys,
 			   L->epochs > rt->epoch
 			   ? (long)(L->epochs - rt->epoch) * L->nb : 0);
@@ -403,6 +409,7 @@ static int epoch(Rt *rt, Loop *L, int e)
 	rt->epoch = e;
 	stop = early_stop(rt, L, &s);
 	nnrt_progress_epoch(rt, &L->prog, &s);
+	nnrt_report_epoch(rt, &L->report, &s);
 	nnrt_ckpt_save(rt, L->ckpt, rt->es.has_params ? rt->best : NULL);
 	if (stop) {
 		printf("early stop at epoch %d (best epoch %d)\n", e,
@@ -440,6 +447,7 @@ static void finish(Rt *rt, Loop *L)
 	printf(" (epoch %d%s)\n", kept, restored ? ", best" : "");
 	nnrt_ckpt_save(rt, L->ckpt, rt->es.has_params ? rt->best : NULL);
 	nnrt_progress_close(rt, &L->prog);
+	nnrt_report_close(rt, &L->report, REPORT_FINISHED);
 	if (rt->has_test)
 		nnrt_infer_test(rt);
 	printf("checkpoint %s\n", L->ckpt);
@@ -451,6 +459,7 @@ static int interrupted(Rt *rt, Loop *L)
 	int sig = stop_signal;
 
 	nnrt_progress_close(rt, &L->prog);
+	nnrt_report_close(rt, &L->report, REPORT_INTERRUPTED);
 	nnrt_ckpt_save(rt, L->ckpt, rt->es.has_params ? rt->best : NULL);
 	fprintf(stderr, "%s: interrupted by %s in epoch %d after step %ld: "
 		"checkpoint %s written (train --resume %s continues)\n",

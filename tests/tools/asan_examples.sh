@@ -35,7 +35,10 @@ for src in examples/*.nn; do
 	rm -rf "$T.npy"
 	run "$ex.summary" "$T" summary
 	run "$ex.init" "$T" init --checkpoint "$T.init.ckpt"
-	run "$ex.train" "$T" train --epochs 1 --checkpoint "$T.ckpt"
+	run "$ex.train" "$T" train --epochs 1 --checkpoint "$T.ckpt" \
+		--log "$T.csv" --report "$T.html"
+	run "$ex.report" "$T" report --log "$T.csv" --checkpoint "$T.ckpt" \
+		-o "$T.report.html"
 	run "$ex.eval" "$T" eval --checkpoint "$T.ckpt"
 	run "$ex.predict" "$T" predict --checkpoint "$T.ckpt" --output "$T.pred"
 	run "$ex.export" "$T" export --checkpoint "$T.ckpt" --npy "$T.npy"

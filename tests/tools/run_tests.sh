@@ -39,6 +39,7 @@ tier data tests/tools/data.sh
 tier targets tests/tools/targets.sh
 tier runtime tests/runtime/run.sh
 tier man tests/tools/man.sh
+tier report tests/tools/report.sh
 tier regress tests/tools/regress.sh
 tier fuzz tests/tools/fuzz.sh
 tier torch tests/torch/run.sh
