@@ -392,5 +392,6 @@ int nnrt_main(const NnrtModel *m, int argc, char **argv)
 	parse_options(&rt, &commands[i], argc - 2, argv + 2);
 	if ((commands[i].opts & O(OPT_NPY)) && !rt.opt.npy)
 		misuse(&rt, rt.cmd, "'%s' needs --npy DIR", rt.cmd);
-	return commands[i].run(&rt);
+	nnrt_dist_start(&rt);
+	return nnrt_dist_end(commands[i].run(&rt));
 }
