@@ -33,18 +33,26 @@ static void drop_pending(const Rt *rt)
 	remove(af->tmp);
 }
 
+/* The message is written in one piece: under MPI, mpirun's own report
+ * of the abort would otherwise land inside it. */
 _Noreturn void nnrt_base_die(const Rt *rt, const char *fmt, ...)
 {
 	va_list ap;
+	char buf[4096], *msg = buf;
+	int n;
 
 	fflush(stdout);
 	drop_pending(rt);
-	fprintf(stderr, "%s: %s", rt && rt->prog ? rt->prog : "nnrt",
-		nnrt_dist_who());
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n >= (int)sizeof buf && (msg = malloc((size_t)n + 1)) != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(msg, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	fprintf(stderr, "%s: %s%s\n", rt && rt->prog ? rt->prog : "nnrt",
+		nnrt_dist_who(), msg ? msg : buf);
 	nnrt_dist_exit(1);      /* under MPI: ends every rank */
 }
 

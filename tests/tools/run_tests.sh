@@ -42,6 +42,7 @@ tier man tests/tools/man.sh
 tier regress tests/tools/regress.sh
 tier fuzz tests/tools/fuzz.sh
 tier torch tests/torch/run.sh
+tier mpi tests/tools/mpi.sh
 echo
 cat "$log"
 echo "$total_pass passed, $total_fail failed"
