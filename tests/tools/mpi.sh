@@ -19,9 +19,10 @@ if ! command -v mpirun >/dev/null || ! command -v mpicc >/dev/null ||
 	exit 0
 fi
 
-# one thread per rank; as root; no network but loopback
+# one thread per rank; as root; shared memory between the ranks (vader),
+# no network but loopback
 export OPENBLAS_NUM_THREADS=1
-MPIRUN="mpirun --allow-run-as-root --oversubscribe --mca btl self,tcp
+MPIRUN="mpirun --allow-run-as-root --oversubscribe --mca btl self,vader,tcp
  --mca btl_tcp_if_include lo --mca oob_tcp_if_include lo"
 LIMIT=30        # seconds any job may take before it counts as a hang
 NNRT_MPI_PC=build/nnrt-mpi.pc
