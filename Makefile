@@ -158,7 +158,7 @@ demo: deps
 test: test-deps
 	$(MAKE) all $(BUILD)/tests/unit
 	@# the mpi tier says it skipped when Open MPI is missing
-	if command -v $(MPICC) >/dev/null; then $(MAKE) mpi; fi
+	$(Q)if command -v $(MPICC) >/dev/null; then $(MAKE) mpi; fi
 	$(MAKE) fuzz-build
 	$(Q)tests/tools/run_tests.sh
 

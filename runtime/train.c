@@ -467,10 +467,12 @@ static int interrupted(Rt *rt, Loop *L)
 
 	nnrt_progress_close(rt, &L->prog);
 	nnrt_ckpt_save(rt, L->ckpt, rt->es.has_params ? rt->best : NULL);
-	fprintf(stderr, "%s: interrupted by %s in epoch %d after step %ld: "
-		"checkpoint %s written (train --resume %s continues)\n",
-		rt->prog, sig == SIGINT ? "SIGINT" : "SIGTERM", rt->epoch + 1,
-		rt->step, L->ckpt, L->ckpt);
+	if (nnrt_dist_rank() == 0)      /* the rank that wrote it */
+		fprintf(stderr, "%s: interrupted by %s in epoch %d after "
+			"step %ld: checkpoint %s written (train --resume %s "
+			"continues)\n", rt->prog, sig == SIGINT ? "SIGINT"
+			: "SIGTERM", rt->epoch + 1, rt->step, L->ckpt,
+			L->ckpt);
 	return 128 + sig;
 }
 
