@@ -9,6 +9,12 @@
 # runs alternating; an epoch's time is the log's seconds column, the
 # training steps alone) and the scaling efficiency,
 # (samples/s with 2 ranks) / (2 x samples/s with 1 rank); target >= 90%.
+# Run it on an idle machine: every step waits for the slower rank, so a
+# rank the scheduler leaves off its core slows the whole job, which one
+# process does not feel (on this 2-core machine, busy with other
+# builds, the efficiency swung between 15% and 81%; an allreduce of the
+# gradient takes 0.1 ms over shared memory against 3.7 ms of a 256-row
+# step on a core of its own).
 #
 #   bench/mpi.sh            (from the source tree; builds what it needs)
 #   RUNS=5 bench/mpi.sh
