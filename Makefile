@@ -1,6 +1,8 @@
 # nnc: one GNU Makefile, no configure step.
 #
 #   make            build/nnc and build/libnnrt.a
+#   make mpi        build/libnnrt_mpi.a and build/nnrt-mpi.pc: the runtime
+#                   for data-parallel training under mpirun (Open MPI)
 #   make demo       install what is missing, train examples/iris.nn
 #   make test       install what is missing, run every test tier
 #   make examples   install what is missing, train every example that
@@ -45,15 +47,22 @@ DATA_PACKAGES := dataset-fashion-mnist
 # groff and man-db for the man pages' tier, chromium and strace for the
 # report's)
 TEST_PACKAGES := $(DEB_PACKAGES) $(DATA_PACKAGES) python3-numpy python3-torch \
-                 graphviz clang gcc groff-base man-db chromium strace
+                 graphviz clang gcc groff-base man-db chromium strace \
+                 openmpi-bin libopenmpi-dev
 
 COMPILER_SRC := $(sort $(wildcard compiler/*.c))
-RUNTIME_SRC  := $(sort $(wildcard runtime/*.c))
+RUNTIME_SRC  := $(filter-out runtime/dist_mpi.c,$(sort $(wildcard runtime/*.c)))
 GEN_SRC      := $(BUILD)/gen/parser.c $(BUILD)/gen/lexer.c
 COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/obj/%.o) \
                 $(GEN_SRC:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o)
 RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_OBJ      := $(filter-out $(BUILD)/obj/compiler/main.o,$(COMPILER_OBJ))
+# libnnrt_mpi: the same objects with dist_mpi.o in dist_one.o's place
+MPI_OBJ      := $(filter-out $(BUILD)/obj/runtime/dist_one.o,$(RUNTIME_OBJ)) \
+                $(BUILD)/obj/runtime/dist_mpi.o
+MPICC        ?= mpicc
+MPI_CFLAGS    = $(shell $(MPICC) --showme:compile 2>/dev/null)
+MPI_LIBS      = $(shell $(MPICC) --showme:link 2>/dev/null)
 
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
@@ -106,6 +115,25 @@ $(BUILD)/nnrt.pc: Makefile
 	  'Version: 0.1.0' 'Cflags: -I$(CURDIR)/runtime $(BLAS_CFLAGS)' \
 	  'Libs: $(CURDIR)/$(BUILD)/libnnrt.a $(BLAS_LIBS) -lz -lm' > $@
 
+# `make mpi`: mpicc model.c $(pkg-config --cflags --libs nnrt-mpi)
+mpi: $(BUILD)/libnnrt_mpi.a $(BUILD)/nnrt-mpi.pc
+
+$(BUILD)/obj/runtime/dist_mpi.o: runtime/dist_mpi.c
+	@mkdir -p $(@D)
+	@echo "  MPICC   $<"
+	$(Q)$(MPICC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(BUILD)/libnnrt_mpi.a: $(MPI_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/nnrt-mpi.pc: Makefile
+	@mkdir -p $(@D)
+	$(Q)printf '%s\n' 'Name: nnrt-mpi' \
+	  'Description: nnc runtime library, data-parallel over MPI' \
+	  'Version: 0.1.0' 'Cflags: -I$(CURDIR)/runtime $(BLAS_CFLAGS) $(MPI_CFLAGS)' \
+	  'Libs: $(CURDIR)/$(BUILD)/libnnrt_mpi.a $(BLAS_LIBS) $(MPI_LIBS) -lz -lm' > $@
+
 $(BUILD)/tests/unit: $(UNIT_OBJ) $(LIB_OBJ)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
@@ -130,6 +158,8 @@ demo: deps
 
 test: test-deps
 	$(MAKE) all $(BUILD)/tests/unit
+	@# the mpi tier says it skipped when Open MPI is missing
+	$(Q)if command -v $(MPICC) >/dev/null; then $(MAKE) mpi; fi
 	$(MAKE) fuzz-build
 	$(Q)tests/tools/run_tests.sh
 
@@ -212,18 +242,30 @@ install: all
 	  'Libs: -L$${prefix}/lib -lnnrt $(BLAS_LIBS) -lz -lm' \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nnrt.pc
 	install -m 644 $(MAN_PAGES) $(DESTDIR)$(MAN1DIR)
+	@# the MPI runtime, when `make mpi` built it
+	if [ -f $(BUILD)/libnnrt_mpi.a ]; then \
+	  install -m 644 $(BUILD)/libnnrt_mpi.a \
+	    $(DESTDIR)$(PREFIX)/lib/libnnrt_mpi.a && \
+	  printf '%s\n' 'prefix=$(PREFIX)' 'Name: nnrt-mpi' \
+	    'Description: nnc runtime library, data-parallel over MPI' \
+	    'Version: 0.1.0' \
+	    'Cflags: -I$${prefix}/include $(BLAS_CFLAGS) $(MPI_CFLAGS)' \
+	    'Libs: -L$${prefix}/lib -lnnrt_mpi $(BLAS_LIBS) $(MPI_LIBS) -lz -lm' \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nnrt-mpi.pc; fi
 
 # Removes what install wrote, not the directories.
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/nnc $(DESTDIR)$(PREFIX)/lib/libnnrt.a \
 	  $(DESTDIR)$(PREFIX)/include/nnrt.h \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/nnrt.pc \
+	  $(DESTDIR)$(PREFIX)/lib/libnnrt_mpi.a \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/nnrt-mpi.pc \
 	  $(addprefix $(DESTDIR)$(MAN1DIR)/,$(notdir $(MAN_PAGES)))
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps test-deps demo test examples golden asan fuzz fuzz-build \
+.PHONY: all mpi deps test-deps demo test examples golden asan fuzz fuzz-build \
         install uninstall clean
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -6,7 +6,8 @@
  * ("xor: ...") on stderr and exit status 1. A file being written is
  * always PATH.tmp until it is complete; dying while one is open removes
  * it, so a failed run never leaves a half-written output or clobbers the
- * previous version of the file.
+ * previous version of the file. Under MPI the message names the rank
+ * and the whole job ends (dist_mpi.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,24 +33,35 @@ static void drop_pending(const Rt *rt)
 	remove(af->tmp);
 }
 
+/* The message is written in one piece: under MPI, mpirun's own report
+ * of the abort would otherwise land inside it. */
 _Noreturn void nnrt_base_die(const Rt *rt, const char *fmt, ...)
 {
 	va_list ap;
+	char buf[4096], *msg = buf;
+	int n;
 
 	fflush(stdout);
 	drop_pending(rt);
-	fprintf(stderr, "%s: ", rt && rt->prog ? rt->prog : "nnrt");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
+	if (n >= (int)sizeof buf && (msg = malloc((size_t)n + 1)) != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(msg, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	fprintf(stderr, "%s: %s%s\n", rt && rt->prog ? rt->prog : "nnrt",
+		nnrt_dist_who(), msg ? msg : buf);
+	nnrt_dist_exit(1);      /* under MPI: ends every rank */
 }
 
 void nnrt_base_warn(const Rt *rt, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (nnrt_dist_rank() > 0)
+		return;         /* rank 0 says it too */
 	fflush(stdout);
 	fprintf(stderr, "%s: warning: ", rt->prog);
 	va_start(ap, fmt);

@@ -178,6 +178,8 @@ void nnrt_ckpt_save(Rt *rt, const char *path, const void *best)
 	AtomicFile af;
 	Writer w;
 
+	if (nnrt_dist_rank() > 0)
+		return;         /* the ranks hold the same numbers */
 	w.rt = rt;
 	w.f = nnrt_base_create(rt, &af, path);
 	w.path = af.tmp;

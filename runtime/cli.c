@@ -406,5 +406,6 @@ int nnrt_main(const NnrtModel *m, int argc, char **argv)
 		misuse(&rt, rt.cmd, "'%s' needs --npy DIR", rt.cmd);
 	if (commands[i].run == nnrt_report_run && !rt.opt.log)
 		misuse(&rt, rt.cmd, "'%s' needs --log CSV", rt.cmd);
-	return commands[i].run(&rt);
+	nnrt_dist_start(&rt);
+	return nnrt_dist_end(commands[i].run(&rt));
 }

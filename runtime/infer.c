@@ -127,11 +127,15 @@ void nnrt_infer_score(Rt *rt, const Data *d, const long *rows, long n,
 	const NnrtModel *m = rt->m;
 	double sum = 0, elems = (double)n * (double)m->target_size;
 	Sums t = {0, 0, 0};
-	long lo, i;
+	long lo, i, first, len;
+	double v[4];
 
 	want &= nnrt_infer_can(m);
-	for (lo = 0; lo < n; lo += m->max_batch) {
-		long k = n - lo < m->max_batch ? n - lo : m->max_batch;
+	/* under MPI each rank scores its part of the rows (dist.c) */
+	nnrt_dist_part(n, &first, &len);
+	for (lo = first; lo < first + len; lo += m->max_batch) {
+		long k = first + len - lo < m->max_batch ? first + len - lo
+							 : m->max_batch;
 		nnrt_infer_gather(d, rows + lo, k, rt->bx, rt->by);
 		NnrtStep st = nnrt_base_step(rt, rt->bx, rt->by, (int)k);
 		m->eval(&st, rt->loss, want ? rt->out : NULL);
@@ -139,6 +143,17 @@ void nnrt_infer_score(Rt *rt, const Data *d, const long *rows, long n,
 			sum += rt->loss[i];
 		if (want)
 			add_batch(rt, rt->out, rt->by, k, &t);
+	}
+	if (nnrt_dist_size() > 1) {
+		v[0] = sum;
+		v[1] = t.right;
+		v[2] = t.abs;
+		v[3] = t.sq;
+		nnrt_dist_sum(v, 4);
+		sum = v[0];
+		t.right = v[1];
+		t.abs = v[2];
+		t.sq = v[3];
 	}
 	memset(s, 0, sizeof *s);
 	s->n = n;

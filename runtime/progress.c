@@ -70,7 +70,7 @@ void nnrt_progress_open(Rt *rt, Progress *p, const EpochStats *keys,
 	p->t0 = nnrt_progress_now();
 	p->t_last = p->t0;
 	p->log_path = rt->opt.log ? rt->opt.log : rt->m->train.log;
-	if (!p->log_path)
+	if (!p->log_path || nnrt_dist_rank() > 0)
 		return;
 	p->log = fopen(p->log_path, rt->opt.resume ? "a" : "w");
 	if (!p->log)

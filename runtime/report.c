@@ -342,6 +342,10 @@ void nnrt_report_open(Rt *rt, Report *r, const EpochStats *keys,
 	if (log && !strcmp(log, r->path))
 		nnrt_base_die(rt, "the report and the log are both '%s'",
 			      r->path);
+	if (nnrt_dist_rank() != 0) {	/* rank 0 writes it, as the log */
+		r->path = NULL;
+		return;
+	}
 	columns_of(r, keys);
 	r->ckpt = nnrt_prep_ckpt_path(rt);
 	r->epochs = epochs;

@@ -318,4 +318,24 @@ const char *nnrt_summary_monitor_name(NnrtMonitor mon);
 const char *nnrt_summary_metric_name(NnrtMetric k);
 void nnrt_summary_bytes(char *buf, size_t n, double b); /* "1.5 KiB" */
 
+/* ------------------------------------------------------------------ */
+/* dist.c: data-parallel training over the ranks of a job. The
+ * primitives under it come from dist_one.c (one process: libnnrt) or
+ * dist_mpi.c (MPI: libnnrt_mpi), which define the same functions. */
+
+void nnrt_dist_start(const Rt *rt);     /* after the command line */
+int nnrt_dist_end(int status);          /* returns status */
+_Noreturn void nnrt_dist_exit(int status); /* ends every rank */
+int nnrt_dist_rank(void);
+int nnrt_dist_size(void);
+const char *nnrt_dist_who(void);        /* "rank 1 of 2: ", or "" */
+void nnrt_dist_sum_reals(void *buf, long n, int real_size);
+void nnrt_dist_sum(double *v, int n);
+long nnrt_dist_max(long v);
+void nnrt_dist_bcast(long *v, int n);   /* every rank gets rank 0's */
+
+void nnrt_dist_part(long n, long *first, long *len);
+double nnrt_dist_grad(Rt *rt, NnrtStep *st, const long *rows);
+void nnrt_dist_check(const Rt *rt, long steps_per_epoch);
+
 #endif

@@ -32,6 +32,10 @@
  * of the epoch's batches were taken, and a resume starts at the next
  * one), the place is said on stderr, and the exit status is 128 + the
  * signal. A second signal ends the program at once.
+ *
+ * Under MPI (dist.c) each step's batch is divided between the ranks,
+ * and the ranks agree before each step whether one of them was
+ * signalled, so that all stop after the same step.
  */
 #include <errno.h>
 #include <math.h>
@@ -51,6 +55,7 @@ typedef struct Loop {
 	NnrtMonitor monitor;
 	long first;               /* the first batch of the next epoch */
 	const char *ckpt;
+	int stop;                 /* the signal every rank stops on, or 0 */
 	EpochStats keys;          /* which numbers each epoch reports */
 	Progress prog;
 	double load_seconds;      /* reading and preparing the data */
@@ -155,9 +160,13 @@ static void choose_keys(Rt *rt, Loop *L)
  * be written; removes a PATH.tmp a killed run left. */
 static void probe_ckpt(const Rt *rt, const char *path)
 {
-	char *tmp = nnrt_base_printf(rt, "%s.tmp", path);
-	FILE *f = fopen(tmp, "ab");
+	char *tmp;
+	FILE *f;
 
+	if (nnrt_dist_rank() > 0)
+		return;         /* rank 0 writes it */
+	tmp = nnrt_base_printf(rt, "%s.tmp", path);
+	f = fopen(tmp, "ab");
 	if (!f)
 		nnrt_base_die(rt, "cannot write checkpoint '%s': cannot "
 			      "create '%s': %s", path, tmp, strerror(errno));
@@ -225,6 +234,7 @@ static void setup(Rt *rt, Loop *L)
 	if (L->nb == 0)
 		nnrt_base_die(rt, "%ld training rows make no full batch of "
 			      "%ld (drop_last)", rt->n_train, L->batch);
+	nnrt_dist_check(rt, L->nb);
 	L->epochs = rt->opt.epochs > 0 ? (int)rt->opt.epochs : m->train.epochs;
 	L->lr = rt->opt.lr > 0 ? rt->opt.lr : m->lr;
 	choose_keys(rt, L);
@@ -292,6 +302,13 @@ static void check_finite(const Rt *rt, int e, long step)
 		      t ? i - t->offset : i);
 }
 
+/* Whether to stop now: a signal on any rank stops them all. */
+static int stopping(Loop *L)
+{
+	L->stop = (int)nnrt_dist_max(stop_signal);
+	return L->stop;
+}
+
 /* One pass over the training rows; returns the mean batch loss and
  * leaves the last step's rate in s->lr. */
 static double steps(Rt *rt, Loop *L, EpochStats *s)
@@ -300,18 +317,16 @@ static double steps(Rt *rt, Loop *L, EpochStats *s)
 	double sum = 0, t0 = nnrt_progress_now();
 	long seen = 0, b;
 
-	for (b = L->first; b < L->nb && !stop_signal; b++) {
+	for (b = L->first; b < L->nb && !stopping(L); b++) {
 		long lo = b * L->batch;
 		long n = rt->n_train - lo < L->batch ? rt->n_train - lo
 						     : L->batch;
 		NnrtClock c = clock_at(rt, L);
 		NnrtStep st = nnrt_base_step(rt, rt->bx, rt->by, (int)n);
 		double loss;
-		nnrt_infer_gather(&rt->data, rt->train_rows + lo, n,
-				  rt->bx, rt->by);
 		st.update_buffers = 1;
 		st.lr = m->lr_at(rt->sched, &c);
-		loss = m->grad(&st);
+		loss = nnrt_dist_grad(rt, &st, rt->train_rows + lo);
 		if (!isfinite(loss))
 			nnrt_base_die(rt, "loss is %g at epoch %d, step %ld; "
 				      "try a smaller --lr", loss, s->epoch,
@@ -402,7 +417,7 @@ static int epoch(Rt *rt, Loop *L, int e)
 	if (rt->m->train.shuffle)
 		nnrt_rng_shuffle(&rt->rng, rt->train_rows, rt->n_train);
 	s.loss = steps(rt, L, &s);
-	if (stop_signal)
+	if (stopping(L))
 		return -1;
 	measure(rt, &s);
 	schedule_epoch(rt, L, &s);
@@ -456,15 +471,17 @@ static void finish(Rt *rt, Loop *L)
 /* After a signal: the unfinished epoch's checkpoint, and where. */
 static int interrupted(Rt *rt, Loop *L)
 {
-	int sig = stop_signal;
+	int sig = L->stop;
 
 	nnrt_progress_close(rt, &L->prog);
 	nnrt_report_close(rt, &L->report, REPORT_INTERRUPTED);
 	nnrt_ckpt_save(rt, L->ckpt, rt->es.has_params ? rt->best : NULL);
-	fprintf(stderr, "%s: interrupted by %s in epoch %d after step %ld: "
-		"checkpoint %s written (train --resume %s continues)\n",
-		rt->prog, sig == SIGINT ? "SIGINT" : "SIGTERM", rt->epoch + 1,
-		rt->step, L->ckpt, L->ckpt);
+	if (nnrt_dist_rank() == 0)      /* the rank that wrote it */
+		fprintf(stderr, "%s: interrupted by %s in epoch %d after "
+			"step %ld: checkpoint %s written (train --resume %s "
+			"continues)\n", rt->prog, sig == SIGINT ? "SIGINT"
+			: "SIGTERM", rt->epoch + 1, rt->step, L->ckpt,
+			L->ckpt);
 	return 128 + sig;
 }
 

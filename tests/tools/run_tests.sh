@@ -43,6 +43,7 @@ tier report tests/tools/report.sh
 tier regress tests/tools/regress.sh
 tier fuzz tests/tools/fuzz.sh
 tier torch tests/torch/run.sh
+tier mpi tests/tools/mpi.sh
 echo
 cat "$log"
 echo "$total_pass passed, $total_fail failed"

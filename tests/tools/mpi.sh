@@ -1,0 +1,195 @@
+#!/bin/sh
+# MPI tier: a 2-rank training job on this machine (loopback only) against
+# the 1-rank run of the same trainer, built with libnnrt_mpi (`make mpi`).
+# The model (tests/mpi/iris_dp.nn) has neither dropout nor batchnorm, so
+# the runs agree up to the allreduce's summation order: the tensors after
+# 50 steps to 1e-12 relative in f64 and 1e-5 in f32 (tests/mpi/compare.py),
+# the logged losses as far as the log prints them. Also: only rank 0
+# prints, logs and writes the checkpoint; a 2-rank checkpoint resumes
+# under 1 rank; a failing or killed rank ends the job, named, in time.
+# Skipped (and said so in the count line) without Open MPI.
+cd "$(dirname "$0")/../.." || exit 2
+TIER=mpi
+. tests/tools/lib.sh
+
+if ! command -v mpirun >/dev/null || ! command -v mpicc >/dev/null ||
+   [ ! -f build/libnnrt_mpi.a ]; then
+	echo "mpi: Open MPI or build/libnnrt_mpi.a missing (make mpi)"
+	echo "$TIER: 0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+
+# one thread per rank; as root; shared memory between the ranks (vader),
+# no network but loopback
+export OPENBLAS_NUM_THREADS=1
+MPIRUN="mpirun --allow-run-as-root --oversubscribe --mca btl self,vader,tcp
+ --mca btl_tcp_if_include lo --mca oob_tcp_if_include lo"
+LIMIT=30        # seconds any job may take before it counts as a hang
+NNRT_MPI_PC=build/nnrt-mpi.pc
+
+# build P NNC-FLAGS: $TMP/iris$P, by the documented mpicc line
+build() {
+	"$NNC" $2 tests/mpi/iris_dp.nn -o "$TMP/iris$1.c" >"$TMP/b$1.log" 2>&1 &&
+	mpicc -O2 "$TMP/iris$1.c" $(PKG_CONFIG_PATH=build pkg-config --cflags \
+		--libs nnrt-mpi) -o "$TMP/iris$1" >>"$TMP/b$1.log" 2>&1
+}
+
+# job NP OUT ARGS...: mpirun -np NP, at most LIMIT seconds
+job() {
+	np=$1 out=$2
+	shift 2
+	timeout -k 5 $LIMIT $MPIRUN -np "$np" "$@" >"$out" 2>&1
+}
+
+# losses FILE: the loss and val_loss columns of a log, one line
+losses() { cut -d, -f2,3 "$1" | tail -n +2 | tr '\n' ' '; }
+
+# same_losses A B TOL: every logged loss agrees to TOL relative
+same_losses() {
+	paste -d' ' "$1" "$2" | tail -n +2 | awk -F'[ ,]' -v tol="$3" '
+	function rel(a, b) { d = a - b; if (d < 0) d = -d;
+		m = a < 0 ? -a : a; return m > 0 ? d / m : d }
+	{ n = NF / 2; for (i = 2; i <= 3; i++)
+		if (rel($i, $(i + n)) > tol) bad = 1 }
+	END { exit bad }'
+}
+
+for p in 64 32; do
+	flags=""
+	[ $p = 64 ] && flags=--precision=f64
+	if ! build $p "$flags"; then
+		not_ok "f$p trainer builds with mpicc and nnrt-mpi" \
+			"nnc or mpicc failed" "$TMP/b$p.log"
+		continue
+	fi
+	ok "f$p trainer builds with mpicc and nnrt-mpi"
+	tol=1e-12 logtol=1e-8           # the log prints 9 digits
+	[ $p = 32 ] && tol=1e-5 logtol=1e-5
+	for np in 1 2; do
+		job $np "$TMP/o$p-$np" "$TMP/iris$p" train \
+			--checkpoint "$TMP/c$p-$np.ckpt" --log "$TMP/l$p-$np.csv" ||
+			not_ok "f$p: $np-rank run" "exit $?" "$TMP/o$p-$np"
+		"$TMP/iris$p" export --checkpoint "$TMP/c$p-$np.ckpt" \
+			--npy "$TMP/n$p-$np" >/dev/null 2>&1
+	done
+	if python3 tests/mpi/compare.py "$TMP/n$p-1" "$TMP/n$p-2" $tol \
+		>"$TMP/cmp$p" 2>&1; then
+		ok "f$p: 2 ranks = 1 rank after 50 steps ($(cat "$TMP/cmp$p"))"
+	else
+		not_ok "f$p: 2 ranks = 1 rank after 50 steps" "over $tol" \
+			"$TMP/cmp$p"
+	fi
+	if [ "$(wc -l <"$TMP/l$p-2.csv")" = 11 ] &&
+	   same_losses "$TMP/l$p-1.csv" "$TMP/l$p-2.csv" $logtol; then
+		ok "f$p: the 2-rank log, once, has the 1-rank losses"
+	else
+		losses "$TMP/l$p-1.csv" >"$TMP/ls$p"
+		echo >>"$TMP/ls$p"
+		losses "$TMP/l$p-2.csv" >>"$TMP/ls$p"
+		not_ok "f$p: the 2-rank log, once, has the 1-rank losses" \
+			"differ" "$TMP/ls$p"
+	fi
+done
+
+I=$TMP/iris64
+# --- only rank 0 speaks and writes -------------------------------------
+if [ "$(grep -c '^train iris_dp' "$TMP/o64-2")" = 1 ] &&
+   [ "$(grep -c '^checkpoint ' "$TMP/o64-2")" = 1 ] &&
+   [ -s "$TMP/c64-2.ckpt" ] && ! ls "$TMP"/*.tmp >/dev/null 2>&1; then
+	ok "2 ranks: one report, one checkpoint, no .tmp left"
+else
+	not_ok "2 ranks: one report, one checkpoint, no .tmp left" \
+		"see output" "$TMP/o64-2"
+fi
+
+# --- a 2-rank checkpoint resumes under 1 rank (and the other way) ------
+job 2 "$TMP/r1" "$I" train --epochs 4 --checkpoint "$TMP/half.ckpt" &&
+job 1 "$TMP/r2" "$I" train --resume "$TMP/half.ckpt" \
+	--checkpoint "$TMP/res1.ckpt" &&
+"$I" export --checkpoint "$TMP/res1.ckpt" --npy "$TMP/nres1" >/dev/null &&
+python3 tests/mpi/compare.py "$TMP/n64-1" "$TMP/nres1" 1e-12 >"$TMP/cmpr" 2>&1
+if [ $? = 0 ]; then
+	ok "2 ranks for 4 epochs, 1 rank --resume for 6 = 1 rank for 10"
+else
+	cat "$TMP/r1" "$TMP/r2" >>"$TMP/cmpr"
+	not_ok "2 ranks for 4 epochs, 1 rank --resume for 6 = 1 rank for 10" \
+		"differ" "$TMP/cmpr"
+fi
+"$I" train --epochs 4 --checkpoint "$TMP/half1.ckpt" >"$TMP/r3" 2>&1 &&
+job 2 "$TMP/r4" "$I" train --resume "$TMP/half1.ckpt" \
+	--checkpoint "$TMP/res2.ckpt" &&
+"$I" export --checkpoint "$TMP/res2.ckpt" --npy "$TMP/nres2" >/dev/null &&
+python3 tests/mpi/compare.py "$TMP/n64-1" "$TMP/nres2" 1e-12 >"$TMP/cmpr2" 2>&1
+if [ $? = 0 ]; then
+	ok "1 process for 4 epochs, 2 ranks --resume for 6 = 1 rank for 10"
+else
+	cat "$TMP/r3" "$TMP/r4" >>"$TMP/cmpr2"
+	not_ok "1 process for 4 epochs, 2 ranks --resume for 6 = 1 rank for 10" \
+		"differ" "$TMP/cmpr2"
+fi
+
+# --- a failing rank ends the job, named --------------------------------
+# fails CASE OUT STATUS PATTERN: the job failed (not by timeout, 124;
+# one that needed SIGKILL leaves no PATTERN) and said PATTERN
+fails() {
+	if [ "$3" != 0 ] && [ "$3" != 124 ] && grep -q "$4" "$2"; then
+		ok "$1"
+	else
+		echo "exit status $3" >>"$2"
+		not_ok "$1" "no failure naming the rank" "$2"
+	fi
+}
+job 1 "$TMP/f1" "$I" train --epochs 200 --checkpoint "$TMP/f.ckpt" : \
+	-np 1 "$I" train --epochs 200 --checkpoint "$TMP/f.ckpt" \
+	--data "$TMP/missing.csv"
+fails "a rank with a missing --data ends the job" "$TMP/f1" $? \
+	"iris_dp: rank 1 of 2: .*missing.csv"
+head -101 examples/data/iris.csv >"$TMP/short.csv"
+job 1 "$TMP/f2" "$I" train --epochs 200 --checkpoint "$TMP/f.ckpt" : \
+	-np 1 "$I" train --epochs 200 --checkpoint "$TMP/f.ckpt" \
+	--data "$TMP/short.csv"
+fails "a rank with other data ends the job" "$TMP/f2" $? \
+	"rank 1 of 2: training rows 80, rank 0 has 120"
+
+# kill -9 of rank 1 in the middle of a long run
+job 2 "$TMP/f3" "$I" train --epochs 100000 --checkpoint "$TMP/k.ckpt" &
+pid=$!
+victim=
+for i in $(seq 100); do
+	for p in $(pgrep -f "$TMP/iris64 train --epochs 100000"); do
+		grep -qa 'OMPI_COMM_WORLD_RANK=1' /proc/$p/environ 2>/dev/null &&
+			victim=$p
+	done
+	[ -n "$victim" ] && [ -s "$TMP/k.ckpt" ] && break
+	sleep 0.1
+done
+[ -n "$victim" ] && kill -9 "$victim"
+wait $pid
+fails "kill -9 of rank 1 ends the job" "$TMP/f3" $? \
+	"rank 1 .*exited on signal 9"
+
+# SIGTERM to one rank: both stop after the same step, rank 0 writes
+job 2 "$TMP/f4" "$I" train --epochs 100000 --checkpoint "$TMP/t.ckpt" &
+pid=$!
+victim=
+for i in $(seq 100); do
+	for p in $(pgrep -f "$TMP/iris64 train --epochs 100000"); do
+		grep -qa 'OMPI_COMM_WORLD_RANK=1' /proc/$p/environ 2>/dev/null &&
+			victim=$p
+	done
+	[ -n "$victim" ] && [ -s "$TMP/t.ckpt" ] && break
+	sleep 0.1
+done
+[ -n "$victim" ] && kill -TERM "$victim"
+wait $pid
+st=$?
+if [ $st = 143 ] && grep -q "interrupted by SIGTERM" "$TMP/f4" &&
+   "$I" train --resume "$TMP/t.ckpt" --epochs 1 >"$TMP/f4r" 2>&1; then
+	ok "SIGTERM to rank 1 stops both ranks with a checkpoint"
+else
+	echo "exit status $st" >>"$TMP/f4"
+	cat "$TMP/f4r" >>"$TMP/f4" 2>/dev/null
+	not_ok "SIGTERM to rank 1 stops both ranks with a checkpoint" \
+		"see output" "$TMP/f4"
+fi
+finish
