@@ -315,9 +315,6 @@ extern const OpInfo op_info[OP_COUNT];
 double op_eval(OpKind op, const double *v);
 /* ops.c: a sliding window's output size, floor mode; 0 if it does not fit */
 long ops_window_out(long n, int k, int stride, int pad);
-/* ops.c: samples per chunk of a convolution kernel whose working memory
- * is `per_sample` elements a sample (its scratch is that many chunks) */
-long ops_conv_chunk(long per_sample);
 
 Graph *ir_new(void);
 void ir_free(Graph *g);

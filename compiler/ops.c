@@ -601,44 +601,27 @@ static Node *grad_conv(Graph *g, Node *n, Node *dy, int i)
 			 n->attr, n->in[i]->shape);
 }
 
-/*
- * The three convolution kernels work on chunks of samples: the im2col
- * matrix of a chunk, [C k k, nb OH OW], beside an [F, nb OH OW] matrix
- * (the forward's output before it is laid out NCHW, or dy laid out for
- * the GEMM). A chunk is as many samples as fit in about 512 KB of f32
- * (half the L2 cache of current x86 cores): the GEMM's operands stay in
- * cache and the batch still folds into a few GEMMs.
- */
-#define CONV_CHUNK_ELEMS (128L * 1024)
-
-long ops_conv_chunk(long per_sample)
+/* The im2col matrix of one sample, [C k k, OH OW]: the forward and dw
+ * read x through it, dx is added up from it (col2im). x [C, H, W] and
+ * y [F, OH, OW] are the forward's. */
+static long conv_scratch(Shape x, Shape y, int k)
 {
-	long nb = CONV_CHUNK_ELEMS / per_sample;
-	return nb < 1 ? 1 : nb;
-}
-
-/* (C k k + F) OH OW elements a sample: x [C, H, W], y [F, OH, OW] */
-static long conv_scratch(Shape x, Shape y, int k, int batch)
-{
-	long per = (x.dim[0] * k * k + y.dim[0]) * y.dim[1] * y.dim[2];
-	long nb = ops_conv_chunk(per);
-	return per * (nb < batch ? nb : batch);
+	return x.dim[0] * k * k * y.dim[1] * y.dim[2];
 }
 
 static long scratch_conv(const Node *n, int batch)
 {
-	return conv_scratch(n->in[0]->shape, n->shape, n->attr.conv.k, batch);
+	return conv_scratch(n->in[0]->shape, n->shape, n->attr.conv.k);
 }
 
 static long scratch_conv_dx(const Node *n, int batch)
 {
-	return conv_scratch(n->shape, n->in[0]->shape, n->attr.conv.k, batch);
+	return conv_scratch(n->shape, n->in[0]->shape, n->attr.conv.k);
 }
 
 static long scratch_conv_dw(const Node *n, int batch)
 {
-	return conv_scratch(n->in[0]->shape, n->in[1]->shape, n->attr.conv.k,
-			    batch);
+	return conv_scratch(n->in[0]->shape, n->in[1]->shape, n->attr.conv.k);
 }
 
 /* ---- pooling -------------------------------------------------------- */
