@@ -169,45 +169,74 @@ static void same_zero_columns(Emitter *E, const Geom *g)
 	emit(E, "}");
 }
 
-/* s0 = im2col of the sample at xb */
+/*
+ * A loop over q in [q0, q1) running `block` (over q + u) in blocks of 8,
+ * which the compiler vectorizes at -O2 (a fixed trip count), and `tail`
+ * (over q) for the rest. (A memcpy of the run was inlined by gcc 12 as
+ * rep movsq, slow on these short, unaligned runs.)
+ */
+static void run_loop(Emitter *E, const char *block, const char *tail)
+{
+	emit(E, "long q = q0;");
+	emit(E, "for (; q + 8 <= q1; q += 8) {");
+	emit(E, "\tfor (long u = 0; u < 8; u++) {");
+	emit(E, "\t\t%s;", block);
+	emit(E, "\t}");
+	emit(E, "}");
+	emit(E, "for (; q < q1; q++) {");
+	emit(E, "\t%s;", tail);
+	emit(E, "}");
+}
+
+/*
+ * s0 = im2col of the sample at xb. The loop over kj is unrolled here, so
+ * that [lo, hi), the output columns whose window column ow s - pad + kj
+ * is inside the image, are literals: a row of the matrix is a memcpy of
+ * a fixed size (inlined as a few vector moves) between fixed zero runs.
+ */
 static void im2col(Emitter *E, const Geom *g)
 {
-	open_taps(E, g, "xb", true, false);
-	if (same_size(g)) {
-		same_bounds(E, g);
-		emit(E, "memset(r, 0, h0 * %ld * sizeof(%s));", g->w, E->real);
-		emit(E, "memset(r + h1 * %ld, 0, (%ld - h1) * %ld * sizeof(%s));",
-		     g->w, g->h, g->w, E->real);
-		emit(E, "if (h0 < h1 && lo < hi) {");
-		emit(E, "\tmemcpy(r + q0, xc + q0 + d, (q1 - q0) * sizeof(%s));",
-		     E->real);
-		emit(E, "}");
-		same_zero_columns(E, g);
-		close_for(E, 3);
-		return;
+	int p = g->pad, s = g->stride;
+	open_for(E, "ci", g->c);
+	emit(E, "const %s *restrict xc = xb + ci * %ld;", E->real, g->h * g->w);
+	open_for(E, "ki", g->k);
+	for (int kj = 0; kj < g->k; kj++) {
+		long lo = kj >= p ? 0 : (p - kj + s - 1) / s;
+		long hi = g->w + p - kj <= 0 ? 0 : (g->w + p - kj + s - 1) / s;
+		lo = lo < g->ow ? lo : g->ow;
+		hi = hi < g->ow ? hi : g->ow;
+		hi = hi > lo ? hi : lo;
+		emit(E, "{\t/* kj = %d: columns [%ld, %ld) inside */", kj, lo, hi);
+		E->indent++;
+		emit(E, "%s *restrict r = s0 + ((ci * %d + ki) * %d + %d) * %ld;",
+		     E->real, g->k, g->k, kj, g->oh * g->ow);
+		open_for(E, "oh", g->oh);
+		emit(E, "%s *restrict row = r + oh * %ld;", E->real, g->ow);
+		emit(E, "const long ih = oh * %d - %d + ki;", s, p);
+		if (p) {
+			emit(E, "if (ih < 0 || ih >= %ld) {", g->h);
+			emit(E, "\tmemset(row, 0, %ld * sizeof(%s));", g->ow,
+			     E->real);
+			emit(E, "\tcontinue;");
+			emit(E, "}");
+		}
+		emit(E, "const %s *restrict xr = xc + ih * %ld;", E->real, g->w);
+		if (lo > 0)
+			emit(E, "memset(row, 0, %ld * sizeof(%s));", lo, E->real);
+		if (hi > lo && s == 1) {
+			emit(E, "memcpy(row + %ld, xr + %ld, %ld * sizeof(%s));", lo,
+			     lo + kj - p, hi - lo, E->real);
+		} else if (hi > lo) {
+			emit(E, "for (long ow = %ld; ow < %ld; ow++) {", lo, hi);
+			emit(E, "\trow[ow] = xr[ow * %d + %d];", s, kj - p);
+			emit(E, "}");
+		}
+		if (hi < g->ow)
+			emit(E, "memset(row + %ld, 0, %ld * sizeof(%s));", hi,
+			     g->ow - hi, E->real);
+		close_for(E, 2);
 	}
-	tap_columns(E, g);
-	open_rows(E, g, true, arena_printf(&E->arena,
-		  "memset(row, 0, %ld * sizeof(%s));", g->ow, E->real));
-	if (g->pad) {
-		emit(E, "for (long ow = 0; ow < lo; ow++) {");
-		emit(E, "\trow[ow] = 0;");
-		emit(E, "}");
-	}
-	if (g->stride == 1) {
-		emit(E, "memcpy(row + lo, xr + lo + kj - %d, (hi - lo) * sizeof(%s));",
-		     g->pad, E->real);
-	} else {
-		emit(E, "for (long ow = lo; ow < hi; ow++) {");
-		emit(E, "\trow[ow] = xr[ow * %d + kj - %d];", g->stride, g->pad);
-		emit(E, "}");
-	}
-	if (g->pad) {
-		emit(E, "for (long ow = hi; ow < %ld; ow++) {", g->ow);
-		emit(E, "\trow[ow] = 0;");
-		emit(E, "}");
-	}
-	close_for(E, 4);
+	close_for(E, 2);
 }
 
 /*
@@ -243,15 +272,7 @@ static void col2im(Emitter *E, const Geom *g)
 	emit(E, "\tcontinue;");
 	emit(E, "}");
 	same_zero_columns(E, g);
-	emit(E, "long q = q0;");
-	emit(E, "for (; q + 8 <= q1; q += 8) {");
-	emit(E, "\tfor (long u = 0; u < 8; u++) {");
-	emit(E, "\t\txc[q + u + d] += r[q + u];");
-	emit(E, "\t}");
-	emit(E, "}");
-	emit(E, "for (; q < q1; q++) {");
-	emit(E, "\txc[q + d] += r[q];");
-	emit(E, "}");
+	run_loop(E, "xc[q + u + d] += r[q + u]", "xc[q + d] += r[q]");
 	close_for(E, 3);
 }
 
