@@ -482,23 +482,153 @@ static Geom pool_geom(Shape x, Shape y, const Attr_pool *at)
 	return geom(x, y, at->size, at->stride, 0);
 }
 
+/*
+ * The fast path of maxpool and maxpool_dx, for small windows: the output
+ * rows of a plane in blocks of 4 windows (a loop of fixed trip count that
+ * gcc vectorizes at -O2, interleaved loads and all; with fewer than 4 a
+ * plain loop), `body` emitting one window at column ow (the row's window start xr +
+ * ow s). The maximum is a chain of `v > m ? v : m`, PyTorch's rule when
+ * the window holds no NaN; `nan` records one (the forward needs no test
+ * of the first position: a NaN there stays in the chain), and the caller
+ * then redoes the plane with the rule as written. Closes nothing; the
+ * caller is inside the plane loop and tests `nan` after.
+ */
+static void window_rows(Emitter *E, const Geom *g, bool dx,
+			void (*body)(Emitter *E, const Geom *g))
+{
+	long ow4 = g->ow / 4 * 4;
+	emit(E, "int nan = 0;\t/* a NaN in a window: redone below */");
+	open_for(E, "oh", g->oh);
+	emit(E, "const %s *restrict xr = xp + oh * %ld;", E->real,
+	     g->stride * g->w);
+	if (dx) {
+		emit(E, "const %s *restrict dyr = dyp + oh * %ld;", E->real,
+		     g->ow);
+		emit(E, "%s *restrict dr = dxp + oh * %ld;", E->real,
+		     g->stride * g->w);
+	} else {
+		emit(E, "%s *restrict yr = yp + oh * %ld;", E->real, g->ow);
+	}
+	if (ow4) {
+		/* the last block ends at the row's end: it may redo windows
+		 * of the one before, storing the same values again */
+		emit(E, "for (long o = 0; o < %ld; o += 4) {", g->ow);
+		E->indent++;
+		if (ow4 < g->ow)
+			emit(E, "const long o4 = o < %ld ? o : %ld;", g->ow - 4,
+			     g->ow - 4);
+		else
+			emit(E, "const long o4 = o;");
+		emit(E, "for (long u = 0; u < 4; u++) {");
+		E->indent++;
+		emit(E, "const long ow = o4 + u;");
+		body(E, g);
+		close_for(E, 2);
+	} else {
+		open_for(E, "ow", g->ow);
+		body(E, g);
+		close_for(E, 1);
+	}
+	close_for(E, 1);
+}
+
+/* the window's values v0 .. and their maximum m, NaNs noted */
+static void window_chain(Emitter *E, const Geom *g, bool test_first)
+{
+	int kk = g->k * g->k;
+	char cond[256] = "";
+	size_t len = 0;
+	emit(E, "const long at = ow * %d;", g->stride);
+	for (int j = 0; j < kk; j++) {
+		emit(E, "const %s v%d = xr[at + %ld];", E->real, j,
+		     window_off(g, j));
+		if (j || test_first)
+			len += snprintf(cond + len, sizeof(cond) - len,
+					"%s(v%d != v%d)", len ? " | " : "", j, j);
+	}
+	emit(E, "nan |= %s;", cond);
+	emit(E, "%s m = v0;", E->real);
+	for (int j = 1; j < kk; j++)
+		emit(E, "m = v%d > m ? v%d : m;", j, j);
+}
+
+static void max_body(Emitter *E, const Geom *g)
+{
+	window_chain(E, g, false);
+	emit(E, "yr[ow] = m;");
+}
+
+/*
+ * n_j: every position 0..j differs from the maximum, so the first
+ * maximum is at j when n_(j-1) and not n_j: dy goes there, 0 elsewhere,
+ * as selects.
+ */
+static void max_dx_body(Emitter *E, const Geom *g)
+{
+	int kk = g->k * g->k;
+	window_chain(E, g, true);
+	emit(E, "const int n0 = v0 != m;");
+	for (int j = 1; j < kk - 1; j++)
+		emit(E, "const int n%d = n%d & (v%d != m);", j, j - 1, j);
+	emit(E, "const %s d = dyr[ow];", E->real);
+	emit(E, "dr[at] = n0 ? 0 : d;");
+	for (int j = 1; j < kk - 1; j++)
+		emit(E, "dr[at + %ld] = (n%d & !n%d) ? d : 0;", window_off(g, j),
+		     j - 1, j);
+	emit(E, "dr[at + %ld] = n%d ? d : 0;", window_off(g, kk - 1), kk - 2);
+}
+
+static bool fast_windows(const Geom *g)
+{
+	return g->k >= 2 && g->k * g->k <= POOL_UNROLL;
+}
+
+/* Opens the loop over the planes bc with pointers to each of p */
+static void open_planes(Emitter *E, const Geom *g, const Plane *p, int n)
+{
+	emit(E, "for (long bc = 0; bc < (long)n * %ld; bc++) {", g->c);
+	E->indent++;
+	for (int i = 0; i < n; i++)
+		emit(E, "%s%s *restrict %s = %s + bc * %ld;",
+		     p[i].write ? "" : "const ", E->real, p[i].name, p[i].buf,
+		     p[i].input_sized ? g->h * g->w : g->oh * g->ow);
+}
+
+/* Opens the loops over the windows (oh, ow) of the current plane, `at`
+ * the window's first input position; the caller closes 2. */
+static void open_plane_windows(Emitter *E, const Geom *g)
+{
+	open_for(E, "oh", g->oh);
+	open_for(E, "ow", g->ow);
+	emit(E, "const long at = oh * %ld + ow * %d;", g->stride * g->w,
+	     g->stride);
+}
+
 /* y = the maximum of each window: a0 x, o0 y */
 void emit_maxpool(Emitter *E, Kernel *k)
 {
 	Node *y = k->members[0];
 	Geom g = pool_geom(y->in[0]->shape, y->shape, &y->attr.pool);
 	const Plane p[] = {{"xp", "a0", true, false}, {"yp", "o0", false, true}};
-	open_windows(E, &g, p, 2, NULL);
+	bool fast = fast_windows(&g);
+	open_planes(E, &g, p, 2);
+	if (fast) {
+		window_rows(E, &g, false, max_body);
+		emit(E, "if (nan) {");
+		E->indent++;
+	}
+	open_plane_windows(E, &g);
 	window_max(E, &g, "xp", false);
 	emit(E, "yp[oh * %ld + ow] = m;", g.ow);
-	close_for(E, 3);
+	close_for(E, 2);
+	close_for(E, fast ? 2 : 1);
 }
 
 /*
  * dx: each window's dy to its first maximum in x: a0 x, a1 dy, o0 dx.
- * Tiling windows store 0 at each position, then dy at the maximum;
- * others add dy at the maximum of a cleared plane (overlapping windows
- * may pick one position twice).
+ * Tiling windows store 0 at each position, then dy at the maximum (small
+ * ones as selects, see max_dx_body); others add dy at the maximum of a
+ * cleared plane (overlapping windows may pick one position twice).
  */
 void emit_maxpool_dx(Emitter *E, Kernel *k)
 {
@@ -506,15 +636,24 @@ void emit_maxpool_dx(Emitter *E, Kernel *k)
 	Geom g = pool_geom(dx->shape, dx->in[1]->shape, &dx->attr.pool);
 	const Plane p[] = {{"xp", "a0", true, false}, {"dyp", "a1", false, false},
 			   {"dxp", "o0", true, true}};
-	bool tile = windows_tile(&g);
-	open_windows(E, &g, p, 3, tile ? NULL : "dxp");
+	bool tile = windows_tile(&g), fast = tile && fast_windows(&g);
+	open_planes(E, &g, p, 3);
+	if (fast) {
+		window_rows(E, &g, true, max_dx_body);
+		emit(E, "if (nan) {");
+		E->indent++;
+	} else if (!tile) {
+		emit(E, "memset(dxp, 0, %ld * sizeof(%s));", g.h * g.w, E->real);
+	}
+	open_plane_windows(E, &g);
 	window_max(E, &g, "xp", true);
 	emit(E, "const %s d = dyp[oh * %ld + ow];", E->real, g.ow);
 	if (tile)
 		window_each(E, &g, "dxp", "0", true);
 	emit(E, "dxp[at + mi / %d * %ld + mi %% %d] %s d;", g.k, g.w, g.k,
 	     tile ? "=" : "+=");
-	close_for(E, 3);
+	close_for(E, 2);
+	close_for(E, fast ? 2 : 1);
 }
 
 /* y = the mean of each window: a0 x, o0 y */
