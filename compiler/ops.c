@@ -619,9 +619,14 @@ static long scratch_conv_dx(const Node *n, int batch)
 	return conv_scratch(n->shape, n->in[0]->shape, n->attr.conv.k);
 }
 
+/* dw also sums dw^T [C k k, F] and, for many input channels, lays out
+ * each sample's dy^T [OH OW, F] (see emit_conv2d_dw) */
 static long scratch_conv_dw(const Node *n, int batch)
 {
-	return conv_scratch(n->in[0]->shape, n->in[1]->shape, n->attr.conv.k);
+	Shape x = n->in[0]->shape, y = n->in[1]->shape;
+	long ckk = x.dim[0] * n->attr.conv.k * n->attr.conv.k;
+	return conv_scratch(x, y, n->attr.conv.k) +
+	       (ckk + y.dim[1] * y.dim[2]) * y.dim[0];
 }
 
 /* ---- pooling -------------------------------------------------------- */
