@@ -650,29 +650,32 @@ static Node *grad_conv(Graph *g, Node *n, Node *dy, int i)
 			 n->attr, n->in[i]->shape);
 }
 
-/* The im2col matrix of one sample, [C k k, OH OW]: the forward reads x
- * through it, dx accumulates into x through it. */
+/* The im2col matrix of one sample, [C k k, OH OW]: the forward and dw
+ * read x through it, dx is added up from it (col2im). x [C, H, W] and
+ * y [F, OH, OW] are the forward's. */
+static long conv_scratch(Shape x, Shape y, int k)
+{
+	return x.dim[0] * k * k * y.dim[1] * y.dim[2];
+}
+
 static long scratch_conv(const Node *n, int batch)
 {
-	long k = n->attr.conv.k;
-	return n->in[0]->shape.dim[0] * k * k * shape_numel(n->shape) /
-	       n->shape.dim[0];
+	return conv_scratch(n->in[0]->shape, n->shape, n->attr.conv.k);
 }
 
 static long scratch_conv_dx(const Node *n, int batch)
 {
-	long k = n->attr.conv.k;
-	return n->shape.dim[0] * k * k * shape_numel(n->in[0]->shape) /
-	       n->in[0]->shape.dim[0];
+	return conv_scratch(n->shape, n->in[0]->shape, n->attr.conv.k);
 }
 
-/* dw is one GEMM over the batch: the im2col matrix of every sample side
- * by side, [C k k, B OH OW], and dy as [F, B OH OW] */
+/* dw also sums dw^T [C k k, F] and, for many input channels, lays out
+ * each sample's dy^T [OH OW, F] (see emit_conv2d_dw) */
 static long scratch_conv_dw(const Node *n, int batch)
 {
-	long k = n->attr.conv.k, f = n->in[1]->shape.dim[0];
-	long p = shape_numel(n->in[1]->shape) / f;
-	return (n->in[0]->shape.dim[0] * k * k + f) * p * batch;
+	Shape x = n->in[0]->shape, y = n->in[1]->shape;
+	long ckk = x.dim[0] * n->attr.conv.k * n->attr.conv.k;
+	return conv_scratch(x, y, n->attr.conv.k) +
+	       (ckk + y.dim[1] * y.dim[2]) * y.dim[0];
 }
 
 /* ---- pooling -------------------------------------------------------- */
