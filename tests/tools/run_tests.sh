@@ -41,6 +41,7 @@ tier runtime tests/runtime/run.sh
 tier man tests/tools/man.sh
 tier regress tests/tools/regress.sh
 tier fuzz tests/tools/fuzz.sh
+tier vectorize tests/tools/vectorize.sh
 tier torch tests/torch/run.sh
 echo
 cat "$log"
