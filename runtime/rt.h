@@ -29,6 +29,9 @@ typedef struct Opts {
 	unsigned long seed;
 	long samples;             /* gradcheck rows; 0: default */
 	double tol;               /* gradcheck tolerance; < 0: default */
+	double ckpt_every;        /* seconds between checkpoints; < 0: default */
+	long threads;             /* OpenBLAS threads; 0: the default */
+	int no_ftz;               /* --no-ftz */
 } Opts;
 
 /* Class labels. Numeric files keep n == 0; files whose labels are
