@@ -14,8 +14,35 @@
  * Each emitter follows PyTorch's code (torch.optim, 1.13, the default
  * single-tensor path) with its formula written out above it: p is the
  * parameter, g its gradient, t the step, wd the weight decay.
+ *
+ * The loops must vectorize at the README's plain `cc -O2`, where gcc 12
+ * vectorizes only loops that need no remainder loop and no runtime alias
+ * check (its very-cheap cost model):
+ *   - the buffers are restrict parameters of NAME_update_step (the
+ *     runtime allocates each apart);
+ *   - each loop runs over the first multiple of UNROLL elements, a
+ *     second loop with the same body does the few left (emit_loops);
+ *   - sqrtf is redeclared const (emit_sqrt_decl): the libm call that
+ *     may set errno is otherwise a branch in the loop that keeps it
+ *     scalar. Nothing reads errno, and a negative argument still gives
+ *     NaN (the instruction's result), as in PyTorch;
+ *   - a division by a per-step scalar is a multiplication by its
+ *     reciprocal, computed once in double (a difference of one rounding
+ *     from PyTorch's order, within the torch tier's tolerance); the
+ *     divisions by a per-element denominator stay (divps vectorizes);
+ *   - a branch on a per-step condition is two loops or a per-step
+ *     scalar, not a test inside; the selects left (clip_value, amsgrad's
+ *     max) are written in shapes gcc 12 if-converts under its default
+ *     -ftrapping-math (each select on loaded or computed values, each
+ *     element stored unconditionally).
+ * tests/tools/vectorize.sh checks it with gcc's -fopt-info-vec and
+ * clang's -Rpass=loop-vectorize.
  */
 #include "nnc.h"
+
+/* Elements per block of the main loop: a multiple of every vector width
+ * (4 to 16 floats), so the main loop needs no remainder. */
+enum { UNROLL = 16 };
 
 /* ---- state -------------------------------------------------------- */
 
@@ -97,22 +124,44 @@ static void emit_clip_helper(Emitter *E)
 	emit(E, "/* clip_value: torch.nn.utils.clip_grad_value_ */");
 	emit(E, "static %s %s_clip_value(%s g)", r, E->m->name, r);
 	emit(E, "{");
-	emit(E, "\treturn g < %s ? %s : g > %s ? %s : g;", neg, neg, v, v);
+	/* three selects on g, none on another's result: gcc 12 if-converts
+	 * this shape at -O2 (not the nested one); a NaN stays NaN */
+	emit(E, "\tconst %s lo = g < %s ? %s : g;", r, neg, neg);
+	emit(E, "\tconst %s hi = g > %s ? %s : g;", r, v, v);
+	emit(E, "\treturn g < 0 ? lo : hi;");
 	emit(E, "}");
 	emit(E, "%s", "");
 }
 
-/* clip_coef: torch.nn.utils.clip_grad_norm_'s clamped coefficient */
+/* clip_coef: torch.nn.utils.clip_grad_norm_'s clamped coefficient. The
+ * sum of squares is kept in NORM_LANES partial sums, one per lane, added
+ * at the end: the loop vectorizes without reassociating a sum (which
+ * the compiler may not do at -O2), and stays in double. */
+enum { NORM_LANES = 8 };
+
 static void emit_clip_norm(Emitter *E)
 {
 	const char *r = E->real;
+	long n = E->m->ntrainable, main = n / NORM_LANES * NORM_LANES;
 	if (E->m->train.clip_norm <= 0)
 		return;
 	emit(E, "/* clip_norm: torch.nn.utils.clip_grad_norm_ */");
+	emit(E, "double part[%d] = {0};", NORM_LANES);
+	emit(E, "for (long i = 0; i < %ld; i += %d) {", main, NORM_LANES);
+	emit(E, "	for (int j = 0; j < %d; j++) {", NORM_LANES);
+	emit(E, "		const double c = %s;", clipped(E, "g[i + j]"));
+	emit(E, "		part[j] += c * c;");
+	emit(E, "	}");
+	emit(E, "}");
+	if (main < n) {
+		emit(E, "for (long i = %ld; i < %ld; i++) {", main, n);
+		emit(E, "	const double c = %s;", clipped(E, "g[i]"));
+		emit(E, "	part[i - %ld] += c * c;", main);
+		emit(E, "}");
+	}
 	emit(E, "double sumsq = 0;");
-	emit(E, "for (long i = 0; i < %ld; i++) {", E->m->ntrainable);
-	emit(E, "\tconst double c = %s;", clipped(E, "g[i]"));
-	emit(E, "\tsumsq += c * c;");
+	emit(E, "for (int j = 0; j < %d; j++) {", NORM_LANES);
+	emit(E, "	sumsq += part[j];");
 	emit(E, "}");
 	emit(E, "const double coef = %.17g / (sqrt(sumsq) + 1e-6);",
 	     E->m->train.clip_norm);
@@ -121,11 +170,14 @@ static void emit_clip_norm(Emitter *E)
 
 /* ---- the loop ----------------------------------------------------- */
 
-/* Opens the loop over the trainable elements (the prefix [0, ntrainable)
- * of the flat buffer; the buffers after them are never touched) with gi,
- * the gradient the update reads: g[i] clipped, plus wd * p for an
- * optimizer that adds weight decay to the gradient (L2). */
-static void open_loop(Emitter *E, double wd)
+/* The body of an update loop: the statements for element i, given gi. */
+typedef void Body(Emitter *E);
+
+/* One loop over the trainable elements [lo, hi) (the prefix of the flat
+ * buffer; the buffers after them are never touched) with gi, the
+ * gradient the update reads: g[i] clipped, plus wd * p for an optimizer
+ * that adds weight decay to the gradient (L2); then body. */
+static void emit_loop(Emitter *E, long lo, long hi, double wd, Body *body)
 {
 	Model *m = E->m;
 	const char *gi = clipped(E, "g[i]");
@@ -134,15 +186,33 @@ static void open_loop(Emitter *E, double wd)
 	if (wd > 0)
 		gi = arena_printf(&E->arena, "%s + %s * p[i]", gi,
 				  emit_lit(E, wd));
-	emit(E, "for (long i = 0; i < %ld; i++) {", m->ntrainable);
+	emit(E, "for (long i = %ld; i < %ld; i++) {", lo, hi);
 	E->indent++;
 	emit(E, "%s gi = %s;", E->real, gi);
-}
-
-static void close_loop(Emitter *E)
-{
+	body(E);
 	E->indent--;
 	emit(E, "}");
+}
+
+/* The update as a main loop over a multiple of UNROLL elements and a
+ * loop over the rest, the same body in both (see the top). */
+static void emit_loops(Emitter *E, double wd, Body *body)
+{
+	long n = E->m->ntrainable, main = n / UNROLL * UNROLL;
+	if (main > 0)
+		emit_loop(E, 0, main, wd, body);
+	if (main < n)
+		emit_loop(E, main, n, wd, body);
+}
+
+/* sqrt declared const for the update below it: see the top. */
+static void emit_sqrt_decl(Emitter *E)
+{
+	emit(E, "/* no errno from the update's square roots: it vectorizes */");
+	emit(E, "#if defined(__GNUC__)");
+	emit(E, "%s sqrt%s(%s) __attribute__((const, nothrow));", E->real,
+	     E->fs, E->real);
+	emit(E, "#endif");
 }
 
 /* ---- the optimizers ----------------------------------------------- */
@@ -161,7 +231,22 @@ static void moving_average(Emitter *E, const char *s, double rho,
  *   momentum: buf = t == 1 ? g : mu * buf + (1 - dampening) * g
  *             g = nesterov ? g + mu * buf : buf
  *   p -= lr * g
+ * The first step's case is in two per-step scalars, keep and take: the
+ * loop has no test.
  */
+static void sgd_body(Emitter *E)
+{
+	const Optim *o = &E->m->optim;
+	if (o->momentum > 0) {
+		emit(E, "buf[i] = keep * buf[i] + take * gi;");
+		if (o->nesterov)
+			emit(E, "gi = gi + %s * buf[i];", emit_lit(E, o->momentum));
+		else
+			emit(E, "gi = buf[i];");
+	}
+	emit(E, "p[i] -= rate * gi;");
+}
+
 static void emit_sgd(Emitter *E)
 {
 	const Optim *o = &E->m->optim;
@@ -169,22 +254,16 @@ static void emit_sgd(Emitter *E)
 	emit(E, "const %s rate = (%s)lr;", r, r);
 	if (o->momentum > 0) {
 		declare_state(E, (const char *[]){"buf"}, 1);
-		emit(E, "const int first = step == 1;");
+		/* buf is 0 on the first step: 0 * buf + 1 * g is g exactly */
+		emit(E, "const %s keep = step == 1 ? 0 : %s;", r,
+		     emit_lit(E, o->momentum));
+		emit(E, "const %s take = step == 1 ? 1 : %s;", r,
+		     emit_lit(E, 1 - o->dampening));
 	} else {
 		emit(E, "(void)state;");
 		emit(E, "(void)step;");
 	}
-	open_loop(E, o->weight_decay);
-	if (o->momentum > 0) {
-		emit(E, "buf[i] = first ? gi : %s * buf[i] + %s * gi;",
-		     emit_lit(E, o->momentum), emit_lit(E, 1 - o->dampening));
-		if (o->nesterov)
-			emit(E, "gi = gi + %s * buf[i];", emit_lit(E, o->momentum));
-		else
-			emit(E, "gi = buf[i];");
-	}
-	emit(E, "p[i] -= rate * gi;");
-	close_loop(E);
+	emit_loops(E, o->weight_decay, sgd_body);
 }
 
 /*
@@ -194,7 +273,35 @@ static void emit_sgd(Emitter *E)
  *   m = b1 * m + (1 - b1) * g ; v = b2 * v + (1 - b2) * g^2
  *   amsgrad: vmax = max(vmax, v), which takes v's place below
  *   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+ * The division by sqrt(1 - b2^t) is a product with its reciprocal.
  */
+static void adam_body(Emitter *E, bool decay)
+{
+	const Optim *o = &E->m->optim;
+	if (decay)
+		emit(E, "p[i] *= decay;");
+	moving_average(E, "m[i]", o->beta1, "gi", false);
+	moving_average(E, "v[i]", o->beta2, "gi", true);
+	if (o->amsgrad) {
+		/* a select and a store each element: it if-converts */
+		emit(E, "const %s vi = v[i], vm = vmax[i];", E->real);
+		emit(E, "const %s vmx = vi < vm ? vm : vi;", E->real);
+		emit(E, "vmax[i] = vmx;");
+	}
+	emit(E, "p[i] -= step_size * m[i] / (sqrt%s(%s) * inv_bc2_sqrt + "
+	     "%s);", E->fs, o->amsgrad ? "vmx" : "v[i]", emit_lit(E, o->eps));
+}
+
+static void adam_l2_body(Emitter *E)
+{
+	adam_body(E, false);
+}
+
+static void adamw_body(Emitter *E)
+{
+	adam_body(E, E->m->optim.weight_decay > 0);
+}
+
 static void adam_update(Emitter *E, bool decoupled)
 {
 	const Optim *o = &E->m->optim;
@@ -204,20 +311,14 @@ static void adam_update(Emitter *E, bool decoupled)
 	emit(E, "const double bc1 = 1 - pow(%.17g, (double)step);", o->beta1);
 	emit(E, "const double bc2 = 1 - pow(%.17g, (double)step);", o->beta2);
 	emit(E, "const %s step_size = (%s)(lr / bc1);", r, r);
-	emit(E, "const %s bc2_sqrt = (%s)sqrt(bc2);", r, r);
+	emit(E, "const %s inv_bc2_sqrt = (%s)(1 / sqrt(bc2));", r, r);
 	if (decay)
 		emit(E, "const %s decay = (%s)(1 - lr * %.17g);", r, r,
 		     o->weight_decay);
-	open_loop(E, decoupled ? 0 : o->weight_decay);
-	if (decay)
-		emit(E, "p[i] *= decay;");
-	moving_average(E, "m[i]", o->beta1, "gi", false);
-	moving_average(E, "v[i]", o->beta2, "gi", true);
-	if (o->amsgrad)
-		emit(E, "vmax[i] = v[i] < vmax[i] ? vmax[i] : v[i];");
-	emit(E, "p[i] -= step_size * m[i] / (sqrt%s(%s[i]) / bc2_sqrt + %s);",
-	     E->fs, o->amsgrad ? "vmax" : "v", emit_lit(E, o->eps));
-	close_loop(E);
+	if (decoupled)
+		emit_loops(E, 0, adamw_body);
+	else
+		emit_loops(E, o->weight_decay, adam_l2_body);
 }
 
 static void emit_adam(Emitter *E)
@@ -236,6 +337,17 @@ static void emit_adamw(Emitter *E)
  *   sum += g^2
  *   p -= lr / (1 + (t - 1) * lr_decay) * g / (sqrt(sum) + eps)
  */
+static void adagrad_body(Emitter *E)
+{
+	const Optim *o = &E->m->optim;
+	if (o->initial_accumulator_value > 0)
+		emit(E, "sum[i] = (sum[i] + start) + gi * gi;");
+	else
+		emit(E, "sum[i] += gi * gi;");
+	emit(E, "p[i] -= clr * gi / (sqrt%s(sum[i]) + %s);", E->fs,
+	     emit_lit(E, o->eps));
+}
+
 static void emit_adagrad(Emitter *E)
 {
 	const Optim *o = &E->m->optim;
@@ -243,17 +355,11 @@ static void emit_adagrad(Emitter *E)
 	declare_state(E, (const char *[]){"sum"}, 1);
 	emit(E, "const %s clr = (%s)(lr / (1 + (double)(step - 1) * %.17g));",
 	     r, r, o->lr_decay);
+	/* sum is 0 on the first step: 0 + start is start exactly */
 	if (o->initial_accumulator_value > 0)
-		emit(E, "const int first = step == 1;");
-	open_loop(E, o->weight_decay);
-	if (o->initial_accumulator_value > 0)
-		emit(E, "sum[i] = (first ? %s : sum[i]) + gi * gi;",
+		emit(E, "const %s start = step == 1 ? %s : 0;", r,
 		     emit_lit(E, o->initial_accumulator_value));
-	else
-		emit(E, "sum[i] += gi * gi;");
-	emit(E, "p[i] -= clr * gi / (sqrt%s(sum[i]) + %s);", E->fs,
-	     emit_lit(E, o->eps));
-	close_loop(E);
+	emit_loops(E, o->weight_decay, adagrad_body);
 }
 
 /*
@@ -265,20 +371,10 @@ static void emit_adagrad(Emitter *E)
  *   mu > 0:   buf = mu * buf + g / avg ; p -= lr * buf
  *   else:     p -= lr * g / avg
  */
-static void emit_rmsprop(Emitter *E)
+static void rmsprop_body(Emitter *E)
 {
 	const Optim *o = &E->m->optim;
 	const char *r = E->real;
-	const char *names[3] = {"square_avg"};
-	int n = 1;
-	if (o->centered)
-		names[n++] = "grad_avg";
-	if (o->momentum > 0)
-		names[n++] = "buf";
-	declare_state(E, names, n);
-	emit(E, "const %s rate = (%s)lr;", r, r);
-	emit(E, "(void)step;");
-	open_loop(E, o->weight_decay);
 	moving_average(E, "square_avg[i]", o->rho, "gi", true);
 	if (o->centered) {
 		moving_average(E, "grad_avg[i]", o->rho, "gi", false);
@@ -295,7 +391,22 @@ static void emit_rmsprop(Emitter *E)
 	} else {
 		emit(E, "p[i] -= rate * gi / avg;");
 	}
-	close_loop(E);
+}
+
+static void emit_rmsprop(Emitter *E)
+{
+	const Optim *o = &E->m->optim;
+	const char *r = E->real;
+	const char *names[3] = {"square_avg"};
+	int n = 1;
+	if (o->centered)
+		names[n++] = "grad_avg";
+	if (o->momentum > 0)
+		names[n++] = "buf";
+	declare_state(E, names, n);
+	emit(E, "const %s rate = (%s)lr;", r, r);
+	emit(E, "(void)step;");
+	emit_loops(E, o->weight_decay, rmsprop_body);
 }
 
 /*
@@ -324,6 +435,17 @@ static const char *nadam_mu(Emitter *E, const char *t)
 			    o->momentum_decay);
 }
 
+static void nadam_body(Emitter *E)
+{
+	const Optim *o = &E->m->optim;
+	moving_average(E, "m[i]", o->beta1, "gi", false);
+	moving_average(E, "v[i]", o->beta2, "gi", true);
+	emit(E, "const %s denom = sqrt%s(v[i]) * inv_bc2_sqrt + %s;", E->real,
+	     E->fs, emit_lit(E, o->eps));
+	emit(E, "p[i] -= c_grad * gi / denom;");
+	emit(E, "p[i] -= c_avg * m[i] / denom;");
+}
+
 static void emit_nadam(Emitter *E)
 {
 	const Optim *o = &E->m->optim;
@@ -337,16 +459,9 @@ static void emit_nadam(Emitter *E)
 	emit(E, "const %s c_grad = (%s)(lr * (1 - mu) / (1 - prod));", r, r);
 	emit(E, "const %s c_avg = (%s)(lr * mu_next / (1 - prod * mu_next));",
 	     r, r);
-	emit(E, "const %s bc2_sqrt = (%s)sqrt(1 - pow(%.17g, (double)step));",
-	     r, r, o->beta2);
-	open_loop(E, o->weight_decay);
-	moving_average(E, "m[i]", o->beta1, "gi", false);
-	moving_average(E, "v[i]", o->beta2, "gi", true);
-	emit(E, "const %s denom = sqrt%s(v[i]) / bc2_sqrt + %s;", r, E->fs,
-	     emit_lit(E, o->eps));
-	emit(E, "p[i] -= c_grad * gi / denom;");
-	emit(E, "p[i] -= c_avg * m[i] / denom;");
-	close_loop(E);
+	emit(E, "const %s inv_bc2_sqrt = (%s)(1 / sqrt(1 - pow(%.17g, "
+	     "(double)step)));", r, r, o->beta2);
+	emit_loops(E, o->weight_decay, nadam_body);
 }
 
 /*
@@ -359,7 +474,28 @@ static void emit_nadam(Emitter *E)
  *              p -= lr * rect / (1 - b1^t) * m * sqrt(1 - b2^t) /
  *                   (sqrt(v) + eps)
  *   else:      p -= lr / (1 - b1^t) * m
+ * The two cases are two loops: the test is per step.
  */
+static void radam_moments(Emitter *E)
+{
+	const Optim *o = &E->m->optim;
+	moving_average(E, "m[i]", o->beta1, "gi", false);
+	moving_average(E, "v[i]", o->beta2, "gi", true);
+}
+
+static void radam_rectified_body(Emitter *E)
+{
+	radam_moments(E);
+	emit(E, "p[i] -= step_size * m[i] / (sqrt%s(v[i]) + %s);", E->fs,
+	     emit_lit(E, E->m->optim.eps));
+}
+
+static void radam_plain_body(Emitter *E)
+{
+	radam_moments(E);
+	emit(E, "p[i] -= step_size * m[i];");
+}
+
 static void emit_radam(Emitter *E)
 {
 	const Optim *o = &E->m->optim;
@@ -376,16 +512,15 @@ static void emit_radam(Emitter *E)
 	emit(E, "\t((rho_inf - 4) * (rho_inf - 2) * rho_t)) : 0;");
 	emit(E, "const %s step_size = (%s)(rectify ? "
 	     "lr * rect * sqrt(bc2) / bc1 : lr / bc1);", r, r);
-	open_loop(E, o->weight_decay);
-	moving_average(E, "m[i]", o->beta1, "gi", false);
-	moving_average(E, "v[i]", o->beta2, "gi", true);
 	emit(E, "if (rectify) {");
-	emit(E, "\tp[i] -= step_size * m[i] / (sqrt%s(v[i]) + %s);", E->fs,
-	     emit_lit(E, o->eps));
+	E->indent++;
+	emit_loops(E, o->weight_decay, radam_rectified_body);
+	E->indent--;
 	emit(E, "} else {");
-	emit(E, "\tp[i] -= step_size * m[i];");
+	E->indent++;
+	emit_loops(E, o->weight_decay, radam_plain_body);
+	E->indent--;
 	emit(E, "}");
-	close_loop(E);
 }
 
 /*
@@ -396,20 +531,25 @@ static void emit_radam(Emitter *E)
  *   acc = rho * acc + (1 - rho) * delta^2
  *   p -= lr * delta
  */
-static void emit_adadelta(Emitter *E)
+static void adadelta_body(Emitter *E)
 {
 	const Optim *o = &E->m->optim;
 	const char *r = E->real, *eps = emit_lit(E, o->eps);
-	declare_state(E, (const char *[]){"square_avg", "acc_delta"}, 2);
-	emit(E, "const %s rate = (%s)lr;", r, r);
-	emit(E, "(void)step;");
-	open_loop(E, o->weight_decay);
 	moving_average(E, "square_avg[i]", o->rho, "gi", true);
 	emit(E, "const %s delta = sqrt%s(acc_delta[i] + %s) / "
 	     "sqrt%s(square_avg[i] + %s) * gi;", r, E->fs, eps, E->fs, eps);
 	moving_average(E, "acc_delta[i]", o->rho, "delta", true);
 	emit(E, "p[i] -= rate * delta;");
-	close_loop(E);
+}
+
+static void emit_adadelta(Emitter *E)
+{
+	const Optim *o = &E->m->optim;
+	const char *r = E->real;
+	declare_state(E, (const char *[]){"square_avg", "acc_delta"}, 2);
+	emit(E, "const %s rate = (%s)lr;", r, r);
+	emit(E, "(void)step;");
+	emit_loops(E, o->weight_decay, adadelta_body);
 }
 
 /* ---- the update function ------------------------------------------ */
@@ -430,21 +570,31 @@ static void emit_optimizer(Emitter *E)
 	ice("optimizer kind %d", (int)E->m->optim.kind);
 }
 
+/* The update's loops are in NAME_update_step, whose buffers are restrict
+ * parameters: gcc 12 ignores restrict on the locals a function makes
+ * from s's pointers (the loops would need a runtime alias check, which
+ * -O2 does not do); it keeps it when it inlines the call. */
 void emit_update(Emitter *E)
 {
 	Model *m = E->m;
+	const char *r = E->real;
 	emit_clip_helper(E);
-	emit(E, "static void %s_update(const NnrtStep *s)", m->name);
+	emit_sqrt_decl(E);
+	emit(E, "static void %s_update_step(%s *restrict p, "
+	     "const %s *restrict g,", m->name, r, r);
+	emit(E, "		%s *restrict state, const double lr, const long step)",
+	     r);
 	emit(E, "{");
 	E->indent++;
-	emit(E, "%s *p = s->params;", E->real);
-	emit(E, "const %s *g = s->grads;", E->real);
-	emit(E, "void *state = s->state;");
-	emit(E, "const double lr = s->lr;");
-	emit(E, "const long step = s->step;");
 	emit_clip_norm(E);
 	emit_optimizer(E);
 	E->indent--;
+	emit(E, "}");
+	emit(E, "%s", "");
+	emit(E, "static void %s_update(const NnrtStep *s)", m->name);
+	emit(E, "{");
+	emit(E, "	%s_update_step(s->params, s->grads, s->state, s->lr, "
+	     "s->step);", m->name);
 	emit(E, "}");
 	emit(E, "%s", "");
 }

@@ -24,11 +24,11 @@
 typedef enum {
 	OPT_DATA, OPT_TEST, OPT_RESUME, OPT_CKPT, OPT_LOG, OPT_INPUT,
 	OPT_OUTPUT, OPT_NPY, OPT_REPORT, OPT_EPOCHS, OPT_LR, OPT_SEED, OPT_SAMPLES,
-	OPT_TOL, N_OPTS
+	OPT_TOL, OPT_CKPT_EVERY, OPT_THREADS, OPT_NO_FTZ, N_OPTS
 } OptId;
 
-/* arg in brackets: the value may be left out ("--test" alone); alias:
- * a short name, or NULL */
+/* arg in brackets: the value may be left out ("--test" alone); an empty
+ * arg is a flag, which takes no value; alias: a short name, or NULL */
 typedef struct OptSpec {
 	const char *name, *arg, *help, *alias;
 } OptSpec;
@@ -48,6 +48,9 @@ static const OptSpec options[N_OPTS] = {
 	[OPT_SEED]    = { "--seed", "N", "random seed (default: the train block's)" },
 	[OPT_SAMPLES] = { "--samples", "N", "rows in the checked batch (default 8)" },
 	[OPT_TOL]     = { "--tol", "T", "relative tolerance (default 1e-6 f64, 2e-2 f32)" },
+	[OPT_CKPT_EVERY] = { "--checkpoint-every", "SECONDS", "checkpoint after an epoch at most this often; 0: every epoch (default 30)" },
+	[OPT_THREADS] = { "--threads", "N", "OpenBLAS threads (default: 1 for a small model, else OpenBLAS's)" },
+	[OPT_NO_FTZ]  = { "--no-ftz", "", "keep subnormal floats while training (f32; NNRT_FTZ=0 too)" },
 };
 
 #define O(x) (1u << (x))
@@ -62,8 +65,9 @@ typedef struct Command {
 static const Command commands[] = {
 	{ "train", nnrt_train_run,
 	  O(OPT_EPOCHS) | O(OPT_LR) | O(OPT_SEED) | O(OPT_DATA) | O(OPT_TEST) |
-	  O(OPT_RESUME) | O(OPT_CKPT) | O(OPT_LOG) | O(OPT_REPORT),
-	  "train the model, saving a checkpoint every epoch" },
+	  O(OPT_RESUME) | O(OPT_CKPT) | O(OPT_LOG) | O(OPT_REPORT) |
+	  O(OPT_CKPT_EVERY) | O(OPT_THREADS) | O(OPT_NO_FTZ),
+	  "train the model, saving a checkpoint as it goes" },
 	{ "init", nnrt_train_init, O(OPT_SEED) | O(OPT_DATA) | O(OPT_CKPT),
 	  "write the checkpoint training would start from, without training" },
 	{ "eval", nnrt_infer_eval, O(OPT_CKPT) | O(OPT_DATA) | O(OPT_TEST),
@@ -185,8 +189,11 @@ static void set_option(Rt *rt, const char *cmd, OptId id, const char *v)
 	Opts *o = &rt->opt;
 	char *end;
 
-	if (!v) {                 /* only --test's value is optional */
-		o->has_test = 1;
+	if (!v) {                 /* a flag, or --test without its value */
+		if (id == OPT_NO_FTZ)
+			o->no_ftz = 1;
+		else
+			o->has_test = 1;
 		return;
 	}
 	switch (id) {
@@ -210,6 +217,14 @@ static void set_option(Rt *rt, const char *cmd, OptId id, const char *v)
 	case OPT_SAMPLES: o->samples = positive_int(rt, cmd, id, v); break;
 	case OPT_LR:      o->lr = positive_real(rt, cmd, id, v); break;
 	case OPT_TOL:     o->tol = positive_real(rt, cmd, id, v); break;
+	case OPT_THREADS: o->threads = positive_int(rt, cmd, id, v); break;
+	case OPT_CKPT_EVERY:
+		errno = 0;
+		o->ckpt_every = strtod(v, &end);
+		if (!*v || *end || errno || !isfinite(o->ckpt_every) ||
+		    o->ckpt_every < 0)
+			bad_value(rt, cmd, id, v, "a number of seconds >= 0");
+		break;
 	case OPT_SEED:
 		errno = 0;
 		o->seed = strtoul(v, &end, 10);
@@ -261,7 +276,12 @@ static void parse_options(Rt *rt, const Command *c, int argc, char **argv)
 		id = find_option(a, eq ? (size_t)(eq - a) : strlen(a));
 		if (id == N_OPTS || !(c->opts & O(id)))
 			misuse(rt, c->name, "unknown option '%s' for '%s'", a);
-		if (eq)
+		if (!options[id].arg[0] && eq)
+			misuse(rt, c->name, "option '%s' for '%s' takes no value",
+			       a);
+		if (!options[id].arg[0])
+			v = NULL;
+		else if (eq)
 			v = eq + 1;
 		else if (options[id].arg[0] == '[' &&
 			 (i + 1 == argc || argv[i + 1][0] == '-'))
@@ -379,6 +399,7 @@ int nnrt_main(const NnrtModel *m, int argc, char **argv)
 	rt.prog = m->name ? m->name : "trainer";
 	rt.opt.lr = -1;
 	rt.opt.tol = -1;
+	rt.opt.ckpt_every = -1;
 	check_model(&rt);
 	if (argc < 2) {
 		usage(&rt, stderr);

@@ -30,6 +30,9 @@ typedef struct Opts {
 	long samples;             /* gradcheck rows; 0: default */
 	double tol;               /* gradcheck tolerance; < 0: default */
 	const char *report;       /* train: the HTML report to keep */
+	double ckpt_every;        /* seconds between checkpoints; < 0: default */
+	long threads;             /* OpenBLAS threads; 0: the default */
+	int no_ftz;               /* --no-ftz */
 } Opts;
 
 /* Class labels. Numeric files keep n == 0; files whose labels are

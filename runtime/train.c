@@ -9,12 +9,13 @@
  * the validation loss and metrics, the schedule's epoch hook
  * (m->lr_epoch, for plateau), early stopping, one printed line (with the
  * rate of the epoch's last step), a log row, the report (report.c) and a
- * checkpoint. At the end: restore_best puts back the best epoch's
- * tensors (swapping the buffers: the final checkpoint keeps the last
- * epoch's too, so a resume of it continues the run), the kept tensors
- * are measured once more for the `final` line, the final checkpoint is
- * written, and the test set (the train block's test source, or --test)
- * is measured for the `test` line.
+ * checkpoint when --checkpoint-every seconds (default 30; 0: every
+ * epoch) have passed since the last one. At the end: restore_best puts
+ * back the best epoch's tensors (swapping the buffers: the final
+ * checkpoint keeps the last epoch's too, so a resume of it continues the
+ * run), the kept tensors are measured once more for the `final` line,
+ * the final checkpoint is written, and the test set (the train block's
+ * test source, or --test) is measured for the `test` line.
  *
  * The validation and test sources are read before the first epoch, so
  * a bad file fails the run before it trains (and before any checkpoint
@@ -36,6 +37,11 @@
  * Under MPI (dist.c) each step's batch is divided between the ranks,
  * and the ranks agree before each step whether one of them was
  * signalled, so that all stop after the same step.
+ *
+ * Speed, each part a helper below: an f32 run flushes subnormal floats
+ * to zero inside the training steps (ftz_enter), a small model runs
+ * OpenBLAS on one thread (set_threads), and checkpoints are written by
+ * time (epoch_ckpt).
  */
 #include <errno.h>
 #include <math.h>
@@ -60,6 +66,9 @@ typedef struct Loop {
 	Progress prog;
 	double load_seconds;      /* reading and preparing the data */
 	Report report;
+	double ckpt_every;        /* seconds; 0: a checkpoint every epoch */
+	double ckpt_last;         /* when the last one was written */
+	int ftz;                  /* flush subnormals to zero in the steps */
 } Loop;
 
 /* The signal that asked training to stop, 0 if none: set by on_signal,
@@ -214,6 +223,118 @@ static void say_resume(const Rt *rt, Loop *L)
 	printf(")\n");
 }
 
+/* ---- speed: flush-to-zero, threads, the checkpoint policy ---------- */
+
+/*
+ * Flush-to-zero: subnormal floats (below 1.2e-38 in f32) take a slow
+ * path in the FPU. Adam's moments of an input that is always zero decay
+ * into them (0.9^t), and then every step pays for them. Inside the
+ * training steps of an f32 model the FPU flushes results to zero (FTZ)
+ * and reads subnormal inputs as zero (DAZ); the mode is restored after
+ * each pass, so evaluation, checkpoints and the user's code never see it.
+ * The change is below f32 rounding (tests/runtime/run.sh compares the
+ * losses of a run with and without). f64 models keep IEEE arithmetic
+ * (their parity with PyTorch is to 1e-15). --no-ftz or NNRT_FTZ=0 turns
+ * it off. OpenBLAS's worker threads keep their own mode.
+ */
+#if defined(__x86_64__) || defined(__SSE__)
+#include <xmmintrin.h>
+#define FTZ_BITS 0x8040u          /* MXCSR: FTZ (bit 15), DAZ (bit 6) */
+static unsigned fp_mode(void) { return _mm_getcsr(); }
+static void set_fp_mode(unsigned m) { _mm_setcsr(m); }
+#elif defined(__aarch64__)
+#define FTZ_BITS (1u << 24)       /* FPCR.FZ */
+static unsigned fp_mode(void)
+{
+	unsigned long v;
+
+	__asm__ volatile("mrs %0, fpcr" : "=r"(v));
+	return (unsigned)v;
+}
+static void set_fp_mode(unsigned m)
+{
+	__asm__ volatile("msr fpcr, %0" : : "r"((unsigned long)m));
+}
+#else
+#define FTZ_BITS 0u               /* no known control: IEEE throughout */
+static unsigned fp_mode(void) { return 0; }
+static void set_fp_mode(unsigned m) { (void)m; }
+#endif
+
+static int want_ftz(const Rt *rt)
+{
+	const char *env = getenv("NNRT_FTZ");
+
+	return FTZ_BITS && rt->m->real_size == 4 && !rt->opt.no_ftz &&
+	       !(env && strcmp(env, "0") == 0);
+}
+
+/* Returns the mode to give ftz_leave. */
+static unsigned ftz_enter(const Loop *L)
+{
+	unsigned old = fp_mode();
+
+	if (L->ftz)
+		set_fp_mode(old | FTZ_BITS);
+	return old;
+}
+
+static void ftz_leave(const Loop *L, unsigned old)
+{
+	if (L->ftz)
+		set_fp_mode(old);
+}
+
+/*
+ * Threads: OpenBLAS's workers spin, then sleep, between calls; a step of
+ * a small model is a few short GEMMs around a serial update, so the
+ * workers cost more in waking than they save, and next to a busy
+ * process they can make a step several times slower. A model below
+ * THREAD_FLOPS forward FLOPs per batch trains on one thread unless
+ * --threads or OPENBLAS_NUM_THREADS says otherwise; above it OpenBLAS
+ * picks (its default: every core). docs/trainer.md has the numbers.
+ * openblas_set_num_threads is weak: another CBLAS links too.
+ */
+#define THREAD_FLOPS 2e8
+
+extern void openblas_set_num_threads(int n) __attribute__((weak));
+
+static void set_threads(const Rt *rt, long batch)
+{
+	const NnrtModel *m = rt->m;
+	double flops = 0;
+	int k;
+
+	if (!openblas_set_num_threads)
+		return;
+	if (rt->opt.threads > 0) {
+		openblas_set_num_threads((int)rt->opt.threads);
+		return;
+	}
+	if (getenv("OPENBLAS_NUM_THREADS") || getenv("OMP_NUM_THREADS"))
+		return;
+	for (k = 0; k < m->n_layers; k++)
+		flops += m->layers[k].flops;
+	if (flops * (double)batch < THREAD_FLOPS)
+		openblas_set_num_threads(1);
+}
+
+/* The checkpoint policy: after an epoch, a checkpoint when ckpt_every
+ * seconds have passed since the last one (0: always). The end of the run
+ * (finish) and a signal (interrupted) always write one; a new best of
+ * early stopping needs none, since the best tensors are kept in memory
+ * and go into every checkpoint. Each is atomic and fsynced (ckpt.c). */
+#define CKPT_EVERY_DEFAULT 30.0
+
+static void epoch_ckpt(Rt *rt, Loop *L)
+{
+	if (L->ckpt_every > 0 &&
+	    nnrt_progress_now() - L->ckpt_last < L->ckpt_every)
+		return;
+	nnrt_ckpt_save(rt, L->ckpt, rt->es.has_params ? rt->best : NULL);
+	L->ckpt_last = nnrt_progress_now();
+}
+
 static void setup(Rt *rt, Loop *L)
 {
 	const NnrtModel *m = rt->m;
@@ -239,6 +360,11 @@ static void setup(Rt *rt, Loop *L)
 	L->lr = rt->opt.lr > 0 ? rt->opt.lr : m->lr;
 	choose_keys(rt, L);
 	probe_ckpt(rt, L->ckpt);
+	L->ckpt_every = rt->opt.ckpt_every >= 0 ? rt->opt.ckpt_every
+						: CKPT_EVERY_DEFAULT;
+	L->ckpt_last = nnrt_progress_now();
+	L->ftz = want_ftz(rt);
+	set_threads(rt, L->batch);
 	if (rt->opt.resume)
 		say_resume(rt, L);
 	printf("train %s: %ld rows (%ld train, %ld validation), batch %ld, "
@@ -316,6 +442,7 @@ static double steps(Rt *rt, Loop *L, EpochStats *s)
 	const NnrtModel *m = rt->m;
 	double sum = 0, t0 = nnrt_progress_now();
 	long seen = 0, b;
+	unsigned mode = ftz_enter(L);
 
 	for (b = L->first; b < L->nb && !stopping(L); b++) {
 		long lo = b * L->batch;
@@ -339,6 +466,7 @@ static double steps(Rt *rt, Loop *L, EpochStats *s)
 		seen += n;
 		nnrt_progress_batch(&L->prog, s, b, L->nb, sum / (double)seen);
 	}
+	ftz_leave(L, mode);
 	L->first = 0;
 	s->seconds = nnrt_progress_now() - t0;
 	s->samples = seen;
@@ -425,7 +553,7 @@ static int epoch(Rt *rt, Loop *L, int e)
 	stop = early_stop(rt, L, &s);
 	nnrt_progress_epoch(rt, &L->prog, &s);
 	nnrt_report_epoch(rt, &L->report, &s);
-	nnrt_ckpt_save(rt, L->ckpt, rt->es.has_params ? rt->best : NULL);
+	epoch_ckpt(rt, L);
 	if (stop) {
 		printf("early stop at epoch %d (best epoch %d)\n", e,
 		       rt->es.epoch);

@@ -294,6 +294,36 @@ for _ in range(20000):
 		[ "$(id -u)" = 0 ]
 }
 
+# The checkpoint policy (train.c, epoch_ckpt): after an epoch at most
+# one every 30 s by default, --checkpoint-every 0 after every epoch; the
+# end of a run always writes one (and a signal: t_signal). A run killed
+# with SIGKILL after 2 s of short epochs shows which were written.
+t_ckpt_every() {
+	local pid
+	"$B/fake" train --epochs 1000000 --checkpoint-every 0 --checkpoint e.ckpt >e.out 2>&1 &
+	pid=$!
+	sleep 2
+	kill -KILL $pid
+	wait $pid
+	[ -s e.ckpt ] || fail "--checkpoint-every 0: no checkpoint after 2 s of epochs" || return 1
+	"$B/fake" eval --checkpoint e.ckpt >/dev/null || fail "e.ckpt does not load" || return 1
+	"$B/fake" train --epochs 1000000 --checkpoint d.ckpt >d.out 2>&1 &
+	pid=$!
+	sleep 2
+	kill -KILL $pid
+	wait $pid
+	[ "$(grep -c '^epoch ' d.out)" -gt 1 ] || fail "fewer than 2 epochs in 2 s" || return 1
+	[ ! -e d.ckpt ] || fail "the default policy wrote a checkpoint within 2 s" || return 1
+	"$B/fake" train --epochs 3 --checkpoint f.ckpt >/dev/null || return 1
+	"$B/fake" eval --checkpoint f.ckpt >/dev/null || fail "no checkpoint at the end" || return 1
+	expect 2 "invalid value '-1' for '--checkpoint-every': expected a number of seconds >= 0" \
+		"$B/fake" train --checkpoint-every -1 || return 1
+	expect 2 "invalid value '0' for '--threads': expected a positive integer" \
+		"$B/fake" train --threads 0 || return 1
+	expect 2 "option '--no-ftz=1' for 'train' takes no value" \
+		"$B/fake" train --no-ftz=1
+}
+
 # init writes the checkpoint train starts from: resuming it is training
 t_init() {
 	"$B/soft" init --checkpoint i.ckpt >i.out || return 1
@@ -469,7 +499,7 @@ t_nonfinite() {
 	expect 1 "gradient of 'lin.b' is nan at epoch 2, step 7 (element 0); try a smaller --lr" \
 		"$B/fakenan" train --checkpoint n.ckpt || return 1
 	expect 1 "parameter 'lin.W' is inf at epoch 2, step 7 (element 1)" \
-		"$B/fakeinf" train --checkpoint i.ckpt || return 1
+		"$B/fakeinf" train --checkpoint-every 0 --checkpoint i.ckpt || return 1
 	# the last good checkpoint (epoch 1's) stays and loads
 	{ [ ! -e n.ckpt.tmp ] && [ ! -e i.ckpt.tmp ]; } || fail "temp file left" || return 1
 	expect 0 "eval loss" "$B/fakeinf" eval --checkpoint i.ckpt
@@ -543,7 +573,7 @@ else
 fi
 
 for t in help misuse train_converges deterministic epoch_lines early_stop \
-	 ckpt_roundtrip f32 resume resume_state resume_best signal init ckpt_corrupt export_npy import_npy predict \
+	 ckpt_roundtrip f32 resume resume_state resume_best signal ckpt_every init ckpt_corrupt export_npy import_npy predict \
 	 bad_data gzip gradcheck nonfinite summary log test_file tty; do
 	rm -rf "$W"
 	mkdir -p "$W"

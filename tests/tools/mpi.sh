@@ -152,7 +152,7 @@ fails "a rank with other data ends the job" "$TMP/f2" $? \
 	"rank 1 of 2: training rows 80, rank 0 has 120"
 
 # kill -9 of rank 1 in the middle of a long run
-job 2 "$TMP/f3" "$I" train --epochs 100000 --checkpoint "$TMP/k.ckpt" &
+job 2 "$TMP/f3" "$I" train --epochs 100000 --checkpoint-every 0 --checkpoint "$TMP/k.ckpt" &
 pid=$!
 victim=
 for i in $(seq 100); do
@@ -169,7 +169,7 @@ fails "kill -9 of rank 1 ends the job" "$TMP/f3" $? \
 	"rank 1 .*exited on signal 9"
 
 # SIGTERM to one rank: both stop after the same step, rank 0 writes
-job 2 "$TMP/f4" "$I" train --epochs 100000 --checkpoint "$TMP/t.ckpt" &
+job 2 "$TMP/f4" "$I" train --epochs 100000 --checkpoint-every 0 --checkpoint "$TMP/t.ckpt" &
 pid=$!
 victim=
 for i in $(seq 100); do

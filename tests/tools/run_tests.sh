@@ -42,6 +42,8 @@ tier man tests/tools/man.sh
 tier report tests/tools/report.sh
 tier regress tests/tools/regress.sh
 tier fuzz tests/tools/fuzz.sh
+tier vectorize tests/tools/vectorize.sh
+tier speed tests/tools/speed.sh
 tier torch tests/torch/run.sh
 tier mpi tests/tools/mpi.sh
 echo
