@@ -74,10 +74,15 @@ def throughput(d, cases, res, ratios):
             ratios.append(("%s\\nvs PyTorch" % PLOT[key], med, target))
         rows.append((label, nthr, fmt(nnc, "k"), fmt(tor, "k"), text,
                      ">= %g" % target if target else "", ok, bound, btext,
-                     ">= 0.9" if key == "gemm" else "", bok))
-    d("### Throughput: training samples/s over an epoch", "")
+                     ">= 0.9" if key == "gemm" else "", bok,
+                     "%.4f / %.4f" % (r["nnc"][0][4], r["torch"][0][3])))
+    d("### Throughput: training samples/s over an epoch", "",
+      "The last column is the epoch's mean training loss on each side "
+      "(first repetition): the same work from the same initial weights "
+      "(different shuffles).", "")
     d.table(["case", "threads", "nnc", "PyTorch", "nnc/PyTorch", "target",
-             "", "GEMM-only bound", "nnc/bound", "target", ""], rows)
+             "", "GEMM-only bound", "nnc/bound", "target", "",
+             "loss nnc / PyTorch"], rows)
 
 
 def thread_scaling(d, res, ratios):

@@ -106,10 +106,11 @@ def train_rows(out):
     return int(m.group(1)), int(m.group(1)) + int(m.group(2))
 
 
-def log_seconds(path):
+def read_log(path):
+    """Each epoch's seconds (the last column) and the last epoch's loss."""
     with open(path) as f:
-        rows = f.read().split("\n")[1:]
-    return [float(r.split(",")[-1]) for r in rows if r]
+        rows = [r.split(",") for r in f.read().split("\n")[1:] if r]
+    return [float(r[-1]) for r in rows], float(rows[-1][1])
 
 
 def nnc_init(name, extra, env):
@@ -129,7 +130,7 @@ def nnc_train(name, extra, env):
     r = proc.run(["%s/bin/%s" % (B, name), "train", "--checkpoint",
                   "%s/%s.ckpt" % (B, name), "--log", log] + extra, env,
                  name=name + "-train")
-    r.seconds = log_seconds(log)
+    r.seconds, r.loss = read_log(log)
     r.rows, r.all_rows = train_rows(r.out)
     return r
 
@@ -227,7 +228,8 @@ def case_rep(r, case, res):
         init, w = nnc_init(model, nopt[i:i + 2], env)
         t = nnc_train(model, nopt, env)
         res.setdefault("nnc", []).append(
-            (t.rows / t.seconds[-1], t.rss, t.wall - sum(t.seconds), init))
+            (t.rows / t.seconds[-1], t.rss, t.wall - sum(t.seconds), init,
+             t.loss))
         res["epochs"], res["weights"] = len(t.seconds), w
         res["all_rows"] = t.all_rows
 
@@ -238,7 +240,7 @@ def case_rep(r, case, res):
         n = t.res["samples"] / len(t.res["epoch_seconds"])
         res.setdefault("torch", []).append(
             (n / t.res["epoch_seconds"][-1], t.rss,
-             t.res["load_seconds"]))
+             t.res["load_seconds"], t.res["loss"]))
 
     def bound():
         out = proc.run([B + "/sgemm_bound", str(batch)]

@@ -21,6 +21,7 @@ batch's gather copy (index_select) are inside it, as they are in nnc's
 epoch. Prints one JSON object:
 
   epoch_seconds  per epoch, the training steps only (nnc's log `seconds`)
+  loss           the last epoch's mean loss (nnc's log `loss`)
   loop_seconds   every epoch with its validation pass (the tiny nets)
   load_seconds   reading and converting the data
   steps, samples the optimizer steps and training samples of the run
@@ -151,6 +152,7 @@ def main():
         t = time.perf_counter()
         model.train()
         perm = torch.randperm(n)
+        total = 0.0
         for i in range(0, n, batch):
             idx = perm[i:i + batch]
             xb, yb = x.index_select(0, idx), y.index_select(0, idx)
@@ -159,7 +161,7 @@ def main():
             loss.backward()
             opt.step()
             steps += 1
-        loss.item()
+            total += loss.item() * len(idx)
         epoch_s.append(time.perf_counter() - t)
         if xv is not None:
             model.eval()
@@ -170,6 +172,7 @@ def main():
     loop = time.perf_counter() - t_loop
 
     print(json.dumps({"epoch_seconds": epoch_s, "loop_seconds": loop,
+                      "loss": total / n,
                       "load_seconds": load, "steps": steps,
                       "samples": n * a.epochs}))
 
