@@ -270,6 +270,21 @@ def mpi_rows():
     return r.stdout.strip()
 
 
+def readme(text):
+    """Puts the summary between README.md's bench markers (the Speed
+    section), so the README shows the latest run."""
+    begin, end = "<!-- bench:begin -->\n", "<!-- bench:end -->"
+    with open("README.md") as f:
+        old = f.read()
+    i, j = old.find(begin), old.find(end)
+    if i < 0 or j < i:
+        print("bench: no bench markers in README.md, not updated",
+              file=sys.stderr)
+        return
+    with open("README.md", "w") as f:
+        f.write(old[:i + len(begin)] + text + "\n" + old[j:])
+
+
 def main():
     os.chdir(ROOT)
     if sys.argv[1:] == ["--report"]:    # the tables again from the last run
@@ -308,6 +323,7 @@ def write(env, builds, tiny, cases, plans):
                                mpi_rows())
     with open("bench/results.md", "w") as f:
         f.write(md)
+    readme(report.summary(env, ratios))
     report.plot(ratios, B + "/ratios.dat", "bench/results.png")
     print(md)
 
