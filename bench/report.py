@@ -61,7 +61,9 @@ PLOT = {"mlp64": "MLP b64", "mlp256": "MLP b256", "cnn": "CNN"}
 
 def throughput(d, cases, res, ratios):
     rows = []
-    for key, label, _, nthr, _, _, _, _, _, layers, target in cases:
+    for c in cases:
+        key, label, nthr, layers, target = c.key, c.label, c.threads, \
+            c.layers, c.target
         r = res[key]
         nnc, tor = col(r["nnc"], 0), col(r["torch"], 0)
         text, med, ok = ratio(nnc, tor, target)
@@ -170,7 +172,8 @@ def compile_times(d, builds, ratios):
 
 def loading(d, cases, res):
     rows, seen = [], set()
-    for key, label, model, *_ in cases:
+    for c in cases:
+        key, model = c.key, c.model
         if model in seen:
             continue
         seen.add(model)
@@ -204,7 +207,8 @@ def memory(d, nets, cases, tiny, res, plans, ratios):
         row(name, name, col(tiny[name]["nnc"], 4),
             col(tiny[name]["torch"], 4), 0)
     seen = set()
-    for key, label, model, _, _, _, _, _, nin, _, _ in cases:
+    for c in cases:
+        key, model, nin = c.key, c.model, c.inputs
         if model in seen:
             continue
         seen.add(model)

@@ -11,6 +11,7 @@ prints the table; what each number means is in bench/README.md.
 Every trainer is built with the README's line:
   cc -O2 model.c $(PKG_CONFIG_PATH=build pkg-config --cflags --libs nnrt)
 """
+import collections
 import glob
 import json
 import math
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True     # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proc     # noqa: E402
 import report   # noqa: E402
@@ -155,9 +157,12 @@ def summary_bytes(name):
 
 TINY = [("xor", 4, 2), ("iris", 16, 4)]     # name, batch, input size
 
-# key, label, model, threads, busy, batch, nnc options, torch options,
-# input size, MLP layers (for the GEMM bound), ratio target
-CASES = [
+# model: the trainer (examples/ or bench/); busy: next to a spinning
+# neighbour; nnc, torch: their options; inputs: floats a row; layers:
+# the MLP's widths, for the GEMM bound; target: nnc/PyTorch of issue 8
+Case = collections.namedtuple("Case", "key label model threads busy batch "
+                              "nnc torch inputs layers target")
+CASES = [Case(*c) for c in [
     ("mlp64", "Fashion MLP 784-256-128-10, batch 64", "mlp_b64", 1, False,
      64, [], ["mlp", "--images", FIMG, "--labels", FLAB], 784,
      [784, 256, 128, 10], 1.7),
@@ -183,7 +188,7 @@ CASES = [
      "mlp_b256", 2, True, 256, [],
      ["mlp", "--images", FIMG, "--labels", FLAB], 784,
      [784, 256, 128, 10], None),
-]
+]]
 
 
 def tiny_rep(r, name, batch, res):
@@ -220,7 +225,9 @@ def tiny_rep(r, name, batch, res):
 
 
 def case_rep(r, case, res):
-    key, _, model, nthr, busy, batch, nopt, topt, _, layers, _ = case
+    model, nthr, batch, layers = case.model, case.threads, case.batch, \
+        case.layers
+    nopt, topt = case.nnc, case.torch
     env = threads(nthr)
 
     def nnc():
@@ -250,7 +257,7 @@ def case_rep(r, case, res):
     order = [nnc, torch] if r % 2 == 0 else [torch, nnc]
     if layers:
         order.append(bound)
-    if busy:
+    if case.busy:
         with proc.Busy():
             for f in order:
                 f()
@@ -302,15 +309,15 @@ def main():
     builds = build_all()
 
     tiny = {name: {} for name, _, _ in TINY}
-    cases = {c[0]: {} for c in CASES}
+    cases = {c.key: {} for c in CASES}
     for r in range(REPS):
         print("bench: repetition %d of %d" % (r + 1, REPS), file=sys.stderr)
         for name, batch, _ in TINY:
             tiny_rep(r, name, batch, tiny[name])
         for c in CASES:
-            case_rep(r, c, cases[c[0]])
+            case_rep(r, c, cases[c.key])
 
-    plans = {c[2]: summary_bytes(c[2]) for c in CASES}
+    plans = {c.model: summary_bytes(c.model) for c in CASES}
     plans.update({n: summary_bytes(n) for n, _, _ in TINY})
     env["minutes"] = (time.time() - t0) / 60
     with open(B + "/raw.json", "w") as f:    # for --report
