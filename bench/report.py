@@ -230,11 +230,13 @@ def render(env, builds, nets, tiny, cases, res, plans, mpi):
     d, ratios = Doc(), []
     d("## `make bench` results", "",
       "%s; CPU %s; OpenBLAS core %s (OPENBLAS_CORETYPE %s); PyTorch %s "
-      "(its BLAS: %s); nnc %s; medians of %d runs (min-max), nnc and PyTorch alternating; "
-      "every trainer built with `cc -O2` and `pkg-config nnrt` as the "
-      "README says; this run took %.1f minutes."
+      "(its BLAS: %s); nnc %s; medians of %d runs (min-max), nnc and "
+      "PyTorch alternating; every trainer built with `cc -O2` and "
+      "`pkg-config nnrt` as the README says; this run took %.1f minutes; "
+      "load average %s."
       % (env["date"], env["cpu"], env["openblas"], env["coretype"],
-         env["torch"], env.get("torch_blas", "?"), env["commit"], env["reps"], env["minutes"]), "")
+         env["torch"], env.get("torch_blas", "?"), env["commit"],
+         env["reps"], env["minutes"], env.get("load", "not recorded")), "")
     throughput(d, cases, res, ratios)
     thread_scaling(d, res, ratios)
     tiny_nets(d, nets, tiny, ratios)
@@ -252,10 +254,10 @@ def render(env, builds, nets, tiny, cases, res, plans, mpi):
 def summary(env, ratios):
     """The README's short form: one line per target."""
     d = Doc()
-    d("`make bench` on %s (%s, OpenBLAS %s, %d runs; PyTorch %s); the "
-      "full tables: [bench/results.md](bench/results.md)."
+    d("`make bench` on %s (%s, OpenBLAS %s, %d runs; PyTorch %s; load "
+      "average %s); the full tables: [bench/results.md](bench/results.md)."
       % (env["date"], env["cpu"], env["openblas"], env["reps"],
-         env["torch"]), "")
+         env["torch"], env.get("load", "not recorded")), "")
     d.table(["measure (issue 8's targets)", "nnc", "target", ""],
             [r[3:] for r in ratios])
     d("![nnc's ratios against the targets](bench/results.png)")

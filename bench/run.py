@@ -96,6 +96,7 @@ def environment():
         "torch_blas": os.path.realpath(
             "/usr/lib/x86_64-linux-gnu/libblas.so.3"),
         "reps": REPS,
+        "load": os.getloadavg()[0],     # a shared machine says so here
     }
 
 
@@ -320,6 +321,8 @@ def main():
     plans = {c.model: summary_bytes(c.model) for c in CASES}
     plans.update({n: summary_bytes(n) for n, _, _ in TINY})
     env["minutes"] = (time.time() - t0) / 60
+    env["load"] = "%.1f at the start, %.1f at the end" % (
+        env["load"], os.getloadavg()[0])
     with open(B + "/raw.json", "w") as f:    # for --report
         json.dump([env, builds, tiny, cases, plans], f)
     write(env, builds, tiny, cases, plans)
