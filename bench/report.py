@@ -272,7 +272,7 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set logscale y
-set yrange [0.001<*:*]
+set yrange [*<0.1:*]
 set bmargin 5
 set grid ytics
 set key top left
