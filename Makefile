@@ -16,6 +16,8 @@
 #   make install    PREFIX=/usr/local (DESTDIR too); make uninstall
 #   make deps       install the Debian packages the build and the examples need
 #   make test-deps  ... and those the tests need (PyTorch for tests/torch)
+#   make bench      install what is missing, nnc's trainers against PyTorch,
+#                   FANN and the BLAS bound (BENCH_REPS=3): bench/results.md
 #   make clean
 #
 # V=1 shows the commands.
@@ -172,6 +174,18 @@ examples: deps
 golden: all
 	$(Q)tests/tools/golden.sh --update
 
+# bench/run.py: nnc's trainers (the README's cc -O2 line) against
+# PyTorch, FANN and cblas_sgemm; writes bench/results.md and .png.
+BENCH_PACKAGES := $(DEB_PACKAGES) $(DATA_PACKAGES) python3-numpy \
+                  python3-torch libfann-dev gnuplot-nox
+bench-deps:
+	$(Q)$(MAKE) --no-print-directory deps DEB_PACKAGES="$(BENCH_PACKAGES)" \
+	  DATA_PACKAGES=
+
+bench: bench-deps
+	$(MAKE) all
+	$(Q)/usr/bin/python3 bench/run.py
+
 # nnc and the unit tests under AddressSanitizer and UBSan, then nnc on
 # every program in the tree and a sanitized trainer's training run.
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -266,6 +280,6 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all mpi deps test-deps demo test examples golden asan fuzz fuzz-build \
-        install uninstall clean
+        install uninstall clean bench bench-deps
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
