@@ -389,6 +389,17 @@ typedef struct Plane {
 /* Windows of at most this many positions are unrolled */
 #define POOL_UNROLL 9
 
+/* Opens the loop over the planes bc with pointers to each of p */
+static void open_planes(Emitter *E, const Geom *g, const Plane *p, int n)
+{
+	emit(E, "for (long bc = 0; bc < (long)n * %ld; bc++) {", g->c);
+	E->indent++;
+	for (int i = 0; i < n; i++)
+		emit(E, "%s%s *restrict %s = %s + bc * %ld;",
+		     p[i].write ? "" : "const ", E->real, p[i].name, p[i].buf,
+		     p[i].input_sized ? g->h * g->w : g->oh * g->ow);
+}
+
 /*
  * Opens the loops over every output position (oh, ow) of every (sample,
  * channel) plane bc, with a pointer to each of the given planes, and
@@ -399,12 +410,7 @@ typedef struct Plane {
 static void open_windows(Emitter *E, const Geom *g, const Plane *p, int n,
 			 const char *clear)
 {
-	emit(E, "for (long bc = 0; bc < (long)n * %ld; bc++) {", g->c);
-	E->indent++;
-	for (int i = 0; i < n; i++)
-		emit(E, "%s%s *restrict %s = %s + bc * %ld;",
-		     p[i].write ? "" : "const ", E->real, p[i].name, p[i].buf,
-		     p[i].input_sized ? g->h * g->w : g->oh * g->ow);
+	open_planes(E, g, p, n);
 	if (clear)
 		emit(E, "memset(%s, 0, %ld * sizeof(%s));", clear, g->h * g->w,
 		     E->real);
@@ -617,16 +623,6 @@ static bool fast_windows(const Geom *g)
 	return g->k >= 2 && g->k * g->k <= POOL_UNROLL;
 }
 
-/* Opens the loop over the planes bc with pointers to each of p */
-static void open_planes(Emitter *E, const Geom *g, const Plane *p, int n)
-{
-	emit(E, "for (long bc = 0; bc < (long)n * %ld; bc++) {", g->c);
-	E->indent++;
-	for (int i = 0; i < n; i++)
-		emit(E, "%s%s *restrict %s = %s + bc * %ld;",
-		     p[i].write ? "" : "const ", E->real, p[i].name, p[i].buf,
-		     p[i].input_sized ? g->h * g->w : g->oh * g->ow);
-}
 
 /* Opens the loops over the windows (oh, ow) of the current plane, `at`
  * the window's first input position; the caller closes 2. */

@@ -431,6 +431,15 @@ static void rows_loop(Emitter *E, Node *x, long kdim)
 	emit(E, "%s *restrict yr = o0 + r * %ld;", E->real, kdim);
 }
 
+/* mx = the largest of row[0, kd) */
+static void row_max(Emitter *E, const char *row, long kd)
+{
+	emit(E, "%s mx = %s[0];", E->real, row);
+	emit(E, "for (long c = 1; c < %ld; c++) {", kd);
+	emit(E, "\tmx = %s[c] > mx ? %s[c] : mx;", row, row);
+	emit(E, "}");
+}
+
 /*
  * softmax / log_softmax over the last axis, shifted by the row max m, as
  * PyTorch computes them:
@@ -445,10 +454,7 @@ static void softmax_rows(Emitter *E, Kernel *k, bool logsm)
 	Node *x = k->members[0];
 	long kd = x->shape.dim[x->shape.rank - 1];
 	rows_loop(E, x, kd);
-	emit(E, "%s mx = xr[0];", E->real);
-	emit(E, "for (long c = 1; c < %ld; c++) {", kd);
-	emit(E, "\tmx = xr[c] > mx ? xr[c] : mx;");
-	emit(E, "}");
+	row_max(E, "xr", kd);
 	emit(E, "%s sum = 0;", E->real);
 	emit(E, "for (long c = 0; c < %ld; c++) {", kd);
 	if (logsm) {
@@ -493,10 +499,7 @@ void emit_softmax_xent(Emitter *E, Kernel *k)
 	E->indent++;
 	emit(E, "const %s *restrict zr = a0 + r * %ld;", E->real, kd);
 	emit(E, "const %s *restrict tr = a1 + r * %ld;", E->real, kd);
-	emit(E, "%s mx = zr[0];", E->real);
-	emit(E, "for (long c = 1; c < %ld; c++) {", kd);
-	emit(E, "\tmx = zr[c] > mx ? zr[c] : mx;");
-	emit(E, "}");
+	row_max(E, "zr", kd);
 	emit(E, "%s sum = 0;", E->real);
 	emit(E, "for (long c = 0; c < %ld; c++) {", kd);
 	emit(E, "\tsum += exp%s(zr[c] - mx);", E->fs);
@@ -524,10 +527,7 @@ void emit_softmax_xent_dx(Emitter *E, Kernel *k)
 	rows_loop(E, x, kd);
 	emit(E, "const %s *restrict tr = a1 + r * %ld;", E->real, kd);
 	emit(E, "const %s d = a2[%s];", E->real, one ? "0" : "r");
-	emit(E, "%s mx = xr[0];", E->real);
-	emit(E, "for (long c = 1; c < %ld; c++) {", kd);
-	emit(E, "\tmx = xr[c] > mx ? xr[c] : mx;");
-	emit(E, "}");
+	row_max(E, "xr", kd);
 	emit(E, "%s sum = 0, st = 0;", E->real);
 	emit(E, "for (long c = 0; c < %ld; c++) {", kd);
 	emit(E, "\tyr[c] = exp%s(xr[c] - mx);", E->fs);

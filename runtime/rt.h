@@ -232,6 +232,7 @@ typedef struct Progress {
 	const char *log_path;
 	long total, done;         /* batches in the run, and done so far */
 	double t0, t_last;
+	double t_flush;           /* when stdout and the log were flushed */
 } Progress;
 
 void nnrt_progress_open(Rt *rt, Progress *p, const EpochStats *keys,

@@ -527,6 +527,19 @@ t_log() {
 	awk -F, 'NR > 1 && $1 != NR - 1 { exit 1 }' run.csv
 }
 
+# Epoch lines and log rows go out at most ten times a second (and at the
+# end), not with a write(2) each: 3000 short epochs into a pipe and a log.
+t_flush() {
+	command -v strace >/dev/null || { echo "no strace: skipped"; return 0; }
+	strace -f -e trace=write -o st.out "$B/fake" train --epochs 3000 \
+		--log run.csv 2>/dev/null | cat >lines.txt || return 1
+	[ "$(grep -c '^epoch ' lines.txt)" = 3000 ] ||
+		fail "$(grep -c '^epoch ' lines.txt) epoch lines" || return 1
+	[ "$(wc -l <run.csv)" = 3001 ] || fail "log rows" || return 1
+	n=$(grep -c '^[0-9]* *write(' st.out)
+	[ "$n" -lt 300 ] || fail "$n writes for 3000 epochs"
+}
+
 t_test_file() {
 	expect 0 "test loss" "$B/fake" train --epochs 5 --test data/sep.csv || return 1
 	grep -qE '^test loss [0-9.]+ accuracy [0-9.]+ \(40 samples\)$' out.txt
@@ -574,7 +587,7 @@ fi
 
 for t in help misuse train_converges deterministic epoch_lines early_stop \
 	 ckpt_roundtrip f32 resume resume_state resume_best signal ckpt_every init ckpt_corrupt export_npy import_npy predict \
-	 bad_data gzip gradcheck nonfinite summary log test_file tty; do
+	 bad_data gzip gradcheck nonfinite summary log flush test_file tty; do
 	rm -rf "$W"
 	mkdir -p "$W"
 	cp -r "$ROOT/tests/runtime/data" "$W/data"

@@ -151,37 +151,32 @@ job 1 "$TMP/f2" "$I" train --epochs 200 --checkpoint "$TMP/f.ckpt" : \
 fails "a rank with other data ends the job" "$TMP/f2" $? \
 	"rank 1 of 2: training rows 80, rank 0 has 120"
 
-# kill -9 of rank 1 in the middle of a long run
-job 2 "$TMP/f3" "$I" train --epochs 100000 --checkpoint-every 0 --checkpoint "$TMP/k.ckpt" &
-pid=$!
-victim=
-for i in $(seq 100); do
-	for p in $(pgrep -f "$TMP/iris64 train --epochs 100000"); do
-		grep -qa 'OMPI_COMM_WORLD_RANK=1' /proc/$p/environ 2>/dev/null &&
-			victim=$p
+# signal_rank1 SIG OUT CKPT: a long 2-rank run, sent SIG on rank 1 once
+# it has written its first checkpoint; returns the job's exit status
+signal_rank1() {
+	job 2 "$2" "$I" train --epochs 100000 --checkpoint-every 0 \
+		--checkpoint "$3" &
+	pid=$!
+	victim=
+	for i in $(seq 100); do
+		for p in $(pgrep -f "$TMP/iris64 train --epochs 100000"); do
+			grep -qa 'OMPI_COMM_WORLD_RANK=1' /proc/$p/environ \
+				2>/dev/null && victim=$p
+		done
+		[ -n "$victim" ] && [ -s "$3" ] && break
+		sleep 0.1
 	done
-	[ -n "$victim" ] && [ -s "$TMP/k.ckpt" ] && break
-	sleep 0.1
-done
-[ -n "$victim" ] && kill -9 "$victim"
-wait $pid
+	[ -n "$victim" ] && kill -"$1" "$victim"
+	wait $pid
+}
+
+# kill -9 of rank 1 in the middle of a long run
+signal_rank1 9 "$TMP/f3" "$TMP/k.ckpt"
 fails "kill -9 of rank 1 ends the job" "$TMP/f3" $? \
 	"rank 1 .*exited on signal 9"
 
 # SIGTERM to one rank: both stop after the same step, rank 0 writes
-job 2 "$TMP/f4" "$I" train --epochs 100000 --checkpoint-every 0 --checkpoint "$TMP/t.ckpt" &
-pid=$!
-victim=
-for i in $(seq 100); do
-	for p in $(pgrep -f "$TMP/iris64 train --epochs 100000"); do
-		grep -qa 'OMPI_COMM_WORLD_RANK=1' /proc/$p/environ 2>/dev/null &&
-			victim=$p
-	done
-	[ -n "$victim" ] && [ -s "$TMP/t.ckpt" ] && break
-	sleep 0.1
-done
-[ -n "$victim" ] && kill -TERM "$victim"
-wait $pid
+signal_rank1 TERM "$TMP/f4" "$TMP/t.ckpt"
 st=$?
 if [ $st = 143 ] && grep -q "interrupted by SIGTERM" "$TMP/f4" &&
    "$I" train --resume "$TMP/t.ckpt" --epochs 1 >"$TMP/f4r" 2>&1; then
