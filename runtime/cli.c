@@ -117,9 +117,9 @@ static void command_help(const Rt *rt, const Command *c)
 		snprintf(left, sizeof left, "%s%s%s %s", options[i].alias
 			 ? options[i].alias : "", options[i].alias ? ", " : "",
 			 options[i].name, options[i].arg);
-		printf("  %-20s %s\n", left, options[i].help);
+		printf("  %-26s %s\n", left, options[i].help);
 	}
-	printf("  %-20s %s\n", "--help", "show this help");
+	printf("  %-26s %s\n", "--help", "show this help");
 	printf("\nSee nnrt-trainer(1) for the file formats.\n");
 }
 
