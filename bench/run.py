@@ -65,6 +65,9 @@ def build_all():
         t_cc = [proc.run(["cc", "-O2", c] + flags + ["-o", exe],
                          name="cc").wall for _ in range(REPS)]
         times[name] = (t_nnc, t_cc)
+        if name in NATIVE:      # the README's build for this machine only
+            proc.run(["cc"] + NATIVE_FLAGS + [c] + flags
+                     + ["-o", exe + "_native"], name="cc")
     return times
 
 
@@ -158,6 +161,10 @@ def summary_bytes(name):
 
 TINY = [("xor", 4, 2), ("iris", 16, 4)]     # name, batch, input size
 
+# also built with the README's native line, as NAME_native
+NATIVE = ("mlp_b64", "mlp_b256")
+NATIVE_FLAGS = ["-O3", "-march=native", "-fno-math-errno"]
+
 # model: the trainer (examples/ or bench/); busy: next to a spinning
 # neighbour; nnc, torch: their options; inputs: floats a row; layers:
 # the MLP's widths, for the GEMM bound; target: nnc/PyTorch of issue 8
@@ -182,6 +189,14 @@ CASES = [Case(*c) for c in [
      ["mlp", "--layers", "1024,2048,2048,10", "--images",
       B + "/gemm-images.idx", "--labels", B + "/gemm-labels.idx"], 1024,
      [1024, 2048, 2048, 10], None),
+    ("mlp64n", "Fashion MLP, batch 64, native build (-O3 -march=native)",
+     "mlp_b64_native", 1, False, 64, [],
+     ["mlp", "--images", FIMG, "--labels", FLAB], 784,
+     [784, 256, 128, 10], None),
+    ("mlp256n", "Fashion MLP, batch 256, native build (-O3 -march=native)",
+     "mlp_b256_native", 1, False, 256, [],
+     ["mlp", "--images", FIMG, "--labels", FLAB], 784,
+     [784, 256, 128, 10], None),
     ("mlp256t2", "Fashion MLP, batch 256, 2 threads", "mlp_b256", 2,
      False, 256, [], ["mlp", "--images", FIMG, "--labels", FLAB], 784,
      [784, 256, 128, 10], None),
