@@ -1,7 +1,8 @@
 /*
  * fuzz_rt.c - a libFuzzer target over the runtime's readers: CSV data
- * (training layout and prediction inputs), IDX images and labels, and
- * checkpoints, each read from a file written from the fuzz input for a
+ * (training layout and prediction inputs), IDX images and labels,
+ * checkpoints, and training logs (`report --log`, which also writes the
+ * HTML page), each read from a file written from the fuzz input for a
  * small hand-made model descriptor (like tests/runtime/fake_*.c).
  *
  * An input is one selector byte, then the file: for IDX, two bytes more
@@ -33,7 +34,7 @@
 enum { FUZZ_MAX_INPUT = 64 * 1024, MAX_LIVE = 8192 };
 
 typedef enum { IN_CSV, IN_CSV_PREDICT, IN_IDX, IN_IDX_PREDICT, IN_CKPT,
-	       IN_CKPT_CRC, N_KINDS } Kind;
+	       IN_CKPT_CRC, IN_LOG, N_KINDS } Kind;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -261,6 +262,11 @@ static void read_input(Rt *rt, Kind kind, const uint8_t *p, size_t n)
 	} else if (kind == IN_CKPT || kind == IN_CKPT_CRC) {
 		write_file(path_a, p, n);
 		read_ckpt(rt);
+	} else if (kind == IN_LOG) {
+		write_file(path_a, p, n);
+		rt->opt.log = path_a;
+		rt->opt.output = path_b;
+		nnrt_report_run(rt);
 	} else if (kind == IN_CSV || kind == IN_CSV_PREDICT) {
 		write_file(path_a, p, n);
 		nnrt_data_load(rt, &src, mode, &d);

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes tests/fuzz/corpus_rt, fuzz_rt's seed corpus: each file is the
 selector byte (0 CSV, 1 CSV prediction input, 2 IDX, 3 IDX prediction
-input, 4 checkpoint, 5 checkpoint whose checksum fuzz_rt recomputes)
-and the file fuzz_rt.c's models read."""
+input, 4 checkpoint, 5 checkpoint whose checksum fuzz_rt recomputes,
+6 training log for `report --log`) and the file fuzz_rt.c's models
+read."""
 import gzip, os, struct, sys, zlib
 
 out = sys.argv[1] if len(sys.argv) > 1 else "tests/fuzz/corpus_rt"
@@ -53,3 +54,10 @@ put("ckpt_best", 4, ckpt(1))
 put("ckpt_restored", 4, ckpt(2, step=20, epoch=4))
 put("ckpt_crc_best", 5, ckpt(1))
 put("ckpt_crc_restored", 5, ckpt(2, step=20, epoch=4))
+
+put("log_plain", 6, b"epoch,loss,val_loss,val_accuracy,lr,seconds\n"
+    b"1,1.2,0.9,0.5,0.01,0.002\n2,0.8,0.7,0.75,0.01,0.0021\n"
+    b"3,0.5,0.6,0.8,0.005,0.0019\n")
+put("log_resumed", 6, b"epoch,loss,accuracy,lr,seconds\n1,2,0.1,1e-3,1\n"
+    b"2,1.5,0.2,1e-3,1\nepoch,loss,accuracy,lr,seconds\n2,1.4,0.25,1e-3,1\n"
+    b"3,1e-310,1,1e-300,0\n")
