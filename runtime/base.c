@@ -53,6 +53,7 @@ _Noreturn void nnrt_base_die(const Rt *rt, const char *fmt, ...)
 	}
 	fprintf(stderr, "%s: %s%s\n", rt && rt->prog ? rt->prog : "nnrt",
 		nnrt_dist_who(), msg ? msg : buf);
+	nnrt_report_fail(rt, msg ? msg : buf);
 	nnrt_dist_exit(1);      /* under MPI: ends every rank */
 }
 

@@ -65,7 +65,7 @@ static const char css[] =
 	".status{display:inline-block;padding:3px 12px;border-radius:12px;"
 	"font-weight:600;background:#e6f4ea;color:#1e6b34}\n"
 	".status.running{background:#fff4e0;color:#8a5300}\n"
-	".status.interrupted{background:#fde8e8;color:#8a1c1c}\n"
+	".status.interrupted,.status.failed{background:#fde8e8;color:#8a1c1c}\n"
 	".cards{display:grid;grid-template-columns:repeat(auto-fit,"
 	"minmax(180px,1fr));gap:12px;margin:14px 0 4px}\n"
 	".card{background:var(--card);border:1px solid var(--line);"
@@ -119,7 +119,7 @@ static void status(FILE *f, const Report *r, int best, int stop)
 	static const char *const cls[] = {
 		[REPORT_RUNNING] = "running", [REPORT_FINISHED] = "finished",
 		[REPORT_INTERRUPTED] = "interrupted",
-		[REPORT_FROM_LOG] = "finished",
+		[REPORT_FROM_LOG] = "finished", [REPORT_FAILED] = "failed",
 	};
 	int last = r->nrows ? (int)nnrt_report_cell(r, r->nrows - 1, 0) : 0;
 
@@ -131,6 +131,10 @@ static void status(FILE *f, const Report *r, int best, int stop)
 	case REPORT_INTERRUPTED:
 		fprintf(f, "interrupted after epoch %d of %d", last,
 			r->epochs);
+		break;
+	case REPORT_FAILED:
+		fprintf(f, "failed after epoch %d of %d: ", last, r->epochs);
+		esc(f, r->failure);
 		break;
 	default:
 		fprintf(f, "%s %d epoch%s", r->state == REPORT_FROM_LOG

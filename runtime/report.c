@@ -297,7 +297,7 @@ void nnrt_report_best(const Rt *rt, const Report *r, int *best, int *stop)
 		}
 	}
 	if (t->early_stop && *best && wait >= t->patience &&
-	    r->state != REPORT_INTERRUPTED)
+	    r->state != REPORT_INTERRUPTED && r->state != REPORT_FAILED)
 		*stop = (int)nnrt_report_cell(r, r->nrows - 1, 0);
 }
 
@@ -376,6 +376,7 @@ void nnrt_report_open(Rt *rt, Report *r, const EpochStats *keys,
 	}
 	r->state = REPORT_RUNNING;
 	write_report(rt, r);
+	rt->report = r;
 }
 
 /* A page grows with the epochs: rewriting it after each of many short
@@ -397,12 +398,30 @@ void nnrt_report_close(Rt *rt, Report *r, ReportState state)
 {
 	if (!r->path)
 		return;
+	rt->report = NULL;
 	r->state = state;
 	write_report(rt, r);
 	free(r->v);
 	free(r->samples);
 	r->v = NULL;
 	r->samples = NULL;
+}
+
+/* A fatal error during training (nnrt_base_die): the page says the run
+ * failed, and why, and stops reloading itself, instead of showing a run
+ * that seems to go on. Once: an error while writing it leaves the last
+ * page (the report is forgotten before the write). */
+void nnrt_report_fail(const Rt *rt, const char *msg)
+{
+	Rt *w = (Rt *)rt;         /* the run is ending: nothing else reads it */
+	Report *r = rt ? rt->report : NULL;
+
+	if (!r || !r->path)
+		return;
+	w->report = NULL;
+	r->state = REPORT_FAILED;
+	snprintf(r->failure, sizeof r->failure, "%s", msg);
+	write_report(w, r);
 }
 
 /* ---- the `report` subcommand ---- */

@@ -110,6 +110,8 @@ typedef struct Rt {
 	const char *cmd;          /* the subcommand */
 	Opts opt;
 	AtomicFile *pending;      /* removed if we die while writing it */
+	struct Report *report;    /* train's live report: a fatal error
+				   * rewrites it as failed (report.c) */
 
 	unsigned long seed;
 	double validation;
@@ -250,7 +252,8 @@ double nnrt_progress_now(void);   /* CLOCK_MONOTONIC, in seconds */
 #define REPORT_MAX_COLS 16
 
 typedef enum {
-	REPORT_RUNNING, REPORT_FINISHED, REPORT_INTERRUPTED, REPORT_FROM_LOG
+	REPORT_RUNNING, REPORT_FINISHED, REPORT_INTERRUPTED, REPORT_FROM_LOG,
+	REPORT_FAILED
 } ReportState;
 
 /* The run as the report shows it: the columns of the log (epoch first)
@@ -274,6 +277,7 @@ typedef struct Report {
 	double load_seconds;      /* reading and preparing the data */
 	double written, cost;     /* CPU time at the last write's end; its own */
 	AtomicFile af;
+	char failure[512];        /* REPORT_FAILED: the error that ended the run */
 } Report;
 
 /* A chart's line: one value per row of the report (NaN: no point). */
@@ -288,6 +292,7 @@ void nnrt_report_open(Rt *rt, Report *r, const EpochStats *keys,
 		      int epochs, long batch, double load_seconds);
 void nnrt_report_epoch(Rt *rt, Report *r, const EpochStats *s);
 void nnrt_report_close(Rt *rt, Report *r, ReportState state);
+void nnrt_report_fail(const Rt *rt, const char *msg);
 int nnrt_report_run(Rt *rt);
 int nnrt_report_col(const Report *r, const char *name);
 double nnrt_report_cell(const Report *r, long row, int col); /* NaN: col < 0 */

@@ -8,7 +8,8 @@
 # without --checkpoint); the train block's report key; a resumed run's
 # report keeps the epochs of its log; the report is rewritten after
 # every long epoch and less often after many short ones (strace counts
-# the renames); a run stopped by SIGTERM leaves an "interrupted" report;
+# the renames); a run stopped by SIGTERM leaves an "interrupted" report,
+# one that dies a "failed" one;
 # bad logs fail with FILE:LINE and leave the old output alone. Then headless Chromium, without
 # network and stdin, renders the report to a PNG that must not be blank
 # (and a blank page must fail that check).
@@ -151,6 +152,21 @@ else
 		html "$TMP/int.html" "$TMP/int.csv" --samples "$big"
 fi
 
+# A fatal error while training (a NaN loss) rewrites the report as
+# failed, with the error, and it no longer reloads itself.
+"$T" train --lr 1e30 --report "$TMP/nan.html" --checkpoint "$TMP/nan.ckpt" \
+	>"$TMP/nan.out" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ] &&
+	grep -q 'status failed">failed after epoch 0 of 200: loss is nan' \
+		"$TMP/nan.html" && grep -q 'no epochs yet' "$TMP/nan.html" &&
+	! grep -q 'http-equiv' "$TMP/nan.html"; then
+	ok "a run that dies: the report says failed, and why, and stops reloading"
+else
+	echo "exit $rc" >>"$TMP/nan.out"
+	not_ok "a run that dies: the report" "not marked failed" "$TMP/nan.out"
+fi
+
 if build_trainer examples/xor.nn "$TMP/xor" &&
 	strace -f -e trace=rename,renameat,renameat2 -o "$TMP/strace.out" \
 	"$TMP/xor" train --report "$TMP/xor.html" --log "$TMP/xor.csv" \
@@ -167,16 +183,6 @@ else
 	not_ok "strace xor train --report" "failed" "$TMP/xor.out"
 fi
 
-# A run that fails after its first epochs leaves a report that reloads
-# itself, of the epochs done: here a NaN loss at epoch 1 (no epochs).
-"$T" train --lr 1e30 --report "$TMP/nan.html" --log "$TMP/nan.csv" \
-	--checkpoint "$TMP/nan.ckpt" >"$TMP/nan.out" 2>&1
-if grep -q 'no epochs yet' "$TMP/nan.html" 2>/dev/null &&
-	grep -q 'http-equiv="refresh"' "$TMP/nan.html"; then
-	ok "a run that dies leaves the report of its epochs, reloading"
-else
-	not_ok "a run that dies" "no report of it" "$TMP/nan.out"
-fi
 
 # --- bad logs ---------------------------------------------------------------
 # bad NAME LINE CONTENT: `report` exits 1 naming FILE:LINE, and the old
