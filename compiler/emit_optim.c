@@ -37,8 +37,15 @@
  *     element stored unconditionally).
  * tests/tools/vectorize.sh checks it with gcc's -fopt-info-vec and
  * clang's -Rpass=loop-vectorize.
+ *
+ * The update returns whether a gradient or an updated parameter it
+ * touched is NaN or infinite: the runtime's check after every step,
+ * folded into loops that read both anyway (a second pass over both
+ * buffers cost 5% of a batch-64 MLP's step).
  */
 #include "nnc.h"
+
+#include <string.h>
 
 /* Elements per block of the main loop: a multiple of every vector width
  * (4 to 16 floats), so the main loop needs no remainder. */
@@ -170,6 +177,14 @@ static void emit_clip_norm(Emitter *E)
 
 /* ---- the loop ----------------------------------------------------- */
 
+/* An unsigned integer of a real's size: bad, the OR of the bits of
+ * every (g - g) + (p - p), nonzero when one is NaN. */
+static const char *bits_type(const Emitter *E)
+{
+	return strcmp(E->real, "double") ? "unsigned int"
+					 : "unsigned long long";
+}
+
 /* The body of an update loop: the statements for element i, given gi. */
 typedef void Body(Emitter *E);
 
@@ -190,6 +205,14 @@ static void emit_loop(Emitter *E, long lo, long hi, double wd, Body *body)
 	E->indent++;
 	emit(E, "%s gi = %s;", E->real, gi);
 	body(E);
+	/* x - x is +0 for a finite x, NaN otherwise: the runtime's check
+	 * of both buffers, in a loop bound by memory. The bits are OR-ed,
+	 * not compared: gcc 12 at -O2 vectorizes no loop that narrows a
+	 * double comparison to an int */
+	emit(E, "const %s fin = (g[i] - g[i]) + (p[i] - p[i]);", E->real);
+	emit(E, "%s u;", bits_type(E));
+	emit(E, "memcpy(&u, &fin, sizeof u);");
+	emit(E, "bad |= u;");
 	E->indent--;
 	emit(E, "}");
 }
@@ -580,21 +603,23 @@ void emit_update(Emitter *E)
 	const char *r = E->real;
 	emit_clip_helper(E);
 	emit_sqrt_decl(E);
-	emit(E, "static void %s_update_step(%s *restrict p, "
+	emit(E, "static int %s_update_step(%s *restrict p, "
 	     "const %s *restrict g,", m->name, r, r);
 	emit(E, "		%s *restrict state, const double lr, const long step)",
 	     r);
 	emit(E, "{");
 	E->indent++;
+	emit(E, "%s bad = 0;", bits_type(E));
 	emit_clip_norm(E);
 	emit_optimizer(E);
+	emit(E, "return bad != 0;");
 	E->indent--;
 	emit(E, "}");
 	emit(E, "%s", "");
-	emit(E, "static void %s_update(const NnrtStep *s)", m->name);
+	emit(E, "static int %s_update(const NnrtStep *s)", m->name);
 	emit(E, "{");
-	emit(E, "	%s_update_step(s->params, s->grads, s->state, s->lr, "
-	     "s->step);", m->name);
+	emit(E, "	return %s_update_step(s->params, s->grads, s->state, "
+	     "s->lr, s->step);", m->name);
 	emit(E, "}");
 	emit(E, "%s", "");
 }

@@ -229,8 +229,11 @@ typedef struct NnrtModel {
 	/* Forward and backward on s->n samples in training mode: returns the
 	 * batch-mean loss and writes d(loss)/d(params) into s->grads. */
 	double (*grad)(const NnrtStep *s);
-	/* One optimizer step with s->lr; s->step counts updates from 1. */
-	void (*update)(const NnrtStep *s);
+	/* One optimizer step with s->lr; s->step counts updates from 1.
+	 * Returns nonzero when a gradient or an updated parameter of the
+	 * trainable prefix is NaN or infinite (the runtime then finds and
+	 * names it), 0 otherwise. */
+	int (*update)(const NnrtStep *s);
 	/* Forward in inference mode: per-sample loss [n] and outputs
 	 * [n, output_size] (either may be NULL). */
 	void (*eval)(const NnrtStep *s, double *loss, float *out);

@@ -405,15 +405,23 @@ static const NnrtTensor *tensor_at(const NnrtModel *m, long i)
 /* A NaN or infinite gradient or parameter stops the run, even when the
  * loss hides it (a relu zeroes a NaN input, and the loss stays finite):
  * both buffers are checked after every step, naming the first bad
- * tensor. */
-static void check_finite(const Rt *rt, int e, long step)
+ * tensor. The update says whether the trainable prefix has one (it
+ * reads and writes both anyway), so the scan here runs only then, and
+ * over the buffers (running statistics) after the prefix every step. */
+static void check_finite(const Rt *rt, int bad, int e, long step)
 {
 	const NnrtModel *m = rt->m;
-	long i = nnrt_base_nonfinite(rt, rt->grads, m->n_trainable);
+	const char *bufs = (const char *)rt->params +
+			   (size_t)m->n_trainable * (size_t)m->real_size;
 	const char *what = "gradient of";
 	const void *buf = rt->grads;
 	const NnrtTensor *t;
+	long i;
 
+	if (!bad && nnrt_base_nonfinite(rt, bufs, m->n_params -
+					m->n_trainable) < 0)
+		return;
+	i = nnrt_base_nonfinite(rt, rt->grads, m->n_trainable);
 	if (i < 0) {
 		i = nnrt_base_nonfinite(rt, rt->params, m->n_params);
 		what = "parameter";
@@ -458,8 +466,7 @@ static double steps(Rt *rt, Loop *L, EpochStats *s)
 			nnrt_base_die(rt, "loss is %g at epoch %d, step %ld; "
 				      "try a smaller --lr", loss, s->epoch,
 				      st.step);
-		m->update(&st);
-		check_finite(rt, s->epoch, st.step);
+		check_finite(rt, m->update(&st), s->epoch, st.step);
 		rt->step++;
 		s->lr = st.lr;
 		sum += loss * (double)n;

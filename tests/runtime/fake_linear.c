@@ -101,11 +101,11 @@ static double fake_grad(const NnrtStep *s)
 }
 
 /* torch.optim.SGD with momentum: v = mu v + g; p -= lr v */
-static void fake_update(const NnrtStep *s)
+static int fake_update(const NnrtStep *s)
 {
 	real *p = s->params, *v = s->state;
 	const real *g = s->grads;
-	int i;
+	int i, bad = 0;
 
 	for (i = 0; i < N_PARAMS; i++) {
 		v[i] = (real)(0.9 * v[i] + g[i]);
@@ -115,6 +115,9 @@ static void fake_update(const NnrtStep *s)
 	if (s->step == 7)
 		p[1] = (real)INFINITY;
 #endif
+	for (i = 0; i < N_PARAMS; i++)
+		bad |= !isfinite(g[i]) || !isfinite(p[i]);
+	return bad;
 }
 
 static void fake_eval(const NnrtStep *s, double *loss, float *out)

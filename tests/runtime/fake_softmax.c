@@ -92,14 +92,17 @@ static double soft_grad(const NnrtStep *s)
 	return loss / n;
 }
 
-static void soft_update(const NnrtStep *s)
+static int soft_update(const NnrtStep *s)
 {
 	real *p = s->params;
 	const real *g = s->grads;
-	int i;
+	int i, bad = 0;
 
-	for (i = 0; i < N_TRAINABLE; i++)
+	for (i = 0; i < N_TRAINABLE; i++) {
 		p[i] -= s->lr * g[i];
+		bad |= !isfinite(g[i]) || !isfinite(p[i]);
+	}
+	return bad;
 }
 
 static void soft_eval(const NnrtStep *s, double *loss, float *out)

@@ -9,7 +9,9 @@
 #   - flush-to-zero (train.c) acts in f32 (the optimizer state differs,
 #     the run's subnormals are flushed), changes the losses by less than
 #     1e-5 relative, and is off in f64, with --no-ftz and NNRT_FTZ=0;
-#   - --threads 2 gives the losses of one thread (1e-5 relative).
+#   - --threads 2 gives the losses of one thread (1e-5 relative);
+#   - the update's folded finiteness check stops a run whose update
+#     makes a parameter infinite.
 cd "$(dirname "$0")/../.." || exit 2
 TIER=speed
 . tests/tools/lib.sh
@@ -151,5 +153,23 @@ if [ -x "$d/od" ] &&
 	ok "--threads 2 trains as one thread does"
 else
 	not_ok "--threads 2 trains as one thread does" "failed or losses differ" "$d/t2.out"
+fi
+# ---- the finiteness check folded into the update -------------------
+# A rate of 1e39 is an infinite f32 rate: the first update makes the
+# parameters infinite while that step's loss was finite. The update's
+# own check (emit_optim.c) must stop the run there, naming the tensor.
+d=$TMP/inf
+mkdir -p "$d"
+if build_trainer examples/xor.nn "$d/xor"; then
+	"$d/xor" train --lr 1e39 --checkpoint "$d/x.ckpt" >"$d/out" 2>&1
+	rc=$?
+	if [ $rc = 1 ] && grep -q "parameter 'h.W' is -inf at epoch 1, step 1" "$d/out"; then
+		ok "an update that makes a parameter infinite stops the run at that step"
+	else
+		echo "exit $rc" >>"$d/out"
+		not_ok "an update that makes a parameter infinite" "not stopped" "$d/out"
+	fi
+else
+	not_ok "an update that makes a parameter infinite" "build failed" "$d/xor.log"
 fi
 finish

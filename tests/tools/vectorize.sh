@@ -57,7 +57,7 @@ EOT
 # gcc vectorizes that loop, clang unrolls it and SLP-vectorizes the
 # block (a remark without the loop's line)
 main_loops() {
-	awk '/^static void [a-z_0-9]*_update_step\(/ { on = 1 }
+	awk '/^static int [a-z_0-9]*_update_step\(/ { on = 1 }
 	     on && /^}/ { on = 0 }
 	     on && match($0, /for \(long i = 0; i < [0-9]+; i\+\+\)/) {
 		split(substr($0, RSTART, RLENGTH), w, /[ ;]+/)
