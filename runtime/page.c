@@ -384,29 +384,28 @@ static void tensors(FILE *f, const NnrtModel *m)
 /* summary.c's totals: parameters, FLOPs, memory. */
 static void totals(FILE *f, const NnrtModel *m)
 {
-	double rs = m->real_size, flops = 0;
-	double part[4] = { (double)m->n_params, (double)m->n_trainable,
-			   (double)m->n_state, (double)m->ws_size };
-	static const char *const what[4] = {
-		"parameters", "gradients", "optimizer state",
-		"workspace (activations of a batch)"
+	static const char *const what[MEM_COUNT] = {
+		[MEM_PARAMS] = "parameters", [MEM_GRADS] = "gradients",
+		[MEM_STATE] = "optimizer state",
+		[MEM_WS] = "workspace (activations of a batch)"
 	};
 	char b[32];
+	Totals t;
 	int i;
 
-	for (i = 0; i < m->n_layers; i++)
-		flops += m->layers[i].flops;
+	nnrt_summary_totals(m, &t);
 	fprintf(f, "<h3>Totals</h3>\n<table>\n<tr><td>parameters</td>"
 		"<td class=\"n\">%ld</td><td>%ld trainable</td></tr>\n"
 		"<tr><td>FLOPs / sample</td><td class=\"n\">%.0f</td>"
-		"<td>forward</td></tr>\n", m->n_params, m->n_trainable, flops);
-	for (i = 0; i < 4; i++) {
-		nnrt_summary_bytes(b, sizeof b, rs * part[i]);
+		"<td>forward</td></tr>\n", m->n_params, m->n_trainable,
+		t.flops);
+	for (i = 0; i < MEM_COUNT; i++) {
+		nnrt_summary_bytes(b, sizeof b, t.bytes[i]);
 		fprintf(f, "<tr><td>memory: %s</td><td class=\"n\">%s</td>"
-			"<td>%.0f reals</td></tr>\n", what[i], b, part[i]);
+			"<td>%.0f reals</td></tr>\n", what[i], b,
+			t.bytes[i] / m->real_size);
 	}
-	nnrt_summary_bytes(b, sizeof b, rs * (part[0] + part[1] + part[2] +
-					      part[3]));
+	nnrt_summary_bytes(b, sizeof b, t.total);
 	fprintf(f, "<tr><td>memory: total</td><td class=\"n\">%s</td>"
 		"<td>batch of %d, f%d</td></tr>\n</table>\n", b, m->max_batch,
 		m->real_size * 8);

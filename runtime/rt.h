@@ -327,6 +327,17 @@ const char *nnrt_summary_monitor_name(NnrtMonitor mon);
 const char *nnrt_summary_metric_name(NnrtMetric k);
 void nnrt_summary_bytes(char *buf, size_t n, double b); /* "1.5 KiB" */
 
+/* A model's totals, as `summary` and the report show them: forward
+ * FLOPs a sample, and the bytes of each buffer (MEM_PARAMS ...) and of
+ * all of them. */
+enum { MEM_PARAMS, MEM_GRADS, MEM_STATE, MEM_WS, MEM_COUNT };
+typedef struct Totals {
+	double flops;
+	double bytes[MEM_COUNT];
+	double total;
+} Totals;
+void nnrt_summary_totals(const NnrtModel *m, Totals *t);
+
 /* ------------------------------------------------------------------ */
 /* dist.c: data-parallel training over the ranks of a job. The
  * primitives under it come from dist_one.c (one process: libnnrt) or

@@ -162,29 +162,40 @@ void nnrt_summary_bytes(char *buf, size_t n, double b)
 	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", b, unit[u]);
 }
 
+void nnrt_summary_totals(const NnrtModel *m, Totals *t)
+{
+	double rs = m->real_size;
+	int i;
+
+	t->flops = 0;
+	for (i = 0; i < m->n_layers; i++)
+		t->flops += m->layers[i].flops;
+	t->bytes[MEM_PARAMS] = rs * (double)m->n_params;
+	t->bytes[MEM_GRADS] = rs * (double)m->n_trainable;
+	t->bytes[MEM_STATE] = rs * (double)m->n_state;
+	t->bytes[MEM_WS] = rs * (double)m->ws_size;
+	t->total = 0;
+	for (i = 0; i < MEM_COUNT; i++)
+		t->total += t->bytes[i];
+}
+
 static void print_totals(const Rt *rt)
 {
 	const NnrtModel *m = rt->m;
-	double rs = m->real_size, flops = 0, total;
-	long trainable = 0;
 	char a[32], b[32], c[32], d[32], e[32], g[32];
-	int i;
+	Totals t;
 
-	trainable = m->n_trainable;
-	for (i = 0; i < m->n_layers; i++)
-		flops += m->layers[i].flops;
-	total = rs * ((double)m->n_params + (double)m->n_trainable +
-		      (double)m->n_state + (double)m->ws_size);
-	nnrt_summary_bytes(a, sizeof a, rs * (double)m->n_params);
-	nnrt_summary_bytes(g, sizeof g, rs * (double)m->n_trainable);
-	nnrt_summary_bytes(b, sizeof b, rs * (double)m->n_state);
-	nnrt_summary_bytes(c, sizeof c, rs * (double)m->ws_size);
-	nnrt_summary_bytes(d, sizeof d, total);
+	nnrt_summary_totals(m, &t);
+	nnrt_summary_bytes(a, sizeof a, t.bytes[MEM_PARAMS]);
+	nnrt_summary_bytes(g, sizeof g, t.bytes[MEM_GRADS]);
+	nnrt_summary_bytes(b, sizeof b, t.bytes[MEM_STATE]);
+	nnrt_summary_bytes(c, sizeof c, t.bytes[MEM_WS]);
+	nnrt_summary_bytes(d, sizeof d, t.total);
 	nnrt_summary_bytes(e, sizeof e,
-			   rs * (double)m->ws_size / (double)m->max_batch);
+			   t.bytes[MEM_WS] / (double)m->max_batch);
 	printf("\nparameters      %ld (%ld trainable)\n", m->n_params,
-	       trainable);
-	printf("flops/sample    %.0f (forward)\n", flops);
+	       m->n_trainable);
+	printf("flops/sample    %.0f (forward)\n", t.flops);
 	printf("memory          params %s, grads %s, optimizer state %s,\n"
 	       "                workspace %s (activations of a batch of %d, "
 	       "%s a sample); total %s\n", a, g, b, c, m->max_batch, e, d);
