@@ -196,7 +196,7 @@ static void load(Rt *rt)
 
 /* "test loss 0.3312 accuracy 0.8841 (10000 samples)": every row of the
  * test set (rt->tdata, read by nnrt_prep_test). */
-void nnrt_infer_test(Rt *rt)
+void nnrt_infer_test(Rt *rt, Score *out)
 {
 	long *rows = nnrt_prep_rows(rt, rt->tdata.n);
 	Score sc;
@@ -205,6 +205,8 @@ void nnrt_infer_test(Rt *rt)
 			 rt->m->train.metrics | NNRT_METRIC_BIT(ACCURACY), &sc);
 	nnrt_infer_print("test", &sc);
 	free(rows);
+	if (out)
+		*out = sc;
 }
 
 int nnrt_infer_eval(Rt *rt)
@@ -235,7 +237,7 @@ int nnrt_infer_eval(Rt *rt)
 	nnrt_infer_print("eval", &sc);
 	if (rt->opt.has_test) {
 		nnrt_prep_test(rt);
-		nnrt_infer_test(rt);
+		nnrt_infer_test(rt, NULL);
 	}
 	return 0;
 }

@@ -218,6 +218,24 @@ static double total_seconds(const Report *r)
 	return c >= 0 ? t : NAN;
 }
 
+/* The test set, measured once after training with the kept tensors:
+ * accuracy when the model has it, else the loss. */
+static void test_card(FILE *f, const Score *t)
+{
+	char v[64], d[160];
+
+	if (t->m.which & NNRT_METRIC_BIT(ACCURACY)) {
+		snprintf(v, sizeof v, "%.4f", t->m.v[NNRT_METRIC_ACCURACY]);
+		snprintf(d, sizeof d, "%ld rows, after training; loss %.4f",
+			 t->n, t->loss);
+		card(f, "test_accuracy", v, d);
+	} else {
+		snprintf(v, sizeof v, "%.4f", t->loss);
+		snprintf(d, sizeof d, "%ld rows, after training", t->n);
+		card(f, "test_loss", v, d);
+	}
+}
+
 static void cards(FILE *f, const Rt *rt, const Report *r, int best)
 {
 	char v[64], d[256], ld[64];
@@ -239,6 +257,8 @@ static void cards(FILE *f, const Rt *rt, const Report *r, int best)
 		card(f, r->col[c], v, d);
 		n++;
 	}
+	if (r->has_test)
+		test_card(f, &r->test);
 	duration(v, sizeof v, total_seconds(r));
 	duration(ld, sizeof ld, r->load_seconds);
 	snprintf(d, sizeof d, "training steps; data %s", ld);

@@ -221,7 +221,7 @@ void nnrt_infer_score(Rt *rt, const Data *d, const long *rows, long n,
 void nnrt_infer_print_metrics(FILE *f, const char *prefix,
 			      const Metrics *mt);
 void nnrt_infer_print(const char *label, const Score *s);
-void nnrt_infer_test(Rt *rt);
+void nnrt_infer_test(Rt *rt, Score *out);   /* prints it; out may be NULL */
 int nnrt_infer_eval(Rt *rt);
 int nnrt_infer_predict(Rt *rt);
 
@@ -278,6 +278,8 @@ typedef struct Report {
 	double written, cost;     /* CPU time at the last write's end; its own */
 	AtomicFile af;
 	char failure[512];        /* REPORT_FAILED: the error that ended the run */
+	int has_test;             /* the test set was measured: test */
+	Score test;
 } Report;
 
 /* A chart's line: one value per row of the report (NaN: no point). */

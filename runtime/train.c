@@ -597,9 +597,11 @@ static void finish(Rt *rt, Loop *L)
 	printf(" (epoch %d%s)\n", kept, restored ? ", best" : "");
 	nnrt_ckpt_save(rt, L->ckpt, rt->es.has_params ? rt->best : NULL);
 	nnrt_progress_close(rt, &L->prog);
+	if (rt->has_test) {
+		nnrt_infer_test(rt, &L->report.test);
+		L->report.has_test = 1;
+	}
 	nnrt_report_close(rt, &L->report, REPORT_FINISHED);
-	if (rt->has_test)
-		nnrt_infer_test(rt);
 	printf("checkpoint %s\n", L->ckpt);
 }
 

@@ -152,6 +152,19 @@ else
 		html "$TMP/int.html" "$TMP/int.csv" --samples "$big"
 fi
 
+# The test set, measured after training, is in the final report with
+# the numbers the trainer prints.
+"$T" train --epochs 5 --test examples/data/iris.csv --report "$TMP/test.html" \
+	--checkpoint "$TMP/test.ckpt" >"$TMP/test.out" 2>&1
+acc=$(sed -n 's/^test loss \([0-9.]*\) accuracy \([0-9.]*\) .*/\2/p' "$TMP/test.out")
+loss=$(sed -n 's/^test loss \([0-9.]*\) accuracy .*/\1/p' "$TMP/test.out")
+if [ -n "$acc" ] && grep -q "test_accuracy</div><div class=\"v\">$acc</div><div class=\"d\">150 rows, after training; loss $loss<" \
+	"$TMP/test.html"; then
+	ok "the test set's accuracy and loss are in the report ($acc, $loss)"
+else
+	not_ok "the test set in the report" "no card with $acc" "$TMP/test.out"
+fi
+
 # A fatal error while training (a NaN loss) rewrites the report as
 # failed, with the error, and it no longer reloads itself.
 "$T" train --lr 1e30 --report "$TMP/nan.html" --checkpoint "$TMP/nan.ckpt" \
