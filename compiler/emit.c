@@ -197,8 +197,8 @@ static void emit_calls(Fn *F)
 		last = x->origin;
 		char args[2048];
 		size_t len = snprintf(args, sizeof(args), "n%s",
-				      op_info[x->op].impure ? ", s->seed, s->step"
-							    : "");
+				      op_info[x->op].impure
+				      ? ", s->seed, s->step, s->row0" : "");
 		for (int a = 0; a < k->nins; a++)
 			len += snprintf(args + len, sizeof(args) - len, ", %s",
 					F->P->cname[k->ins[a]->id]);

@@ -551,8 +551,13 @@ void emit_dropmask(Emitter *E, Kernel *k)
 	     at->stream);
 	emit(E, "for (long i = 0; i < %s%ld; i++) {",
 	     x->shape.batched ? "(long)n * " : "", shape_numel(x->shape));
-	emit(E, "\to0[i] = nnrt_rand_uniform(key, i) < %.17g ? 0 : %s;", at->p,
-	     emit_lit(E, 1 / (1 - at->p)));
+	if (x->shape.batched)	/* element i of the whole batch's mask */
+		emit(E, "\to0[i] = nnrt_rand_uniform(key, row0 * %ld + i) < "
+		     "%.17g ? 0 : %s;", shape_numel(x->shape), at->p,
+		     emit_lit(E, 1 / (1 - at->p)));
+	else
+		emit(E, "\to0[i] = nnrt_rand_uniform(key, i) < %.17g ? 0 : %s;",
+		     at->p, emit_lit(E, 1 / (1 - at->p)));
 	emit(E, "}");
 }
 
@@ -717,12 +722,13 @@ static char *render(Emitter *E, Kernel *k)
 	E->f = open_memstream(&buf, &len);
 	E->indent = 0;
 	/* an impure kernel (a random mask) also takes the step's seed and
-	 * number: its value is a function of them; a kernel with scratch
-	 * takes it last, as s0 */
+	 * number, and the batch's first row in the whole batch (a rank's
+	 * slice, under MPI): its value is a function of them; a kernel with
+	 * scratch takes it last, as s0 */
 	int nargs = k->nins + k->nouts + (k->scratch > 0);
 	if (op_info[k->members[0]->op].impure)
-		emit(E, "static void @(int n, unsigned long seed, long step%s",
-		     nargs ? "," : ")");
+		emit(E, "static void @(int n, unsigned long seed, long step, "
+		     "long row0%s", nargs ? "," : ")");
 	else
 		emit(E, "static void @(int n%s", nargs ? "," : ")");
 	E->indent = 2;

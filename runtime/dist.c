@@ -29,9 +29,9 @@
  * and the same allreduce, so every rank keeps the same buffers.
  *
  * Dropout masks are drawn from (seed, step, element), the element
- * counted within the batch the generated code sees: a slice's masks
- * differ from the one-process run's, so a model with dropout trains
- * differently (equally well) with each number of ranks.
+ * counted in the whole batch: the step says where the slice starts
+ * (NnrtStep.row0), so every number of ranks draws the one-process
+ * run's masks.
  *
  * Validation and test scores are reduced the same way: each rank
  * scores its slice of the rows (nnrt_infer_score) and the sums are
@@ -93,8 +93,10 @@ double nnrt_dist_grad(Rt *rt, NnrtStep *st, const long *rows)
 		nnrt_infer_gather(&rt->data, rows + first, len, rt->bx,
 				  rt->by);
 		st->n = (int)len;
+		st->row0 = first;
 		loss = m->grad(st) * w;
 		st->n = (int)n;
+		st->row0 = 0;
 		scale(rt, st->grads, 0, m->n_trainable, w);
 		if (st->update_buffers)
 			scale(rt, bufs, 0, nb, w);

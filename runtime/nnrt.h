@@ -182,6 +182,9 @@ typedef struct NnrtStep {
 	long step;                /* the optimizer step this batch feeds, from 1 */
 	unsigned long seed;       /* the run's seed */
 	double lr;                /* update: this step's learning rate */
+	long row0;                /* x's first row in the whole batch: 0, or
+				   * a rank's slice under MPI (random masks
+				   * are drawn by the whole batch's element) */
 } NnrtStep;
 
 /* Where training is, for the learning-rate schedule. */
