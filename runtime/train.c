@@ -232,7 +232,7 @@ static void say_resume(const Rt *rt, Loop *L)
  * training steps of an f32 model the FPU flushes results to zero (FTZ)
  * and reads subnormal inputs as zero (DAZ); the mode is restored after
  * each pass, so evaluation, checkpoints and the user's code never see it.
- * The change is below f32 rounding (tests/runtime/run.sh compares the
+ * The change is below f32 rounding (tests/tools/speed.sh compares the
  * losses of a run with and without). f64 models keep IEEE arithmetic
  * (their parity with PyTorch is to 1e-15). --no-ftz or NNRT_FTZ=0 turns
  * it off. OpenBLAS's worker threads keep their own mode.
@@ -301,9 +301,7 @@ extern void openblas_set_num_threads(int n) __attribute__((weak));
 
 static void set_threads(const Rt *rt, long batch)
 {
-	const NnrtModel *m = rt->m;
-	double flops = 0;
-	int k;
+	Totals t;
 
 	if (!openblas_set_num_threads)
 		return;
@@ -313,9 +311,8 @@ static void set_threads(const Rt *rt, long batch)
 	}
 	if (getenv("OPENBLAS_NUM_THREADS") || getenv("OMP_NUM_THREADS"))
 		return;
-	for (k = 0; k < m->n_layers; k++)
-		flops += m->layers[k].flops;
-	if (flops * (double)batch < THREAD_FLOPS)
+	nnrt_summary_totals(rt->m, &t);
+	if (t.flops * (double)batch < THREAD_FLOPS)
 		openblas_set_num_threads(1);
 }
 
