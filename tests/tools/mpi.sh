@@ -1,6 +1,6 @@
 #!/bin/sh
 # MPI tier: a 2-rank training job on this machine (loopback only) against
-# the 1-rank run of the same trainer, built with libnnrt_mpi (`make mpi`).
+# the 1-rank run of the same trainer (and 3 and 4 ranks in f64), built with libnnrt_mpi (`make mpi`).
 # The model (tests/mpi/iris_dp.nn) has dropout and no batchnorm, so
 # the runs agree up to the allreduce's summation order: the tensors after
 # 50 steps to 1e-12 relative in f64 and 1e-5 in f32 (tests/mpi/compare.py),
@@ -92,6 +92,22 @@ for p in 64 32; do
 done
 
 I=$TMP/iris64
+# --- more ranks than cores: 3 and 4 (slices 8/8/9 and 6/6/6/7; the last
+# batch of 20 gives 6/7/7 and 5 each) --------------------------------------
+for np in 3 4; do
+	if job $np "$TMP/o64-$np" "$I" train --checkpoint "$TMP/c64-$np.ckpt" &&
+	   "$I" export --checkpoint "$TMP/c64-$np.ckpt" --npy "$TMP/n64-$np" \
+		>/dev/null 2>&1 &&
+	   python3 tests/mpi/compare.py "$TMP/n64-1" "$TMP/n64-$np" 1e-12 \
+		>"$TMP/cmp-$np" 2>&1; then
+		ok "f64: $np ranks = 1 rank after 50 steps ($(cat "$TMP/cmp-$np"))"
+	else
+		cat "$TMP/o64-$np" >>"$TMP/cmp-$np"
+		not_ok "f64: $np ranks = 1 rank after 50 steps" "over 1e-12" \
+			"$TMP/cmp-$np"
+	fi
+done
+
 # --- only rank 0 speaks and writes -------------------------------------
 if [ "$(grep -c '^train iris_dp' "$TMP/o64-2")" = 1 ] &&
    [ "$(grep -c '^checkpoint ' "$TMP/o64-2")" = 1 ] &&
