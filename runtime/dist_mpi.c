@@ -16,10 +16,14 @@
  * warnings are dropped by nnrt_base_warn, their errors are kept), and
  * only rank 0 writes checkpoints and logs.
  */
+#define _DEFAULT_SOURCE 1       /* MAP_ANONYMOUS, madvise */
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/mman.h>
 
 #include <mpi.h>
 
@@ -123,4 +127,38 @@ void nnrt_dist_bcast(long *v, int n)
 {
 	if (comm.size > 1)
 		MPI_Bcast(v, n, MPI_LONG, 0, MPI_COMM_WORLD);
+}
+
+/*
+ * The gradient buffer, which every step's allreduce reads from the
+ * other ranks: in transparent huge pages (Linux, where the system
+ * allows them on request), so that shared memory's single-copy
+ * transfer (CMA) pins a few 2 MB pages, not hundreds of 4 KB ones.
+ * Measured on the bench MLP's 0.94 MB gradient between 2 ranks: the
+ * allreduce takes 75 us in place of 107 (8 pairs of runs alternating;
+ * lower in every pair). A buffer under 512 KB, or a system without
+ * MADV_HUGEPAGE, gets ordinary memory. Like the runtime's other
+ * buffers it lives as long as the process.
+ */
+void *nnrt_dist_alloc_grads(const Rt *rt, size_t n, size_t size)
+{
+	const size_t huge = (size_t)2 << 20;
+	size_t len;
+	char *p;
+
+	if (n == 0 || size == 0 || n > SIZE_MAX / size / 2)
+		return nnrt_base_alloc(rt, n, size);
+	len = (n * size + huge - 1) / huge * huge;
+#ifdef MADV_HUGEPAGE
+	if (n * size >= huge / 4) {
+		p = mmap(NULL, len + huge, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p != MAP_FAILED) {
+			p += (huge - (uintptr_t)p % huge) % huge;
+			madvise(p, len, MADV_HUGEPAGE);
+			return p;       /* zeroed, as calloc's */
+		}
+	}
+#endif
+	return nnrt_base_alloc(rt, n, size);
 }

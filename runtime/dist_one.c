@@ -52,3 +52,9 @@ long nnrt_dist_max(long v)
 void nnrt_dist_bcast(long *v, int n)
 {
 }
+
+/* One process sums nothing: the gradient is an ordinary buffer. */
+void *nnrt_dist_alloc_grads(const Rt *rt, size_t n, size_t size)
+{
+	return nnrt_base_alloc(rt, n, size);
+}

@@ -36,7 +36,7 @@ void nnrt_prep_buffers(Rt *rt)
 	size_t ny = (size_t)(m->n_classes > 0 ? 1 : m->target_size);
 
 	rt->params = nnrt_base_alloc(rt, (size_t)m->n_params, rs);
-	rt->grads = nnrt_base_alloc(rt, (size_t)m->n_trainable, rs);
+	rt->grads = nnrt_dist_alloc_grads(rt, (size_t)m->n_trainable, rs);
 	rt->state = nnrt_base_alloc(rt, (size_t)m->n_state, rs);
 	rt->sched = nnrt_base_alloc(rt, (size_t)m->n_sched, sizeof(double));
 	rt->ws = nnrt_base_alloc(rt, (size_t)m->ws_size, rs);

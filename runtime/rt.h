@@ -355,6 +355,7 @@ void nnrt_dist_sum_reals(void *buf, long n, int real_size);
 void nnrt_dist_sum(double *v, int n);
 long nnrt_dist_max(long v);
 void nnrt_dist_bcast(long *v, int n);   /* every rank gets rank 0's */
+void *nnrt_dist_alloc_grads(const Rt *rt, size_t n, size_t size);
 
 void nnrt_dist_part(long n, long *first, long *len);
 double nnrt_dist_grad(Rt *rt, NnrtStep *st, const long *rows);
