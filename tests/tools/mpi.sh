@@ -1,6 +1,7 @@
 #!/bin/sh
 # MPI tier: a 2-rank training job on this machine (loopback only) against
-# the 1-rank run of the same trainer (and 3 and 4 ranks in f64), built with libnnrt_mpi (`make mpi`).
+# the 1-rank run of the same trainer (and 3 and 4 ranks, and TCP in
+# place of shared memory, in f64), built with libnnrt_mpi (`make mpi`).
 # The model (tests/mpi/iris_dp.nn) has dropout and no batchnorm, so
 # the runs agree up to the allreduce's summation order: the tensors after
 # 50 steps to 1e-12 relative in f64 and 1e-5 in f32 (tests/mpi/compare.py),
@@ -107,6 +108,23 @@ for np in 3 4; do
 			"$TMP/cmp-$np"
 	fi
 done
+
+# --- TCP between the ranks, as between two hosts (loopback; no shared
+# memory) ------------------------------------------------------------------
+if timeout -k 5 $LIMIT mpirun --allow-run-as-root --oversubscribe \
+	--mca btl self,tcp --mca btl_tcp_if_include lo \
+	--mca oob_tcp_if_include lo -np 2 "$I" train \
+	--checkpoint "$TMP/tcp.ckpt" >"$TMP/otcp" 2>&1 &&
+   "$I" export --checkpoint "$TMP/tcp.ckpt" --npy "$TMP/ntcp" \
+	>/dev/null 2>&1 &&
+   python3 tests/mpi/compare.py "$TMP/n64-1" "$TMP/ntcp" 1e-12 \
+	>"$TMP/cmptcp" 2>&1; then
+	ok "f64 over TCP: 2 ranks = 1 rank after 50 steps ($(cat "$TMP/cmptcp"))"
+else
+	cat "$TMP/otcp" >>"$TMP/cmptcp"
+	not_ok "f64 over TCP: 2 ranks = 1 rank after 50 steps" "over 1e-12" \
+		"$TMP/cmptcp"
+fi
 
 # --- a gradient of 160k parameters, past 512 KB: in huge pages under
 # MPI (dist_mpi.c), which the small model's is not ------------------------
