@@ -142,17 +142,13 @@ void nnrt_dist_bcast(long *v, int n)
  */
 void *nnrt_dist_alloc_grads(const Rt *rt, size_t n, size_t size)
 {
-	const size_t huge = (size_t)2 << 20;
-	size_t len;
-	char *p;
-
-	if (n == 0 || size == 0 || n > SIZE_MAX / size / 2)
-		return nnrt_base_alloc(rt, n, size);
-	len = (n * size + huge - 1) / huge * huge;
 #ifdef MADV_HUGEPAGE
-	if (n * size >= huge / 4) {
-		p = mmap(NULL, len + huge, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	const size_t huge = (size_t)2 << 20;
+
+	if (size > 0 && n <= SIZE_MAX / size / 2 && n * size >= huge / 4) {
+		size_t len = (n * size + huge - 1) / huge * huge;
+		char *p = mmap(NULL, len + huge, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p != MAP_FAILED) {
 			p += (huge - (uintptr_t)p % huge) % huge;
 			madvise(p, len, MADV_HUGEPAGE);
