@@ -175,9 +175,11 @@ golden: all
 	$(Q)tests/tools/golden.sh --update
 
 # bench/run.py: nnc's trainers (the README's cc -O2 line) against
-# PyTorch, FANN and cblas_sgemm; writes bench/results.md and .png.
+# PyTorch, FANN and cblas_sgemm, and bench/mpi.sh's 1 against 2 ranks;
+# writes bench/results.md and .png.
 BENCH_PACKAGES := $(DEB_PACKAGES) $(DATA_PACKAGES) python3-numpy \
-                  python3-torch libfann-dev gnuplot-nox
+                  python3-torch libfann-dev gnuplot-nox openmpi-bin \
+                  libopenmpi-dev
 bench-deps:
 	$(Q)$(MAKE) --no-print-directory deps DEB_PACKAGES="$(BENCH_PACKAGES)" \
 	  DATA_PACKAGES=
