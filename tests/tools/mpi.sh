@@ -1,7 +1,8 @@
 #!/bin/sh
 # MPI tier: a 2-rank training job on this machine (loopback only) against
 # the 1-rank run of the same trainer (and 3 and 4 ranks, and TCP in
-# place of shared memory, in f64; and batchnorm's running statistics), built with libnnrt_mpi (`make mpi`).
+# place of shared memory, in f64; and batchnorm's running statistics),
+# built with libnnrt_mpi (`make mpi`).
 # The model (tests/mpi/iris_dp.nn) has dropout and no batchnorm, so
 # the runs agree up to the allreduce's summation order: the tensors after
 # 50 steps to 1e-12 relative in f64 and 1e-5 in f32 (tests/mpi/compare.py),
