@@ -110,6 +110,26 @@ for np in 3 4; do
 	fi
 done
 
+# --- a rank with no rows: a batch of 3 on 4 ranks leaves one rank out
+# of every step (it adds zeros to the sums) ----------------------------------
+sed 's/batch      = 25/batch      = 3/' tests/mpi/iris_dp.nn >"$TMP/b3.nn"
+E=$TMP/b3
+if "$NNC" --precision=f64 "$TMP/b3.nn" -o "$E.c" >"$TMP/be.log" 2>&1 &&
+   mpicc -O2 "$E.c" $(PKG_CONFIG_PATH=build pkg-config --cflags --libs \
+	nnrt-mpi) -o "$E" >>"$TMP/be.log" 2>&1 &&
+   job 1 "$TMP/oe1" "$E" train --epochs 2 --checkpoint "$TMP/e1.ckpt" &&
+   job 4 "$TMP/oe4" "$E" train --epochs 2 --checkpoint "$TMP/e4.ckpt" &&
+   "$E" export --checkpoint "$TMP/e1.ckpt" --npy "$TMP/ne1" >/dev/null &&
+   "$E" export --checkpoint "$TMP/e4.ckpt" --npy "$TMP/ne4" >/dev/null &&
+   python3 tests/mpi/compare.py "$TMP/ne1" "$TMP/ne4" 1e-12 \
+	>"$TMP/cmpe" 2>&1; then
+	ok "f64, batch 3 on 4 ranks (one rank without rows): = 1 rank after 80 steps ($(cat "$TMP/cmpe"))"
+else
+	cat "$TMP/be.log" "$TMP/oe1" "$TMP/oe4" >>"$TMP/cmpe" 2>/dev/null
+	not_ok "f64, batch 3 on 4 ranks (one rank without rows): = 1 rank after 80 steps" \
+		"over 1e-12" "$TMP/cmpe"
+fi
+
 # --- TCP between the ranks, as between two hosts (loopback; no shared
 # memory) ------------------------------------------------------------------
 if timeout -k 5 $LIMIT mpirun --allow-run-as-root --oversubscribe \
