@@ -27,8 +27,9 @@
 # rank the scheduler leaves off its core slows the whole job, which one
 # process does not feel (on this 2-core machine, busy with other
 # builds, the efficiency swung between 15% and 81%; an allreduce of the
-# gradient takes 0.1 ms over shared memory against 2.9 ms of a 256-row
-# step on a core of its own).
+# gradient takes 0.06-0.3 ms over shared memory, depending on the
+# machine's moment, against 2.9 ms of a 256-row step on a core of its
+# own).
 #
 #   bench/mpi.sh            (from the source tree; builds what it needs)
 #   RUNS=5 EPOCHS=4 bench/mpi.sh
