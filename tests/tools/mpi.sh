@@ -24,23 +24,52 @@ fi
 # one thread per rank; as root; shared memory between the ranks (vader),
 # no network but loopback
 export OPENBLAS_NUM_THREADS=1
-MPIRUN="mpirun --allow-run-as-root --oversubscribe --mca btl self,vader,tcp
+MPIRUN="mpirun --allow-run-as-root --oversubscribe
  --mca btl_tcp_if_include lo --mca oob_tcp_if_include lo"
+BTL=self,vader,tcp      # the transports job lets the ranks use
 LIMIT=30        # seconds any job may take before it counts as a hang
 NNRT_MPI_PC=build/nnrt-mpi.pc
 
-# build P NNC-FLAGS: $TMP/iris$P, by the documented mpicc line
+# build NAME NN [NNC-FLAGS...]: the trainer $TMP/NAME of NN, by the
+# documented mpicc line; what nnc and mpicc said in $TMP/bNAME.log
 build() {
-	"$NNC" $2 tests/mpi/iris_dp.nn -o "$TMP/iris$1.c" >"$TMP/b$1.log" 2>&1 &&
-	mpicc -O2 "$TMP/iris$1.c" $(PKG_CONFIG_PATH=build pkg-config --cflags \
-		--libs nnrt-mpi) -o "$TMP/iris$1" >>"$TMP/b$1.log" 2>&1
+	name=$1 nn=$2
+	shift 2
+	"$NNC" "$@" "$nn" -o "$TMP/$name.c" >"$TMP/b$name.log" 2>&1 &&
+	mpicc -O2 "$TMP/$name.c" $(PKG_CONFIG_PATH=build pkg-config --cflags \
+		--libs nnrt-mpi) -o "$TMP/$name" >>"$TMP/b$name.log" 2>&1
 }
 
-# job NP OUT ARGS...: mpirun -np NP, at most LIMIT seconds
+# job NP OUT ARGS...: mpirun -np NP over BTL, at most LIMIT seconds
 job() {
 	np=$1 out=$2
 	shift 2
-	timeout -k 5 $LIMIT $MPIRUN -np "$np" "$@" >"$out" 2>&1
+	timeout -k 5 $LIMIT $MPIRUN --mca btl "$BTL" -np "$np" "$@" \
+		>"$out" 2>&1
+}
+
+# trained BIN TAG NP [ARGS...]: BIN trains on NP ranks (output in
+# $TMP/oTAG, checkpoint $TMP/TAG.ckpt); its tensors go to $TMP/nTAG
+trained() {
+	bin=$1 tag=$2 ranks=$3
+	shift 3
+	job "$ranks" "$TMP/o$tag" "$bin" train --checkpoint "$TMP/$tag.ckpt" \
+		"$@" &&
+	"$bin" export --checkpoint "$TMP/$tag.ckpt" --npy "$TMP/n$tag" \
+		>/dev/null 2>&1
+}
+
+# agree CASE A B TOL: the tensors of the runs trained as A and B agree
+# to TOL relative (tests/mpi/compare.py); on failure the report has
+# both runs' output
+agree() {
+	if python3 tests/mpi/compare.py "$TMP/n$2" "$TMP/n$3" "$4" \
+		>"$TMP/cmp$3" 2>&1; then
+		ok "$1 ($(cat "$TMP/cmp$3"))"
+	else
+		cat "$TMP/o$2" "$TMP/o$3" >>"$TMP/cmp$3" 2>/dev/null
+		not_ok "$1" "over $4" "$TMP/cmp$3"
+	fi
 }
 
 # losses FILE: the loss and val_loss columns of a log, one line
@@ -59,28 +88,19 @@ same_losses() {
 for p in 64 32; do
 	flags=""
 	[ $p = 64 ] && flags=--precision=f64
-	if ! build $p "$flags"; then
+	if ! build iris$p tests/mpi/iris_dp.nn $flags; then
 		not_ok "f$p trainer builds with mpicc and nnrt-mpi" \
-			"nnc or mpicc failed" "$TMP/b$p.log"
+			"nnc or mpicc failed" "$TMP/biris$p.log"
 		continue
 	fi
 	ok "f$p trainer builds with mpicc and nnrt-mpi"
 	tol=1e-12 logtol=1e-8           # the log prints 9 digits
 	[ $p = 32 ] && tol=1e-5 logtol=1e-5
 	for np in 1 2; do
-		job $np "$TMP/o$p-$np" "$TMP/iris$p" train \
-			--checkpoint "$TMP/c$p-$np.ckpt" --log "$TMP/l$p-$np.csv" ||
+		trained "$TMP/iris$p" $p-$np $np --log "$TMP/l$p-$np.csv" ||
 			not_ok "f$p: $np-rank run" "exit $?" "$TMP/o$p-$np"
-		"$TMP/iris$p" export --checkpoint "$TMP/c$p-$np.ckpt" \
-			--npy "$TMP/n$p-$np" >/dev/null 2>&1
 	done
-	if python3 tests/mpi/compare.py "$TMP/n$p-1" "$TMP/n$p-2" $tol \
-		>"$TMP/cmp$p" 2>&1; then
-		ok "f$p: 2 ranks = 1 rank after 50 steps ($(cat "$TMP/cmp$p"))"
-	else
-		not_ok "f$p: 2 ranks = 1 rank after 50 steps" "over $tol" \
-			"$TMP/cmp$p"
-	fi
+	agree "f$p: 2 ranks = 1 rank after 50 steps" $p-1 $p-2 $tol
 	if [ "$(wc -l <"$TMP/l$p-2.csv")" = 11 ] &&
 	   same_losses "$TMP/l$p-1.csv" "$TMP/l$p-2.csv" $logtol; then
 		ok "f$p: the 2-rank log, once, has the 1-rank losses"
@@ -97,55 +117,26 @@ I=$TMP/iris64
 # --- more ranks than cores: 3 and 4 (slices 8/8/9 and 6/6/6/7; the last
 # batch of 20 gives 6/7/7 and 5 each) --------------------------------------
 for np in 3 4; do
-	if job $np "$TMP/o64-$np" "$I" train --checkpoint "$TMP/c64-$np.ckpt" &&
-	   "$I" export --checkpoint "$TMP/c64-$np.ckpt" --npy "$TMP/n64-$np" \
-		>/dev/null 2>&1 &&
-	   python3 tests/mpi/compare.py "$TMP/n64-1" "$TMP/n64-$np" 1e-12 \
-		>"$TMP/cmp-$np" 2>&1; then
-		ok "f64: $np ranks = 1 rank after 50 steps ($(cat "$TMP/cmp-$np"))"
-	else
-		cat "$TMP/o64-$np" >>"$TMP/cmp-$np"
-		not_ok "f64: $np ranks = 1 rank after 50 steps" "over 1e-12" \
-			"$TMP/cmp-$np"
-	fi
+	trained "$I" 64-$np $np
+	agree "f64: $np ranks = 1 rank after 50 steps" 64-1 64-$np 1e-12
 done
 
 # --- a rank with no rows: a batch of 3 on 4 ranks leaves one rank out
 # of every step (it adds zeros to the sums) ----------------------------------
 sed 's/batch      = 25/batch      = 3/' tests/mpi/iris_dp.nn >"$TMP/b3.nn"
-E=$TMP/b3
-if "$NNC" --precision=f64 "$TMP/b3.nn" -o "$E.c" >"$TMP/be.log" 2>&1 &&
-   mpicc -O2 "$E.c" $(PKG_CONFIG_PATH=build pkg-config --cflags --libs \
-	nnrt-mpi) -o "$E" >>"$TMP/be.log" 2>&1 &&
-   job 1 "$TMP/oe1" "$E" train --epochs 2 --checkpoint "$TMP/e1.ckpt" &&
-   job 4 "$TMP/oe4" "$E" train --epochs 2 --checkpoint "$TMP/e4.ckpt" &&
-   "$E" export --checkpoint "$TMP/e1.ckpt" --npy "$TMP/ne1" >/dev/null &&
-   "$E" export --checkpoint "$TMP/e4.ckpt" --npy "$TMP/ne4" >/dev/null &&
-   python3 tests/mpi/compare.py "$TMP/ne1" "$TMP/ne4" 1e-12 \
-	>"$TMP/cmpe" 2>&1; then
-	ok "f64, batch 3 on 4 ranks (one rank without rows): = 1 rank after 80 steps ($(cat "$TMP/cmpe"))"
-else
-	cat "$TMP/be.log" "$TMP/oe1" "$TMP/oe4" >>"$TMP/cmpe" 2>/dev/null
-	not_ok "f64, batch 3 on 4 ranks (one rank without rows): = 1 rank after 80 steps" \
-		"over 1e-12" "$TMP/cmpe"
-fi
+build b3 "$TMP/b3.nn" --precision=f64 &&
+trained "$TMP/b3" e1 1 --epochs 2 &&
+trained "$TMP/b3" e4 4 --epochs 2
+cat "$TMP/bb3.log" >>"$TMP/oe4" 2>/dev/null
+agree "f64, batch 3 on 4 ranks (one rank without rows): = 1 rank after 80 steps" \
+	e1 e4 1e-12
 
 # --- TCP between the ranks, as between two hosts (loopback; no shared
 # memory) ------------------------------------------------------------------
-if timeout -k 5 $LIMIT mpirun --allow-run-as-root --oversubscribe \
-	--mca btl self,tcp --mca btl_tcp_if_include lo \
-	--mca oob_tcp_if_include lo -np 2 "$I" train \
-	--checkpoint "$TMP/tcp.ckpt" >"$TMP/otcp" 2>&1 &&
-   "$I" export --checkpoint "$TMP/tcp.ckpt" --npy "$TMP/ntcp" \
-	>/dev/null 2>&1 &&
-   python3 tests/mpi/compare.py "$TMP/n64-1" "$TMP/ntcp" 1e-12 \
-	>"$TMP/cmptcp" 2>&1; then
-	ok "f64 over TCP: 2 ranks = 1 rank after 50 steps ($(cat "$TMP/cmptcp"))"
-else
-	cat "$TMP/otcp" >>"$TMP/cmptcp"
-	not_ok "f64 over TCP: 2 ranks = 1 rank after 50 steps" "over 1e-12" \
-		"$TMP/cmptcp"
-fi
+BTL=self,tcp
+trained "$I" tcp 2
+BTL=self,vader,tcp
+agree "f64 over TCP: 2 ranks = 1 rank after 50 steps" 64-1 tcp 1e-12
 
 # --- a gradient of 160k parameters, past 512 KB: in huge pages under
 # MPI (dist_mpi.c), which the small model's is not ------------------------
@@ -154,22 +145,11 @@ fi
 sed -e 's/dense(x, 16)/dense(x, 20000)/' \
 	-e 's/adamw(lr = 0.01, weight_decay = 0.01)/sgd(lr = 0.01)/' \
 	tests/mpi/iris_dp.nn >"$TMP/wide.nn"
-W=$TMP/wide
-if "$NNC" --precision=f64 "$TMP/wide.nn" -o "$W.c" >"$TMP/bw.log" 2>&1 &&
-   mpicc -O2 "$W.c" $(PKG_CONFIG_PATH=build pkg-config --cflags --libs \
-	nnrt-mpi) -o "$W" >>"$TMP/bw.log" 2>&1 &&
-   job 1 "$TMP/ow1" "$W" train --epochs 2 --checkpoint "$TMP/w1.ckpt" &&
-   job 2 "$TMP/ow2" "$W" train --epochs 2 --checkpoint "$TMP/w2.ckpt" &&
-   "$W" export --checkpoint "$TMP/w1.ckpt" --npy "$TMP/nw1" >/dev/null &&
-   "$W" export --checkpoint "$TMP/w2.ckpt" --npy "$TMP/nw2" >/dev/null &&
-   python3 tests/mpi/compare.py "$TMP/nw1" "$TMP/nw2" 1e-12 \
-	>"$TMP/cmpw" 2>&1; then
-	ok "f64, 160k parameters, 10 steps: 2 ranks = 1 rank ($(cat "$TMP/cmpw"))"
-else
-	cat "$TMP/bw.log" "$TMP/ow1" "$TMP/ow2" >>"$TMP/cmpw" 2>/dev/null
-	not_ok "f64, 160k parameters: 2 ranks = 1 rank" "over 1e-12" \
-		"$TMP/cmpw"
-fi
+build wide "$TMP/wide.nn" --precision=f64 &&
+trained "$TMP/wide" w1 1 --epochs 2 &&
+trained "$TMP/wide" w2 2 --epochs 2
+cat "$TMP/bwide.log" >>"$TMP/ow2" 2>/dev/null
+agree "f64, 160k parameters, 10 steps: 2 ranks = 1 rank" w1 w2 1e-12
 
 # --- batchnorm: each rank normalizes its slice with its own statistics,
 # and the running statistics are averaged, so every rank holds rank 0's.
@@ -180,9 +160,7 @@ fi
 sed 's/h      = dropout(tanh(dense(x, 16)), 0.2)/h      = tanh(batchnorm(dense(x, 16), momentum = 0.3))/' \
 	tests/mpi/iris_dp.nn >"$TMP/bn.nn"
 B=$TMP/bn
-if "$NNC" --precision=f64 "$TMP/bn.nn" -o "$B.c" >"$TMP/bb.log" 2>&1 &&
-   mpicc -O2 "$B.c" $(PKG_CONFIG_PATH=build pkg-config --cflags --libs \
-	nnrt-mpi) -o "$B" >>"$TMP/bb.log" 2>&1 &&
+if build bn "$TMP/bn.nn" --precision=f64 &&
    job 2 "$TMP/obn" "$B" train --checkpoint "$TMP/bn.ckpt" \
 	--log "$TMP/bn.csv" &&
    "$B" eval --checkpoint "$TMP/bn.ckpt" >"$TMP/ebn" 2>&1; then
@@ -196,7 +174,7 @@ if "$NNC" --precision=f64 "$TMP/bn.nn" -o "$B.c" >"$TMP/bb.log" 2>&1 &&
 			"$TMP/ebn"
 	fi
 else
-	cat "$TMP/bb.log" "$TMP/obn" >>"$TMP/ebn" 2>/dev/null
+	cat "$TMP/bbn.log" "$TMP/obn" >>"$TMP/ebn" 2>/dev/null
 	not_ok "batchnorm: every rank ends with rank 0's running statistics" \
 		"build or run failed" "$TMP/ebn"
 fi
@@ -204,7 +182,7 @@ fi
 # --- only rank 0 speaks and writes -------------------------------------
 if [ "$(grep -c '^train iris_dp' "$TMP/o64-2")" = 1 ] &&
    [ "$(grep -c '^checkpoint ' "$TMP/o64-2")" = 1 ] &&
-   [ -s "$TMP/c64-2.ckpt" ] && ! ls "$TMP"/*.tmp >/dev/null 2>&1; then
+   [ -s "$TMP/64-2.ckpt" ] && ! ls "$TMP"/*.tmp >/dev/null 2>&1; then
 	ok "2 ranks: one report, one checkpoint, no .tmp left"
 else
 	not_ok "2 ranks: one report, one checkpoint, no .tmp left" \
